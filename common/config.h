@@ -1,0 +1,57 @@
+/* config — one table per service declares every environment variable it reads: name, type,
+ * default, bounds, whether it is required or secret, and a line of help. The same table drives
+ * parsing, validation, the effective-config log line (secrets redacted) and the README's reference
+ * (`<service> --config-reference` prints it as Markdown).
+ *
+ * Every problem is reported, not just the first; main() then exits with status 2.
+ * librdkafka properties pass through: KAFKA_<PROPERTY> -> <property>, lower-cased, '_' -> '.',
+ * "__" -> '_' (KAFKA_BOOTSTRAP_SERVERS -> bootstrap.servers); an unknown one is an error naming it. */
+#ifndef ERPSYNC_CONFIG_H
+#define ERPSYNC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+enum config_type {
+	CONFIG_STRING,     /* char * (heap copy, owned by the target struct: config_free releases) */
+	CONFIG_INT,        /* long long */
+	CONFIG_BOOL,       /* bool: true/false/1/0/yes/no/on/off */
+	CONFIG_DURATION,   /* long long milliseconds: "250ms", "5s", "2m", "1h", or plain ms */
+	CONFIG_ENUM,       /* char * restricted to the '|'-separated list in .choices */
+};
+
+struct config_key {
+	const char *env;          /* environment variable, e.g. "STOCK_POLL_INTERVAL" */
+	enum config_type type;
+	const char *def;          /* default as text; NULL = no default */
+	long long min, max;       /* bounds for INT and DURATION (ms); min == max == 0: unbounded */
+	bool required;
+	bool secret;              /* redacted in logs and in --config-reference defaults */
+	size_t offset;            /* offsetof(target struct, field) */
+	const char *choices;      /* CONFIG_ENUM: "a|b|c" */
+	const char *help;
+};
+
+#define CONFIG_KEY_END { NULL, CONFIG_STRING, NULL, 0, 0, false, false, 0, NULL, NULL }
+
+/* Fills target from the environment. On any problem writes each one as a log line and returns
+ * false; also validates the KAFKA_* pass-through properties (unknown property, bad value). */
+bool config_load(const struct config_key *table, void *target) __attribute__((warn_unused_result));
+/* Logs the effective configuration as one line, secrets shown as "***". */
+void config_log(const struct config_key *table, const void *target);
+/* Frees the strings config_load allocated in target. */
+void config_free(const struct config_key *table, void *target);
+/* Prints the table as a Markdown table (for README). */
+void config_print_reference(const struct config_key *table, const char *service);
+
+/* Applies every KAFKA_* variable to conf. false with err naming the first bad variable. */
+bool config_kafka_apply(rd_kafka_conf_t *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Checks every KAFKA_* variable against librdkafka, logging each problem; false if any. */
+bool config_kafka_check(void) __attribute__((warn_unused_result));
+
+/* Parses "250ms", "5s", "2m", "1h" or a plain number of ms. false when malformed. */
+bool config_parse_duration(const char *s, long long *ms) __attribute__((warn_unused_result));
+
+#endif
