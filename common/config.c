@@ -152,10 +152,6 @@ bool config_load(const struct config_key *table, void *target)
 			problems++;
 		}
 	}
-	if (!config_kafka_check())
-		problems++;
-	if (problems)
-		log_error("config: %d problem%s; not starting", problems, problems == 1 ? "" : "s");
 	return problems == 0;
 }
 

@@ -37,7 +37,8 @@ struct config_key {
 #define CONFIG_KEY_END { NULL, CONFIG_STRING, NULL, 0, 0, false, false, 0, NULL, NULL }
 
 /* Fills target from the environment. On any problem writes each one as a log line and returns
- * false; also validates the KAFKA_* pass-through properties (unknown property, bad value). */
+ * false. A service calls it, config_kafka_check and any other loader all before giving up, so
+ * that one start reports every problem. */
 bool config_load(const struct config_key *table, void *target) __attribute__((warn_unused_result));
 /* Logs the effective configuration as one line, secrets shown as "***". */
 void config_log(const struct config_key *table, const void *target);

@@ -1,0 +1,650 @@
+#include "pg.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define PG_SCHEMA_MAX 63          /* NAMEDATALEN - 1 */
+#define PG_CONNECT_TIMEOUT "5"
+#define PG_PRUNE_BATCH 10000
+#define PG_PRUNE_MAX_BATCHES 100  /* one call deletes at most 1M rows; the next call goes on */
+
+struct pg {
+	char *dsn;                /* may hold a password: never logged */
+	char *schema;             /* checked by pg_schema_valid: safe to splice into SQL */
+	PGconn *conn;
+	bool in_tx;               /* between pg_begin and pg_commit/pg_rollback */
+	bool broken;              /* a statement found the connection dead: reconnect before the next */
+	unsigned long connects;
+	char sqlstate[6];
+};
+
+/* The tables every service shares. Append only: a version, once released, never changes. */
+static const struct pg_migration pg_common_migrations[] = {
+	{ 1, "inbox",
+	  "CREATE TABLE inbox ("
+	  " consumer text NOT NULL,"
+	  " event_id text NOT NULL,"
+	  " topic text,"
+	  " partition int,"
+	  " \"offset\" bigint,"
+	  " applied_at timestamptz NOT NULL DEFAULT now(),"
+	  " PRIMARY KEY (consumer, event_id));"
+	  "CREATE INDEX inbox_applied_at_idx ON inbox (applied_at);" },
+	{ 2, "outbox",
+	  "CREATE TABLE outbox ("
+	  " id bigserial PRIMARY KEY,"
+	  " topic text NOT NULL,"
+	  " key bytea,"
+	  " value bytea NOT NULL,"
+	  " event_id text NOT NULL,"
+	  " traceparent text,"
+	  " source_time_us bigint,"
+	  " message_type text,"
+	  " created_at timestamptz NOT NULL DEFAULT now());" },
+};
+
+/* ---- errors ---- */
+
+static void pg_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void pg_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* libpq messages end in a newline and may span lines: make them one line for err and the log. */
+static void pg_flatten(char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			s[i] = ' ';
+	}
+	while (n > 0 && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
+static void pg_conn_err(const PGconn *conn, char *err, size_t errlen)
+{
+	const char *msg = conn ? PQerrorMessage(conn) : "";
+	pg_set_err(err, errlen, "%s", *msg ? msg : "out of memory or no connection");
+	if (err && errlen)
+		pg_flatten(err);
+}
+
+/* "primary message (DETAIL: ...) (HINT: ...) (SQLSTATE x)" rather than the multi-line text with
+ * the LINE/caret excerpt that PQresultErrorMessage gives. */
+static void pg_result_err(const PGconn *conn, const PGresult *res, char *err, size_t errlen)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!primary) {
+		const char *msg = res ? PQresultErrorMessage(res) : "";
+		if (*msg) {
+			pg_set_err(err, errlen, "%s", msg);
+			if (err && errlen)
+				pg_flatten(err);
+		} else {
+			pg_conn_err(conn, err, errlen);
+		}
+		return;
+	}
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	pg_set_err(err, errlen, "%s%s%s%s%s%s%s", primary,
+		   detail ? " (DETAIL: " : "", detail ? detail : "", detail ? ")" : "",
+		   hint ? " (HINT: " : "", hint ? hint : "", hint ? ")" : "");
+	if (state && err && errlen) {
+		size_t used = strlen(err);
+		snprintf(err + used, errlen - used, " (SQLSTATE %s)", state);
+	}
+	if (err && errlen)
+		pg_flatten(err);
+}
+
+/* Remembers why a statement failed; a dead connection is replaced before the next statement. */
+static void pg_note_failure(struct pg *db, const PGresult *res, char *err, size_t errlen)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
+	pg_result_err(db->conn, res, err, errlen);
+	if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD)
+		db->broken = true;
+}
+
+/* ---- lifecycle ---- */
+
+static bool pg_schema_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > PG_SCHEMA_MAX || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	}
+	return strncmp(s, "pg_", 3) != 0;   /* reserved for system schemas */
+}
+
+struct pg *pg_new(const char *dsn, const char *schema)
+{
+	if (!pg_schema_valid(schema)) {
+		log_error("pg: schema name \"%.80s\" refused: want [a-z_][a-z0-9_]*, at most %d characters, "
+			  "not starting with pg_", schema ? schema : "(null)", PG_SCHEMA_MAX);
+		return NULL;
+	}
+	struct pg *db = calloc(1, sizeof *db);
+	if (!db)
+		goto fail;
+	db->dsn = strdup(dsn ? dsn : "");
+	db->schema = strdup(schema);
+	if (!db->dsn || !db->schema)
+		goto fail;
+	return db;
+fail:
+	log_error("pg: out of memory");
+	pg_free(db);
+	return NULL;
+}
+
+void pg_free(struct pg *db)
+{
+	if (!db)
+		return;
+	PQfinish(db->conn);
+	if (db->dsn) {
+		explicit_bzero(db->dsn, strlen(db->dsn));
+		free(db->dsn);
+	}
+	free(db->schema);
+	free(db);
+}
+
+PGconn *pg_conn(struct pg *db)
+{
+	return db ? db->conn : NULL;
+}
+
+const char *pg_schema(const struct pg *db)
+{
+	return db ? db->schema : NULL;
+}
+
+bool pg_in_transaction(const struct pg *db)
+{
+	return db && db->in_tx;
+}
+
+const char *pg_last_sqlstate(const struct pg *db)
+{
+	return db ? db->sqlstate : "";
+}
+
+/* Server notices (e.g. "relation already exists, skipping") would go to stderr as raw text:
+ * route them through the log so that every line stays JSON. */
+static void pg_notice(void *arg, const PGresult *res)
+{
+	(void)arg;
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(res));
+	pg_flatten(msg);
+	if (sev && (strcmp(sev, "WARNING") == 0 || strcmp(sev, "ERROR") == 0 || strcmp(sev, "FATAL") == 0 ||
+		    strcmp(sev, "PANIC") == 0))
+		log_warn("pg: server says: %s", msg);
+	else
+		log_debug("pg: server says: %s", msg);
+}
+
+/* The dsn goes in whole as dbname with expand_dbname, so that anything it sets (connect_timeout,
+ * application_name) overrides the defaults placed before it. */
+static PGconn *pg_connect(const char *dsn, const char *appname, const char *timeout, bool timeout_wins)
+{
+	const char *keys[5], *vals[5];
+	int k = 0;
+	if (timeout && !timeout_wins) {
+		keys[k] = "connect_timeout";
+		vals[k++] = timeout;
+	}
+	keys[k] = "fallback_application_name";
+	vals[k++] = appname;
+	keys[k] = "dbname";
+	vals[k++] = dsn;
+	if (timeout && timeout_wins) {
+		keys[k] = "connect_timeout";
+		vals[k++] = timeout;
+	}
+	keys[k] = NULL;
+	vals[k] = NULL;
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+/* A connection is usable when libpq still thinks so. Outside a transaction, read whatever the
+ * server sent while we were idle first: a restart or an idle-session kill shows up only then, and
+ * catching it here lets the next statement run on a fresh connection instead of failing. */
+static bool pg_usable(struct pg *db)
+{
+	if (!db->conn || db->broken || PQstatus(db->conn) != CONNECTION_OK)
+		return false;
+	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE && !PQconsumeInput(db->conn))
+		return false;
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errlen)
+{
+	const char *params[1] = { db->schema };
+	char sql[160];
+	bool ok = false;
+	PGresult *res = PQexecParams(conn, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, NULL, params,
+				     NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_result_err(conn, res, err, errlen);
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		/* Checked first so that a role without CREATE on the database works once the schema
+		 * exists. Two instances starting at once may both get here: losing that race is fine. */
+		PQclear(res);
+		snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", db->schema);
+		res = PQexec(conn, sql);
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    !(state && (strcmp(state, "23505") == 0 || strcmp(state, "42P06") == 0))) {
+			pg_result_err(conn, res, err, errlen);
+			goto out;
+		}
+	}
+	PQclear(res);
+	snprintf(sql, sizeof sql, "SET search_path TO \"%s\"", db->schema);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_result_err(conn, res, err, errlen);
+		goto out;
+	}
+	ok = true;
+out:
+	PQclear(res);
+	return ok;
+}
+
+bool pg_ensure(struct pg *db, char *err, size_t errlen)
+{
+	if (!db) {
+		pg_set_err(err, errlen, "pg_ensure: no database");
+		return false;
+	}
+	if (pg_usable(db))
+		return true;
+	if (db->in_tx) {
+		pg_set_err(err, errlen, "connection to PostgreSQL lost inside a transaction; roll back first");
+		return false;
+	}
+	if (db->conn) {
+		char why[256];
+		pg_conn_err(db->conn, why, sizeof why);
+		log_warn("pg: connection to PostgreSQL lost (%s); reconnecting", why);
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->broken = false;
+
+	char appname[80];
+	snprintf(appname, sizeof appname, "erpsync-%s", db->schema);
+	/* PGCONNECT_TIMEOUT, like the dsn, says what the operator wants: leave it alone. */
+	PGconn *conn = pg_connect(db->dsn, appname, getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT,
+				  false);
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		pg_conn_err(conn, err, errlen);
+		PQfinish(conn);
+		return false;
+	}
+	PQsetNoticeReceiver(conn, pg_notice, NULL);
+	if (!pg_setup_schema(db, conn, err, errlen)) {
+		PQfinish(conn);
+		return false;
+	}
+	db->conn = conn;
+	db->connects++;
+	log_info("pg: %s to PostgreSQL %s at %s:%s as %s, schema %s", db->connects > 1 ? "reconnected" : "connected",
+		 PQdb(conn), PQhost(conn), PQport(conn), PQuser(conn), db->schema);
+	return true;
+}
+
+bool pg_reachable(const char *dsn, int timeout_s)
+{
+	char timeout[16];
+	snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 1);
+	PGconn *conn = pg_connect(dsn ? dsn : "", "erpsync-probe", timeout, true);
+	bool ok = conn && PQstatus(conn) == CONNECTION_OK;
+	PQfinish(conn);
+	return ok;
+}
+
+/* ---- statements ---- */
+
+/* Connects or reconnects when needed, but never in the middle of a transaction: that would run
+ * the rest of it outside one. */
+static bool pg_ready(struct pg *db, char *err, size_t errlen)
+{
+	if (!db) {
+		pg_set_err(err, errlen, "no database");
+		return false;
+	}
+	db->sqlstate[0] = '\0';
+	if (db->in_tx) {
+		if (db->conn && !db->broken && PQstatus(db->conn) == CONNECTION_OK)
+			return true;
+		pg_set_err(err, errlen, "connection to PostgreSQL lost inside a transaction");
+		return false;
+	}
+	return pg_ensure(db, err, errlen);
+}
+
+/* A result that is neither COMMAND_OK nor TUPLES_OK becomes an error; COPY states are not
+ * supported here and leave the connection unusable, so it is replaced. */
+static PGresult *pg_check(struct pg *db, PGresult *res, char *err, size_t errlen)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+		pg_note_failure(db, res, err, errlen);
+	} else {
+		pg_set_err(err, errlen, "unexpected result %s", PQresStatus(st));
+		db->broken = st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH;
+	}
+	PQclear(res);
+	return NULL;
+}
+
+PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values,
+			  const int *lengths, const int *formats, int result_format, char *err, size_t errlen)
+{
+	if (!pg_ready(db, err, errlen))
+		return NULL;
+	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, values, lengths, formats, result_format);
+	return pg_check(db, res, err, errlen);
+}
+
+PGresult *pg_query(struct pg *db, const char *sql, int nparams, const char *const *params, char *err,
+		   size_t errlen)
+{
+	return pg_query_params(db, sql, nparams, params, NULL, NULL, 0, err, errlen);
+}
+
+bool pg_exec(struct pg *db, const char *sql, char *err, size_t errlen)
+{
+	if (!pg_ready(db, err, errlen))
+		return false;
+	PGresult *res = pg_check(db, PQexec(db->conn, sql), err, errlen);
+	PQclear(res);
+	return res != NULL;
+}
+
+bool pg_begin(struct pg *db, char *err, size_t errlen)
+{
+	if (db && db->in_tx) {
+		pg_set_err(err, errlen, "pg_begin: a transaction is already open");
+		return false;
+	}
+	if (!pg_exec(db, "BEGIN", err, errlen))
+		return false;
+	db->in_tx = true;
+	return true;
+}
+
+bool pg_commit(struct pg *db, char *err, size_t errlen)
+{
+	if (!db || !db->in_tx) {
+		pg_set_err(err, errlen, "pg_commit: no transaction open");
+		return false;
+	}
+	if (!pg_ready(db, err, errlen)) {
+		db->in_tx = false;
+		return false;
+	}
+	db->in_tx = false;
+	PGresult *res = pg_check(db, PQexec(db->conn, "COMMIT"), err, errlen);
+	if (!res) {
+		if (db->broken) {   /* the COMMIT may or may not have reached the server */
+			size_t used = err && errlen ? strlen(err) : 0;
+			if (err && errlen > used)
+				snprintf(err + used, errlen - used, " (commit outcome unknown)");
+		}
+		return false;
+	}
+	/* COMMIT of a transaction in which a statement failed answers ROLLBACK, with status OK. */
+	bool ok = strcmp(PQcmdStatus(res), "COMMIT") == 0;
+	if (!ok) {
+		pg_set_err(err, errlen, "transaction rolled back: a statement in it had failed");
+		snprintf(db->sqlstate, sizeof db->sqlstate, "25P02");
+	}
+	PQclear(res);
+	return ok;
+}
+
+void pg_rollback(struct pg *db)
+{
+	if (!db)
+		return;
+	db->in_tx = false;
+	if (!db->conn || db->broken || PQstatus(db->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	PGresult *res = PQexec(db->conn, "ROLLBACK");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		db->broken = true;   /* a session we cannot return to idle is not worth keeping */
+	PQclear(res);
+}
+
+/* ---- migrations ---- */
+
+static bool pg_migrations_valid(const char *component, const struct pg_migration *m, size_t n, char *err,
+				size_t errlen)
+{
+	if (!component || !*component) {
+		pg_set_err(err, errlen, "pg_migrate: component name missing");
+		return false;
+	}
+	if (n > 0 && (!m || strcmp(component, "common") == 0)) {
+		pg_set_err(err, errlen, "pg_migrate: %s", m ? "component name \"common\" is reserved" : "no migrations");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].version < 1 || (i > 0 && m[i].version <= m[i - 1].version) || !m[i].sql || !m[i].name) {
+			pg_set_err(err, errlen, "pg_migrate: %s migration #%zu: versions must ascend from 1 and "
+				   "name and sql must be set", component, i);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool pg_migration_applied(const PGresult *applied, int version)
+{
+	char v[16];
+	snprintf(v, sizeof v, "%d", version);
+	for (int r = 0; r < PQntuples(applied); r++) {
+		if (strcmp(PQgetvalue(applied, r, 0), v) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool pg_migration_apply(struct pg *db, const char *component, const struct pg_migration *m, char *err,
+			       size_t errlen)
+{
+	char version[16], why[512] = "";
+	snprintf(version, sizeof version, "%d", m->version);
+	const char *params[3] = { component, version, m->name };
+	PGresult *res = NULL;
+	bool ok = pg_begin(db, why, sizeof why) && pg_exec(db, m->sql, why, sizeof why) &&
+		  (res = pg_query(db, "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2::int, $3)",
+				  3, params, why, sizeof why)) != NULL;
+	PQclear(res);
+	ok = ok && pg_commit(db, why, sizeof why);
+	if (!ok) {
+		pg_rollback(db);
+		pg_set_err(err, errlen, "migration %s version %d (%s) failed: %s", component, m->version, m->name, why);
+		return false;
+	}
+	log_info("pg: applied migration %s version %d (%s) to schema %s", component, m->version, m->name, db->schema);
+	return true;
+}
+
+static bool pg_migrate_component(struct pg *db, const char *component, const struct pg_migration *m, size_t n,
+				 char *err, size_t errlen)
+{
+	const char *params[1] = { component };
+	PGresult *applied = pg_query(db, "SELECT version FROM schema_migrations WHERE component = $1 ORDER BY version",
+				     1, params, err, errlen);
+	if (!applied)
+		return false;
+	int rows = PQntuples(applied);
+	long newest = rows > 0 ? strtol(PQgetvalue(applied, rows - 1, 0), NULL, 10) : 0;
+	if (n > 0 && newest > m[n - 1].version)
+		log_warn("pg: schema %s has %s migration version %ld, newer than this build knows (%d): running an "
+			 "older build on a newer schema", db->schema, component, newest, m[n - 1].version);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		if (!pg_migration_applied(applied, m[i].version))
+			ok = pg_migration_apply(db, component, &m[i], err, errlen);
+	}
+	PQclear(applied);
+	return ok;
+}
+
+bool pg_migrate(struct pg *db, const char *component, const struct pg_migration *m, size_t n, char *err,
+		size_t errlen)
+{
+	if (!pg_migrations_valid(component, m, n, err, errlen))
+		return false;
+	if (pg_in_transaction(db)) {
+		pg_set_err(err, errlen, "pg_migrate: inside a transaction");
+		return false;
+	}
+	if (!pg_ensure(db, err, errlen))
+		return false;
+	/* A session lock, so that it holds across the per-migration transactions; it goes away with
+	 * the session if we die holding it. */
+	const char *params[1] = { db->schema };
+	PGresult *res = pg_query(db, "SELECT pg_advisory_lock(hashtext($1))", 1, params, err, errlen);
+	if (!res)
+		return false;
+	PQclear(res);
+
+	bool ok = pg_exec(db,
+			  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			  " component text NOT NULL,"
+			  " version int NOT NULL,"
+			  " name text NOT NULL,"
+			  " applied_at timestamptz NOT NULL DEFAULT now(),"
+			  " PRIMARY KEY (component, version))",
+			  err, errlen) &&
+		  pg_migrate_component(db, "common", pg_common_migrations,
+				       sizeof pg_common_migrations / sizeof pg_common_migrations[0], err, errlen) &&
+		  pg_migrate_component(db, component, m, n, err, errlen);
+
+	if (db->broken)
+		return ok;   /* the lock went with the session */
+	char why[256];
+	res = pg_query(db, "SELECT pg_advisory_unlock(hashtext($1))", 1, params, why, sizeof why);
+	if (!res)
+		log_warn("pg: releasing the migration lock of schema %s: %s", db->schema, why);
+	PQclear(res);
+	return ok;
+}
+
+/* ---- inbox ---- */
+
+static long pg_cmd_tuples(PGresult *res)
+{
+	const char *s = PQcmdTuples(res);
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return (*s == '\0' || *end != '\0' || errno) ? -1 : v;
+}
+
+int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic,
+		   int32_t partition, int64_t offset, char *err, size_t errlen)
+{
+	if (!consumer || !*consumer || !event_id || !*event_id) {
+		pg_set_err(err, errlen, "pg_inbox_claim: consumer and event id are required");
+		return -1;
+	}
+	/* Outside a transaction the claim would commit on its own, apart from the state change it
+	 * guards: exactly the gap the inbox exists to close. */
+	if (!pg_in_transaction(db)) {
+		pg_set_err(err, errlen, "pg_inbox_claim: not inside a transaction");
+		return -1;
+	}
+	char part[16], off[24];
+	snprintf(part, sizeof part, "%d", (int)partition);
+	snprintf(off, sizeof off, "%lld", (long long)offset);
+	const char *params[5] = { consumer, event_id, topic, partition >= 0 ? part : NULL, offset >= 0 ? off : NULL };
+	PGresult *res = pg_query(db,
+				 "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
+				 " VALUES ($1, $2, $3, $4::int, $5::bigint)"
+				 " ON CONFLICT (consumer, event_id) DO NOTHING",
+				 5, params, err, errlen);
+	if (!res)
+		return -1;
+	long n = pg_cmd_tuples(res);
+	PQclear(res);
+	if (n != 0 && n != 1) {
+		pg_set_err(err, errlen, "pg_inbox_claim: unexpected row count %ld", n);
+		return -1;
+	}
+	return (int)n;
+}
+
+int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
+{
+	if (keep_days < 1) {
+		pg_set_err(err, errlen, "pg_inbox_prune: keep_days must be at least 1");
+		return -1;
+	}
+	if (pg_in_transaction(db)) {
+		pg_set_err(err, errlen, "pg_inbox_prune: inside a transaction");
+		return -1;
+	}
+	char days[16], batch[16];
+	snprintf(days, sizeof days, "%d", keep_days);
+	snprintf(batch, sizeof batch, "%d", PG_PRUNE_BATCH);
+	const char *params[2] = { days, batch };
+	/* In batches, each its own transaction: no long lock or huge WAL burst for a big backlog. */
+	int total = 0;
+	for (int i = 0; i < PG_PRUNE_MAX_BATCHES; i++) {
+		PGresult *res = pg_query(db,
+					 "DELETE FROM inbox WHERE (consumer, event_id) IN"
+					 " (SELECT consumer, event_id FROM inbox"
+					 "  WHERE applied_at < now() - make_interval(days => $1::int) LIMIT $2::int)",
+					 2, params, err, errlen);
+		if (!res)
+			return -1;
+		long n = pg_cmd_tuples(res);
+		PQclear(res);
+		if (n < 0) {
+			pg_set_err(err, errlen, "pg_inbox_prune: unexpected row count");
+			return -1;
+		}
+		total += (int)n;
+		if (n < PG_PRUNE_BATCH)
+			break;
+	}
+	if (total > 0)
+		log_info("pg: pruned %d inbox rows older than %d days from schema %s", total, keep_days, db->schema);
+	return total;
+}

@@ -1,0 +1,180 @@
+#include "shop_config.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+struct shop_config_field {
+	const char *suffix;
+	struct config_key key;   /* env filled in per shop */
+};
+
+#define SC_OFF(f) offsetof(struct shop_config, f)
+static const struct shop_config_field shop_config_fields[] = {
+	{ "KIND", { NULL, CONFIG_ENUM, "woocommerce", 0, 0, false, false, SC_OFF(kind), "woocommerce",
+		    "shop platform" } },
+	{ "URL", { NULL, CONFIG_STRING, NULL, 0, 0, true, false, SC_OFF(url), NULL,
+		   "base URL of the shop, e.g. https://shop.example.com" } },
+	{ "KEY", { NULL, CONFIG_STRING, NULL, 0, 0, true, false, SC_OFF(key), NULL,
+		   "API consumer key" } },
+	{ "SECRET", { NULL, CONFIG_STRING, NULL, 0, 0, true, true, SC_OFF(secret), NULL,
+		      "API consumer secret" } },
+	{ "WAREHOUSES", { NULL, CONFIG_STRING, NULL, 0, 0, true, false, SC_OFF(warehouses_csv), NULL,
+			  "comma-separated ERP warehouses whose stock this shop sells" } },
+	{ "BUFFER", { NULL, CONFIG_INT, "0", 0, 1000000, false, false, SC_OFF(buffer), NULL,
+		      "safety buffer in units kept back from the shop's stock" } },
+	{ "RATE", { NULL, CONFIG_INT, "10", 1, 10000, false, false, SC_OFF(rate), NULL,
+		    "request budget of this credential, requests per second" } },
+};
+#define SHOP_CONFIG_NFIELDS (sizeof shop_config_fields / sizeof shop_config_fields[0])
+
+static bool shop_config_id_ok(const char *id)
+{
+	if (!*id || strlen(id) > 32)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'))
+			return false;
+	return true;
+}
+
+/* Splits warehouses_csv into warehouses[] (pointers into a private copy kept in warehouses[0]'s
+ * allocation would be fragile: each is its own string). */
+static bool shop_config_split(struct shop_config *s)
+{
+	const char *p = s->warehouses_csv;
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || s->nwarehouses == SHOP_CONFIG_MAX_WAREHOUSES) {
+			log_error("config: SHOP_%s_WAREHOUSES: empty name or more than %d warehouses", s->id,
+				  SHOP_CONFIG_MAX_WAREHOUSES);
+			return false;
+		}
+		s->warehouses[s->nwarehouses] = strndup(p, len);
+		if (!s->warehouses[s->nwarehouses++])
+			return false;
+		p = comma ? comma + 1 : NULL;
+	}
+	return s->nwarehouses > 0;
+}
+
+/* Builds this shop's table: env names SHOP_<ID>_<SUFFIX>. names[] holds their storage. */
+static void shop_config_table(const char *id, struct config_key *table, char names[][96])
+{
+	char up[40];
+	size_t i = 0;
+	for (; id[i] && i + 1 < sizeof up; i++)
+		up[i] = id[i] == '-' ? '_' : (char)toupper((unsigned char)id[i]);
+	up[i] = '\0';
+	for (size_t f = 0; f < SHOP_CONFIG_NFIELDS; f++) {
+		table[f] = shop_config_fields[f].key;
+		snprintf(names[f], 96, "SHOP_%s_%s", up, shop_config_fields[f].suffix);
+		table[f].env = names[f];
+	}
+	table[SHOP_CONFIG_NFIELDS] = (struct config_key)CONFIG_KEY_END;
+}
+
+bool shop_config_load(struct shop_config **out, size_t *n)
+{
+	const char *list = getenv("ERPSYNC_SHOPS");
+	struct shop_config *shops = calloc(SHOP_CONFIG_MAX, sizeof *shops);
+	size_t count = 0;
+	bool ok = shops != NULL;
+	*out = NULL;
+	*n = 0;
+	if (!list || !*list) {
+		log_error("config: ERPSYNC_SHOPS is required: comma-separated ids of the shops to serve");
+		ok = false;
+	}
+	for (const char *p = ok ? list : NULL; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char id[64];
+		snprintf(id, sizeof id, "%.*s", (int)(len < 63 ? len : 63), p);
+		p = comma ? comma + 1 : NULL;
+		if (!shop_config_id_ok(id) || count == SHOP_CONFIG_MAX) {
+			log_error("config: ERPSYNC_SHOPS: \"%s\" is not a valid shop id ([a-z0-9-], 1..32; at most %d shops)",
+				  id, SHOP_CONFIG_MAX);
+			ok = false;
+			continue;
+		}
+		struct shop_config *s = &shops[count++];
+		struct config_key table[SHOP_CONFIG_NFIELDS + 1];
+		char names[SHOP_CONFIG_NFIELDS][96];
+		shop_config_table(id, table, names);
+		s->id = strdup(id);
+		if (!s->id || !config_load(table, s) || !shop_config_split(s))
+			ok = false;
+	}
+	if (!ok) {
+		shop_config_free(shops, count);
+		return false;
+	}
+	*out = shops;
+	*n = count;
+	return true;
+}
+
+void shop_config_free(struct shop_config *shops, size_t n)
+{
+	if (!shops)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct shop_config *s = &shops[i];
+		free(s->id);
+		free(s->kind);
+		free(s->url);
+		free(s->key);
+		free(s->secret);
+		free(s->warehouses_csv);
+		for (size_t w = 0; w < s->nwarehouses; w++)
+			free(s->warehouses[w]);
+	}
+	free(shops);
+}
+
+void shop_config_log(const struct shop_config *shops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***",
+			 shops[i].id, shops[i].kind, shops[i].url, shops[i].warehouses_csv, shops[i].buffer,
+			 shops[i].rate);
+}
+
+bool shop_config_has_warehouse(const struct shop_config *s, const char *warehouse)
+{
+	for (size_t i = 0; i < s->nwarehouses; i++)
+		if (strcmp(s->warehouses[i], warehouse) == 0)
+			return true;
+	return false;
+}
+
+struct shop *shop_config_connect(const struct shop_config *s)
+{
+	struct shop_woo_opts o = {
+		.shop_id = s->id, .base_url = s->url, .consumer_key = s->key,
+		.consumer_secret = s->secret, .rate_per_sec = (double)s->rate, .batch_max = 100,
+	};
+	return shop_woo_new(&o);
+}
+
+void shop_config_print_reference(void)
+{
+	printf("| variable (per shop; `<ID>` = the id upper-cased, `-` -> `_`) | type | default | required | description |\n");
+	printf("|---|---|---|---|---|\n");
+	printf("| `ERPSYNC_SHOPS` | string | — | yes | comma-separated shop ids (`[a-z0-9-]`, at most %d) |\n",
+	       SHOP_CONFIG_MAX);
+	for (size_t f = 0; f < SHOP_CONFIG_NFIELDS; f++) {
+		const struct config_key *k = &shop_config_fields[f].key;
+		printf("| `SHOP_<ID>_%s` | %s | %s | %s | %s%s |\n", shop_config_fields[f].suffix,
+		       k->type == CONFIG_INT ? "integer" : k->type == CONFIG_ENUM ? "enum" : "string",
+		       k->def ? k->def : "—", k->required ? "yes" : "no", k->help,
+		       k->secret ? " (secret: never logged)" : "");
+	}
+}

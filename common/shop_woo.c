@@ -1,0 +1,330 @@
+/* shop_woo — WooCommerce REST API v3: lookup by SKU, stock through the batch endpoints (at most
+ * 100 items a call: more is answered 413), listing for reconciliation.
+ *
+ * Authentication is HTTP Basic with the consumer key and secret, which WooCommerce accepts over
+ * HTTPS; the sandbox peer accepts it over plain HTTP as if TLS ended in front of it. */
+#include "shop.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "http_client.h"
+#include "log.h"
+
+#define WOO_API "/wp-json/wc/v3"
+
+struct shop_woo {
+	struct shop base;        /* first */
+	char *id;
+	char *base_url;
+	char *auth;              /* "Basic base64(key:secret)" */
+	unsigned batch_max;
+	struct http_client *http;
+};
+
+void shop_free(struct shop *s)
+{
+	if (s)
+		s->ops->free(s);
+}
+
+static char *woo_basic_auth(const char *user, const char *pass)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	char *res = NULL;
+	if (!buf_printf(&in, "%s:%s", user, pass) || !buf_puts(&out, "Basic "))
+		goto out;
+	const unsigned char *p = (const unsigned char *)in.data;
+	for (size_t i = 0; i < in.len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < in.len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < in.len)
+			v |= p[i + 2];
+		char q[4] = { tab[(v >> 18) & 63], tab[(v >> 12) & 63],
+			      i + 1 < in.len ? tab[(v >> 6) & 63] : '=', i + 2 < in.len ? tab[v & 63] : '=' };
+		if (!buf_append(&out, q, 4))
+			goto out;
+	}
+	res = buf_steal(&out, NULL);
+out:
+	/* the credential must not linger in freed memory longer than needed */
+	if (in.data)
+		memset(in.data, 0, in.len);
+	buf_cleanup(&in);
+	buf_cleanup(&out);
+	return res;
+}
+
+/* Makes one API call; on any non-2xx answer fills err and returns NULL. */
+static json_t *woo_call(struct shop_woo *w, const char *method, const char *path, const char *body,
+			char *err, size_t errlen)
+{
+	char url[1024];
+	struct http_response resp;
+	json_t *root = NULL;
+	snprintf(url, sizeof url, "%s" WOO_API "%s", w->base_url, path);
+	struct http_header h[] = { { "Authorization", w->auth }, { "Accept", "application/json" },
+				   { "Content-Type", "application/json" } };
+	http_response_init(&resp);
+	if (!http_request(w->http, method, url, h, body ? 3 : 2, body, body ? strlen(body) : 0, &resp)) {
+		snprintf(err, errlen, "shop %s unreachable: %s", w->id, resp.error);
+		goto out;
+	}
+	if (resp.status < 200 || resp.status > 299) {
+		json_t *e = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+		const char *code = json_string_value(json_object_get(e, "code"));
+		snprintf(err, errlen, "shop %s answered HTTP %ld %s", w->id, resp.status, code ? code : "");
+		json_decref(e);
+		goto out;
+	}
+	json_error_t jerr;
+	root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
+	if (!root)
+		snprintf(err, errlen, "shop %s answered malformed JSON: %s", w->id, jerr.text);
+out:
+	http_response_cleanup(&resp);
+	return root;
+}
+
+static bool woo_item_from_json(json_t *o, struct shop_item *it)
+{
+	const char *sku = json_string_value(json_object_get(o, "sku"));
+	json_t *id = json_object_get(o, "id");
+	if (!sku || !*sku || strlen(sku) > SHOP_SKU_MAX || !json_is_integer(id))
+		return false;
+	memset(it, 0, sizeof *it);
+	memcpy(it->sku, sku, strlen(sku) + 1);
+	it->id = json_integer_value(id);
+	it->parent_id = json_integer_value(json_object_get(o, "parent_id"));
+	it->stock_quantity = json_integer_value(json_object_get(o, "stock_quantity"));
+	it->manage_stock = json_is_true(json_object_get(o, "manage_stock"));
+	return true;
+}
+
+static enum shop_lookup woo_lookup_sku(struct shop *s, const char *sku, struct shop_item *out,
+				       char *err, size_t errlen)
+{
+	struct shop_woo *w = (struct shop_woo *)s;
+	char path[256];
+	char *esc = NULL;
+	enum shop_lookup res = SHOP_LOOKUP_ERROR;
+	/* SKUs are ours to pass through a query string: escape everything but unreserved bytes */
+	struct buf q = BUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)sku; *p; p++) {
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+		if (!(plain ? buf_append(&q, p, 1) : buf_printf(&q, "%%%02X", *p)))
+			goto out;
+	}
+	esc = buf_steal(&q, NULL);
+	snprintf(path, sizeof path, "/products?sku=%s", esc ? esc : "");
+	json_t *arr = woo_call(w, "GET", path, NULL, err, errlen);
+	if (!arr)
+		goto out;
+	res = SHOP_LOOKUP_NOT_FOUND;
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		const char *osku = json_string_value(json_object_get(o, "sku"));
+		if (osku && strcmp(osku, sku) == 0 && woo_item_from_json(o, out)) {
+			res = SHOP_LOOKUP_FOUND;
+			break;
+		}
+	}
+	json_decref(arr);
+out:
+	free(esc);
+	buf_cleanup(&q);
+	return res;
+}
+
+/* One batch call for items idx[0..n) of w, all under the same parent (0: products). */
+static bool woo_batch(struct shop_woo *w, const struct shop_stock_write *wr, const size_t *idx, size_t n,
+		      bool *accepted, char *err, size_t errlen)
+{
+	json_t *upd = json_array();
+	json_t *body = json_pack("{s:o}", "update", upd);
+	char path[128];
+	char *text = NULL;
+	bool ok = false;
+	if (!body)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct shop_stock_write *x = &wr[idx[i]];
+		json_array_append_new(upd, json_pack("{s:I,s:b,s:I}", "id", (json_int_t)x->id,
+						     "manage_stock", 1, "stock_quantity",
+						     (json_int_t)(x->quantity < 0 ? 0 : x->quantity)));
+	}
+	text = json_dumps(body, JSON_COMPACT);
+	if (wr[idx[0]].parent_id)
+		snprintf(path, sizeof path, "/products/%lld/variations/batch", (long long)wr[idx[0]].parent_id);
+	else
+		snprintf(path, sizeof path, "/products/batch");
+	json_t *res = text ? woo_call(w, "POST", path, text, err, errlen) : NULL;
+	if (!res)
+		goto out;
+	json_t *done = json_object_get(res, "update");
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		json_t *o;
+		json_array_foreach(done, k, o) {
+			if (json_integer_value(json_object_get(o, "id")) == wr[idx[i]].id &&
+			    !json_object_get(o, "error")) {
+				accepted[idx[i]] = true;
+				break;
+			}
+		}
+	}
+	json_decref(res);
+	ok = true;
+out:
+	free(text);
+	json_decref(body);
+	return ok;
+}
+
+static int woo_cmp_parent(const void *a, const void *b, void *arg)
+{
+	const struct shop_stock_write *w = arg;
+	int64_t pa = w[*(const size_t *)a].parent_id, pb = w[*(const size_t *)b].parent_id;
+	return pa < pb ? -1 : pa > pb;
+}
+
+static bool woo_stock_put(struct shop *s, const struct shop_stock_write *wr, size_t n, bool *accepted,
+			  unsigned *calls, char *err, size_t errlen)
+{
+	struct shop_woo *w = (struct shop_woo *)s;
+	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	bool ok = true;
+	*calls = 0;
+	if (!idx) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = i;
+		accepted[i] = false;
+	}
+	/* products go to /products/batch, variations to their parent's batch: group by parent */
+	qsort_r(idx, n, sizeof *idx, woo_cmp_parent, (void *)wr);
+	for (size_t start = 0; start < n && ok;) {
+		size_t end = start;
+		while (end < n && end - start < w->batch_max &&
+		       wr[idx[end]].parent_id == wr[idx[start]].parent_id)
+			end++;
+		ok = woo_batch(w, wr, idx + start, end - start, accepted, err, errlen);
+		(*calls)++;
+		start = end;
+	}
+	free(idx);
+	return ok;
+}
+
+static bool woo_list_items(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more,
+			   char *err, size_t errlen)
+{
+	struct shop_woo *w = (struct shop_woo *)s;
+	char path[160];
+	snprintf(path, sizeof path, "/products?page=%d&per_page=100&orderby=id&order=asc", page);
+	json_t *arr = woo_call(w, "GET", path, NULL, err, errlen);
+	*items = NULL;
+	*n = 0;
+	*more = false;
+	if (!arr)
+		return false;
+	size_t cap = json_array_size(arr) + 1, i;
+	struct shop_item *out = calloc(cap, sizeof *out);
+	json_t *o;
+	bool ok = out != NULL;
+	json_array_foreach(arr, i, o) {
+		if (!ok)
+			break;
+		if (strcmp(json_string_value(json_object_get(o, "type")) ?: "", "variable") == 0) {
+			/* a variable product is not sellable itself; its variations are */
+			int pid = (int)json_integer_value(json_object_get(o, "id"));
+			for (int vp = 1; ok; vp++) {
+				snprintf(path, sizeof path, "/products/%d/variations?page=%d&per_page=100", pid, vp);
+				json_t *vars = woo_call(w, "GET", path, NULL, err, errlen);
+				ok = vars != NULL;
+				size_t vn = json_array_size(vars), k;
+				struct shop_item *grown = ok ? realloc(out, (cap + vn) * sizeof *out) : NULL;
+				ok = ok && grown;
+				if (ok) {
+					out = grown;
+					cap += vn;
+				}
+				json_t *v;
+				json_array_foreach(vars, k, v) {
+					if (ok && woo_item_from_json(v, &out[*n]))
+						out[(*n)++].parent_id = pid;
+				}
+				json_decref(vars);
+				if (vn < 100)
+					break;
+			}
+		} else if (woo_item_from_json(o, &out[*n])) {
+			(*n)++;
+		}
+	}
+	*more = json_array_size(arr) == 100;
+	json_decref(arr);
+	if (!ok) {
+		free(out);
+		*n = 0;
+		return false;
+	}
+	*items = out;
+	return true;
+}
+
+static void woo_free(struct shop *s)
+{
+	struct shop_woo *w = (struct shop_woo *)s;
+	http_client_free(w->http);
+	free(w->id);
+	free(w->base_url);
+	if (w->auth)
+		memset(w->auth, 0, strlen(w->auth));
+	free(w->auth);
+	free(w);
+}
+
+static const struct shop_ops woo_ops = {
+	.kind = "woocommerce",
+	.lookup_sku = woo_lookup_sku,
+	.stock_put = woo_stock_put,
+	.list_items = woo_list_items,
+	.free = woo_free,
+};
+
+struct shop *shop_woo_new(const struct shop_woo_opts *o)
+{
+	struct shop_woo *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->base.ops = &woo_ops;
+	w->id = strdup(o->shop_id);
+	w->base.id = w->id;
+	size_t n = strlen(o->base_url);
+	while (n && o->base_url[n - 1] == '/')
+		n--;
+	w->base_url = strndup(o->base_url, n);
+	w->auth = woo_basic_auth(o->consumer_key, o->consumer_secret);
+	w->batch_max = o->batch_max && o->batch_max <= 100 ? o->batch_max : 100;
+	char key[96];
+	snprintf(key, sizeof key, "woo:%s:%s", o->base_url, o->consumer_key);
+	struct http_client_opts ho = {
+		.budget_key = key, .rate_per_sec = o->rate_per_sec, .metrics_system = o->shop_id,
+	};
+	w->http = http_client_new(&ho);
+	if (!w->id || !w->base_url || !w->auth || !w->http) {
+		woo_free(&w->base);
+		return NULL;
+	}
+	return &w->base;
+}
