@@ -1,0 +1,205 @@
+/* stock-sync — ERP stock to every shop, reservation-aware. Wiring only; see README.md. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "httpd.h"
+#include "kafka.h"
+#include "log.h"
+#include "pg.h"
+#include "shop_config.h"
+#include "shutdown.h"
+#include "stock_apply.h"
+#include "stock_db.h"
+#include "stock_poller.h"
+#include "stock_writer.h"
+
+#define SERVICE "stock-sync"
+
+struct stock_config {
+	char *log_level;
+	char *pg_dsn;
+	char *http_bind;
+	long long http_port;
+	char *group_id;
+	char *erp_url;
+	char *erp_token;
+	long long erp_rate;
+	long long poll_interval;
+	long long poll_limit;
+	long long window;
+	long long batch_max;
+	long long close_timeout;
+};
+
+#define OFF(f) offsetof(struct stock_config, f)
+static const struct config_key stock_config_table[] = {
+	{ "LOG_LEVEL", CONFIG_ENUM, "info", 0, 0, false, false, OFF(log_level), "debug|info|warn|error",
+	  "lowest level logged" },
+	{ "PG_DSN", CONFIG_STRING, NULL, 0, 0, true, true, OFF(pg_dsn), NULL,
+	  "libpq connection string of the service's PostgreSQL (schema stock_sync)" },
+	{ "HTTP_BIND", CONFIG_STRING, "127.0.0.1", 0, 0, false, false, OFF(http_bind), NULL,
+	  "address of /healthz, /readyz, /metrics" },
+	{ "HTTP_PORT", CONFIG_INT, "19101", 1, 65535, false, false, OFF(http_port), NULL,
+	  "port of /healthz, /readyz, /metrics" },
+	{ "STOCK_GROUP_ID", CONFIG_STRING, "stock-sync", 0, 0, false, false, OFF(group_id), NULL,
+	  "Kafka consumer group" },
+	{ "ERP_URL", CONFIG_STRING, "http://127.0.0.1:19180", 0, 0, false, false, OFF(erp_url), NULL,
+	  "base URL of the ERP's REST stock API" },
+	{ "ERP_TOKEN", CONFIG_STRING, NULL, 0, 0, true, true, OFF(erp_token), NULL,
+	  "Bearer token of the ERP API" },
+	{ "ERP_RATE", CONFIG_INT, "20", 1, 10000, false, false, OFF(erp_rate), NULL,
+	  "request budget towards the ERP, requests per second" },
+	{ "STOCK_POLL_INTERVAL", CONFIG_DURATION, "5s", 100, 3600000, false, false, OFF(poll_interval), NULL,
+	  "how often the ERP is asked for stock changes" },
+	{ "STOCK_POLL_LIMIT", CONFIG_INT, "500", 1, 1000, false, false, OFF(poll_limit), NULL,
+	  "changes asked for per ERP call" },
+	{ "STOCK_COALESCE_WINDOW", CONFIG_DURATION, "200ms", 10, 60000, false, false, OFF(window), NULL,
+	  "changes to one SKU within this window become one shop write" },
+	{ "STOCK_BATCH_MAX", CONFIG_INT, "1000", 1, 10000, false, false, OFF(batch_max), NULL,
+	  "Kafka records applied per database transaction" },
+	{ "SHUTDOWN_TIMEOUT", CONFIG_DURATION, "10s", 100, 120000, false, false, OFF(close_timeout), NULL,
+	  "bound on leaving the consumer group at shutdown" },
+	CONFIG_KEY_END,
+};
+
+struct stock_ready {
+	const char *dsn;
+	struct kafka_consumer *consumer;
+	volatile int migrated;
+};
+
+static bool stock_ready(void *ud, char *reason, size_t len)
+{
+	struct stock_ready *r = ud;
+	if (!pg_reachable(r->dsn, 2)) {
+		snprintf(reason, len, "PostgreSQL unreachable");
+		return false;
+	}
+	if (!r->migrated) {
+		snprintf(reason, len, "database migrations not applied yet");
+		return false;
+	}
+	if (!kafka_reachable(kafka_consumer_handle(r->consumer), 2000)) {
+		snprintf(reason, len, "Kafka unreachable");
+		return false;
+	}
+	return true;
+}
+
+/* Waits for PostgreSQL and applies the migrations; false only when shutdown came first. */
+static bool stock_prepare_db(struct pg *db)
+{
+	char err[512];
+	long delay = 200;
+	while (!shutdown_requested()) {
+		if (pg_ensure(db, err, sizeof err) && stock_db_migrate(db, err, sizeof err))
+			return true;
+		log_warn("database not ready, retrying in %ld ms: %s", delay, err);
+		shutdown_sleep_ms(delay);
+		delay = delay < 5000 ? delay * 2 : 5000;
+	}
+	return false;
+}
+
+static int stock_run(const struct stock_config *cfg, const struct shop_config *shops, size_t nshops)
+{
+	char err[512];
+	int rc = 1;
+	static const char *const topics[] = { "erp.stock.v1" };
+	struct pg *db = pg_new(cfg->pg_dsn, STOCK_DB_SCHEMA);
+	struct kafka_producer *dlq = kafka_producer_new(SERVICE, err, sizeof err);
+	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 1, err, sizeof err) : NULL;
+	struct stock_ready ready = { cfg->pg_dsn, consumer, 0 };
+	struct httpd_opts ho = { .bind = cfg->http_bind, .port = (int)cfg->http_port, .builtin_routes = true,
+				 .ready = stock_ready, .ready_ud = &ready };
+	struct httpd *http = NULL;
+	struct stock_apply *apply = NULL;
+	struct stock_poller *poller = NULL;
+	struct stock_writer *writer = NULL;
+
+	if (!db || !dlq || !consumer) {
+		log_error("cannot start: %s", err);
+		goto out;
+	}
+	http = httpd_new(&ho, err, sizeof err);
+	if (!http) {
+		log_error("cannot serve HTTP: %s", err);
+		goto out;
+	}
+	log_info("serving /healthz /readyz /metrics on %s:%d", cfg->http_bind, httpd_port(http));
+	if (!stock_prepare_db(db)) {
+		rc = 0;
+		goto out;
+	}
+	ready.migrated = 1;
+	struct stock_poller_opts po = { cfg->pg_dsn, cfg->erp_url, cfg->erp_token, (double)cfg->erp_rate,
+					cfg->poll_interval, cfg->poll_limit };
+	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window };
+	apply = stock_apply_new(consumer, dlq, db, shops, nshops, (size_t)cfg->batch_max);
+	poller = apply ? stock_poller_start(&po) : NULL;
+	writer = poller ? stock_writer_start(&wo) : NULL;
+	if (!writer)
+		goto out;
+	log_info("started: %zu shop(s), polling the ERP every %lld ms", nshops, cfg->poll_interval);
+	while (!shutdown_requested()) {
+		char fatal[256];
+		if (stock_apply_run_once(apply, 100) < 0)
+			shutdown_sleep_ms(500);
+		if (kafka_producer_fatal(dlq, fatal, sizeof fatal)) {
+			log_error("producer fatal error: %s", fatal);
+			shutdown_request();
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	shutdown_request();
+	log_info("stopping");
+	stock_writer_stop(writer);
+	stock_poller_stop(poller);
+	stock_apply_free(apply);
+	kafka_consumer_close(consumer, (int)cfg->close_timeout);
+	kafka_producer_free(dlq);
+	httpd_free(http);
+	pg_free(db);
+	log_info("stopped");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct stock_config cfg;
+	struct shop_config *shops = NULL;
+	size_t nshops = 0;
+	enum log_level level = LOG_INFO;
+
+	if (argc > 1 && strcmp(argv[1], "--config-reference") == 0) {
+		config_print_reference(stock_config_table, SERVICE);
+		printf("\n");
+		shop_config_print_reference();
+		return 0;
+	}
+	memset(&cfg, 0, sizeof cfg);
+	log_init(SERVICE, LOG_INFO);
+	/* every loader runs before giving up, so one start lists every problem */
+	bool ok = config_load(stock_config_table, &cfg);
+	ok = config_kafka_check() && ok;
+	ok = shop_config_load(&shops, &nshops) && ok;
+	if (!ok) {
+		log_error("configuration invalid; not starting");
+		config_free(stock_config_table, &cfg);
+		return 2;
+	}
+	if (log_level_parse(cfg.log_level, &level))
+		log_init(SERVICE, level);
+	config_log(stock_config_table, &cfg);
+	shop_config_log(shops, nshops);
+	shutdown_install();
+	int rc = stock_run(&cfg, shops, nshops);
+	shop_config_free(shops, nshops);
+	config_free(stock_config_table, &cfg);
+	return rc;
+}

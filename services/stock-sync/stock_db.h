@@ -1,0 +1,84 @@
+/* stock_db — stock-sync's own schema (stock_sync): the ERP cursor, the stock per SKU and
+ * warehouse, what each shop must be told (shop_dirty), what it was told (shop_stock), the SKU ->
+ * product mapping per shop and the SKUs a shop does not know. */
+#ifndef STOCK_DB_H
+#define STOCK_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pg;
+struct shop_config;
+
+#define STOCK_DB_SCHEMA "stock_sync"
+
+bool stock_db_migrate(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* The persisted ERP cursor ("" when none yet). */
+bool stock_db_cursor_get(struct pg *db, const char *source, char *out, size_t outlen, char *err,
+			 size_t errlen) __attribute__((warn_unused_result));
+/* Inside the caller's transaction. */
+bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* One decoded stock record of a consumed batch. */
+struct stock_row {
+	const char *event_id;
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	const char *sku;
+	const char *warehouse;
+	int64_t on_hand_milli;
+	int64_t reserved_milli;
+	int64_t available_milli;
+	int64_t version;
+	int64_t source_us;
+	bool is_new;            /* set by stock_db_apply: not a duplicate event */
+};
+
+/* In one transaction: claims every event id in the inbox, stores the records that are new and
+ * newer than what is stored (per SKU+warehouse version), and marks their SKUs dirty for every shop
+ * selling from that warehouse. Returns false (rolled back) on any database error. */
+bool stock_db_apply(struct pg *db, struct stock_row *rows, size_t n, const struct shop_config *shops,
+		    size_t nshops, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* A SKU a shop must be told about, with everything needed to decide what to write. */
+struct stock_pending {
+	char sku[65];
+	int64_t seq;
+	int64_t first_source_us;
+	int64_t product_id;     /* 0: not mapped yet */
+	int64_t parent_id;
+	int64_t written;        /* last quantity written to the shop; -1: never */
+	int64_t available_milli;
+	int64_t reserved_milli; /* open reservations from orders not yet booked by the ERP */
+};
+
+/* Up to max dirty SKUs of a shop, oldest first. *out is malloc'ed. */
+bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
+		      struct stock_pending **out, size_t *n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Outcome of a write cycle, applied in one transaction: mapped/unknown SKUs learned, quantities
+ * written, dirty rows done (only if not re-dirtied since: seq must match). */
+struct stock_done {
+	const char *sku;
+	int64_t seq;
+	int64_t written;        /* -1: nothing written (unknown SKU, or unchanged) */
+	bool unknown;           /* the shop does not know the SKU */
+};
+bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, size_t n, char *err,
+		   size_t errlen) __attribute__((warn_unused_result));
+
+bool stock_db_map_put(struct pg *db, const char *shop, const char *sku, int64_t product_id,
+		      int64_t parent_id, char *err, size_t errlen) __attribute__((warn_unused_result));
+bool stock_db_map_forget(struct pg *db, const char *shop, const char *sku, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Number of SKUs mapped for shop; -1 on error. */
+long long stock_db_map_count(struct pg *db, const char *shop, char *err, size_t errlen);
+/* Number of unknown SKUs recorded for shop; -1 on error. */
+long long stock_db_unknown_count(struct pg *db, const char *shop, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,180 @@
+#include "stock_poller.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "erp.h"
+#include "erpsync/v1/stock.pb-c.h"
+#include "event.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
+#include "pg.h"
+#include "shutdown.h"
+#include "stock_db.h"
+
+#define STOCK_POLLER_SOURCE "erp"
+#define STOCK_POLLER_TOPIC "erp.stock.v1"
+#define STOCK_POLLER_RELAY_MAX 2000
+
+struct stock_poller {
+	struct stock_poller_opts o;
+	pthread_t thread;
+	struct pg *db;
+	struct erp *erp;
+	struct kafka_producer *producer;
+	struct metric_family *m_polls, *m_changes;
+};
+
+/* Queues one ERP change as an erp.stock.v1 record (inside the caller's transaction). */
+static bool stock_poller_queue(struct stock_poller *p, const struct erp_stock_item *it, char *err,
+			       size_t errlen)
+{
+	char id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2];
+	event_id_new(id);
+	traceparent_new(tp);
+	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
+	meta.event_id = id;
+	meta.occurred_at = it->changed_at_us;
+	meta.source_system = (char *)"erp:rest";
+	meta.producer = (char *)"stock-sync";
+	meta.traceparent = tp;
+	meta.schema_version = 1;
+	meta.origin = ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_POLL;
+	Erpsync__V1__StockLevel l = ERPSYNC__V1__STOCK_LEVEL__INIT;
+	l.meta = &meta;
+	l.sku = (char *)it->sku;
+	l.warehouse = (char *)it->warehouse;
+	l.on_hand_milli = it->on_hand * 1000;
+	l.reserved_milli = it->reserved * 1000;
+	l.available_milli = it->available * 1000;
+	l.version = (uint64_t)it->version;
+	uint8_t buf[512];
+	size_t len = erpsync__v1__stock_level__get_packed_size(&l);
+	if (len > sizeof buf) {
+		snprintf(err, errlen, "record for %s too large", it->sku);
+		return false;
+	}
+	erpsync__v1__stock_level__pack(&l, buf);
+	int klen = snprintf(key, sizeof key, "%s|%s", it->sku, it->warehouse);
+	struct outbox_msg m = {
+		.topic = STOCK_POLLER_TOPIC, .key = key, .key_len = (size_t)klen, .value = buf,
+		.value_len = len, .event_id = id, .traceparent = tp, .source_time_us = it->changed_at_us,
+		.message_type = "erpsync.v1.StockLevel",
+	};
+	return pg_outbox_add(p->db, &m, err, errlen);
+}
+
+/* One page: changes and the new cursor committed together. false: nothing committed. */
+static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct erp_stock_page *page,
+			      char *err, size_t errlen)
+{
+	if (!p->erp->ops->stock_changes(p->erp, cursor, (size_t)p->o.page_limit, page, err, errlen)) {
+		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+		return false;
+	}
+	if (!pg_begin(p->db, err, errlen))
+		return false;
+	for (size_t i = 0; i < page->n; i++) {
+		if (!stock_poller_queue(p, &page->items[i], err, errlen))
+			goto fail;
+	}
+	if (!stock_db_cursor_set(p->db, STOCK_POLLER_SOURCE, page->next_cursor, err, errlen) ||
+	    !pg_commit(p->db, err, errlen))
+		goto fail;
+	metrics_inc(metrics_series1(p->m_polls, "ok"));
+	metrics_add(metrics_series0(p->m_changes), (double)page->n);
+	return true;
+fail:
+	pg_rollback(p->db);
+	metrics_inc(metrics_series1(p->m_polls, "db_error"));
+	return false;
+}
+
+static void stock_poller_poll(struct stock_poller *p)
+{
+	char cursor[ERP_CURSOR_MAX + 1], err[512];
+	for (int pages = 0; pages < 1000 && !shutdown_requested(); pages++) {
+		struct erp_stock_page page;
+		if (!pg_ensure(p->db, err, sizeof err) ||
+		    !stock_db_cursor_get(p->db, STOCK_POLLER_SOURCE, cursor, sizeof cursor, err, sizeof err)) {
+			log_warn("ERP poll skipped: database: %s", err);
+			return;
+		}
+		bool ok = stock_poller_page(p, cursor, &page, err, sizeof err);
+		bool more = ok && page.has_more && page.n > 0;
+		if (!ok)
+			log_warn("ERP poll after cursor \"%s\" failed; cursor kept: %s", cursor, err);
+		else if (page.n)
+			log_info("ERP poll: %zu changes, cursor %s -> %s", page.n, cursor, page.next_cursor);
+		erp_stock_page_cleanup(&page);
+		if (pg_outbox_relay(p->db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) < 0)
+			log_warn("outbox relay failed: %s", err);
+		if (!more)
+			return;
+	}
+}
+
+static void *stock_poller_main(void *arg)
+{
+	struct stock_poller *p = arg;
+	char err[512];
+	int64_t next_poll = 0;
+	while (!shutdown_requested()) {
+		int64_t now = event_monotonic_us();
+		if (now >= next_poll) {
+			stock_poller_poll(p);
+			next_poll = event_monotonic_us() + p->o.interval_ms * 1000;
+		}
+		/* records queued by other parts of the service (alerts) are relayed here too */
+		int n = pg_ensure(p->db, err, sizeof err) ?
+			pg_outbox_relay(p->db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) : -1;
+		if (n < 0)
+			log_warn("outbox relay failed: %s", err);
+		if (n < STOCK_POLLER_RELAY_MAX)
+			shutdown_sleep_ms(50);
+	}
+	return NULL;
+}
+
+struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
+{
+	static const char *const result_label[] = { "result", NULL };
+	char err[512];
+	struct stock_poller *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->o = *opts;
+	p->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
+	p->erp = erp_rest_new(opts->erp_url, opts->erp_token, opts->erp_rate);
+	p->producer = kafka_producer_new("stock-sync", err, sizeof err);
+	p->m_polls = metrics_counter("erpsync_stock_erp_polls_total", "ERP stock polls by result", result_label);
+	p->m_changes = metrics_counter("erpsync_stock_erp_changes_total",
+				       "Stock changes read from the ERP and queued for erp.stock.v1", NULL);
+	if (!p->db || !p->erp || !p->producer) {
+		log_error("stock poller: cannot start: %s", p->producer ? "out of memory" : err);
+		goto fail;
+	}
+	if (pthread_create(&p->thread, NULL, stock_poller_main, p) != 0)
+		goto fail;
+	return p;
+fail:
+	pg_free(p->db);
+	erp_free(p->erp);
+	kafka_producer_free(p->producer);
+	free(p);
+	return NULL;
+}
+
+void stock_poller_stop(struct stock_poller *p)
+{
+	if (!p)
+		return;
+	pthread_join(p->thread, NULL);
+	kafka_producer_free(p->producer);
+	erp_free(p->erp);
+	pg_free(p->db);
+	free(p);
+}

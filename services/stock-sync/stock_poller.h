@@ -1,0 +1,25 @@
+/* stock_poller — a thread that polls the ERP's stock changes after a persisted cursor and queues
+ * them as erp.stock.v1 records in the outbox, in the same transaction that advances the cursor;
+ * then relays the outbox to Kafka. A failed or malformed answer leaves the cursor where it was. */
+#ifndef STOCK_POLLER_H
+#define STOCK_POLLER_H
+
+#include <stdbool.h>
+
+struct stock_poller_opts {
+	const char *pg_dsn;
+	const char *erp_url;
+	const char *erp_token;
+	double erp_rate;
+	long long interval_ms;
+	long long page_limit;
+};
+
+struct stock_poller;
+
+/* Starts the thread; NULL when it cannot. opts' strings must outlive the poller. */
+struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts);
+/* Joins the thread (it stops on shutdown_requested) and frees. NULL-safe. */
+void stock_poller_stop(struct stock_poller *p);
+
+#endif
