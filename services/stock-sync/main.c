@@ -24,6 +24,7 @@ struct stock_config {
 	char *http_bind;
 	long long http_port;
 	char *group_id;
+	char *topic;
 	char *erp_url;
 	char *erp_token;
 	long long erp_rate;
@@ -46,6 +47,8 @@ static const struct config_key stock_config_table[] = {
 	  "port of /healthz, /readyz, /metrics" },
 	{ "STOCK_GROUP_ID", CONFIG_STRING, "stock-sync", 0, 0, false, false, OFF(group_id), NULL,
 	  "Kafka consumer group" },
+	{ "STOCK_TOPIC", CONFIG_STRING, "erp.stock.v1", 0, 0, false, false, OFF(topic), NULL,
+	  "topic of stock records (its dead letters go to <topic>.dlq)" },
 	{ "ERP_URL", CONFIG_STRING, "http://127.0.0.1:19180", 0, 0, false, false, OFF(erp_url), NULL,
 	  "base URL of the ERP's REST stock API" },
 	{ "ERP_TOKEN", CONFIG_STRING, NULL, 0, 0, true, true, OFF(erp_token), NULL,
@@ -108,7 +111,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 {
 	char err[512];
 	int rc = 1;
-	static const char *const topics[] = { "erp.stock.v1" };
+	const char *const topics[] = { cfg->topic };
 	struct pg *db = pg_new(cfg->pg_dsn, STOCK_DB_SCHEMA);
 	struct kafka_producer *dlq = kafka_producer_new(SERVICE, err, sizeof err);
 	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 1, err, sizeof err) : NULL;
@@ -135,8 +138,8 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 		goto out;
 	}
 	ready.migrated = 1;
-	struct stock_poller_opts po = { cfg->pg_dsn, cfg->erp_url, cfg->erp_token, (double)cfg->erp_rate,
-					cfg->poll_interval, cfg->poll_limit };
+	struct stock_poller_opts po = { cfg->pg_dsn, cfg->topic, cfg->erp_url, cfg->erp_token,
+					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit };
 	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window };
 	apply = stock_apply_new(consumer, dlq, db, shops, nshops, (size_t)cfg->batch_max);
 	poller = apply ? stock_poller_start(&po) : NULL;

@@ -16,7 +16,6 @@
 #include "stock_db.h"
 
 #define STOCK_POLLER_SOURCE "erp"
-#define STOCK_POLLER_TOPIC "erp.stock.v1"
 #define STOCK_POLLER_RELAY_MAX 2000
 
 struct stock_poller {
@@ -60,7 +59,7 @@ static bool stock_poller_queue(struct stock_poller *p, const struct erp_stock_it
 	erpsync__v1__stock_level__pack(&l, buf);
 	int klen = snprintf(key, sizeof key, "%s|%s", it->sku, it->warehouse);
 	struct outbox_msg m = {
-		.topic = STOCK_POLLER_TOPIC, .key = key, .key_len = (size_t)klen, .value = buf,
+		.topic = p->o.topic, .key = key, .key_len = (size_t)klen, .value = buf,
 		.value_len = len, .event_id = id, .traceparent = tp, .source_time_us = it->changed_at_us,
 		.message_type = "erpsync.v1.StockLevel",
 	};

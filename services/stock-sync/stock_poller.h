@@ -8,6 +8,7 @@
 
 struct stock_poller_opts {
 	const char *pg_dsn;
+	const char *topic;
 	const char *erp_url;
 	const char *erp_token;
 	double erp_rate;

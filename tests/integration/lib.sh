@@ -1,0 +1,147 @@
+# Shared by the integration scripts: start the binaries against the test stack, wait for them,
+# read their metrics and the database, report results. Source it; it cleans up on exit.
+#
+# Each script gets its own topic ("it_<script>.erp.stock.v1" and its .dlq), consumer group and a
+# fresh database schema, so scripts do not see each other's records.
+set -uo pipefail
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+BUILD=${BUILD:-build}
+BIN=$ROOT/$BUILD/bin
+: "${KAFKA_BOOTSTRAP_SERVERS:?run through tests/run.sh (needs the test stack environment)}"
+: "${PG_DSN:?run through tests/run.sh}"
+export KAFKA_BOOTSTRAP_SERVERS PG_DSN
+
+IT_NAME=$(basename "${BASH_SOURCE[1]}" .sh)
+IT_DIR=$(mktemp -d "/tmp/erpsync-$IT_NAME.XXXXXX")
+IT_TOPIC="it_${IT_NAME}_$$.erp.stock.v1"
+IT_PIDS=()
+
+ERP_PORT=${IT_ERP_PORT:-29180}
+WOO_A_PORT=${IT_WOO_A_PORT:-29181}
+WOO_B_PORT=${IT_WOO_B_PORT:-29182}
+STOCK_PORT=${IT_STOCK_PORT:-29101}
+ERP_TOKEN=it-erp-token
+
+pass() { echo "PASS $IT_NAME: $*"; }
+fail() { echo "FAIL $IT_NAME: $*"; }
+# check "description" command...: PASS when the command succeeds
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+
+it_cleanup() {
+	local p
+	for p in "${IT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${IT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ "${IT_KEEP:-0}" != 1 ]; then rm -rf "$IT_DIR"; fi
+}
+trap it_cleanup EXIT
+
+psql_q() { psql "$PG_DSN" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# Creates this script's topic and its dead-letter topic.
+it_topics() {
+	printf '%s\t3\tcompact\t-1\tit\n%s.dlq\t1\tdelete\t-1\tit\n' "$IT_TOPIC" "$IT_TOPIC" >"$IT_DIR/topics.tsv"
+	"$BIN/erpsyncctl" topics create -b "$KAFKA_BOOTSTRAP_SERVERS" -f "$IT_DIR/topics.tsv" >/dev/null
+}
+
+# Starts a program in the background, its output in $IT_DIR/<name>.log; sets LAST_PID.
+it_spawn() {
+	local name=$1; shift
+	"$@" >>"$IT_DIR/$name.log" 2>&1 &
+	LAST_PID=$!
+	IT_PIDS+=("$LAST_PID")
+}
+
+# wait_http URL [seconds] [expected-status]: until URL answers that status (default 200).
+wait_http() {
+	local url=$1 secs=${2:-30} want=${3:-200} i code
+	for ((i = 0; i < secs * 10; i++)); do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")
+		[ "$code" = "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for SECONDS command...: until the command succeeds.
+wait_for() {
+	local secs=$1 i; shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_erp() {
+	it_spawn sandbox-erp env SANDBOX_ERP_PORT=$ERP_PORT SANDBOX_ERP_TOKEN=$ERP_TOKEN \
+		SANDBOX_ERP_DEMO="${1:-0}" "$BIN/sandbox-erp"
+	ERP_PID=$LAST_PID
+	wait_http "http://127.0.0.1:$ERP_PORT/healthz" 10
+}
+
+# start_woo PORT DEMO_SKUS [extra env...]
+start_woo() {
+	local port=$1 demo=$2; shift 2
+	it_spawn "sandbox-woo-$port" env SANDBOX_WOO_PORT="$port" SANDBOX_WOO_CONSUMER_KEY=ck_it \
+		SANDBOX_WOO_CONSUMER_SECRET=cs_it SANDBOX_WOO_DEMO="$demo" "$@" "$BIN/sandbox-woo"
+	wait_http "http://127.0.0.1:$port/healthz" 10
+}
+
+# The environment stock-sync runs with in these tests: two shops, different buffers and warehouses.
+stock_env() {
+	cat <<ENV
+PG_DSN=$PG_DSN
+KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS
+HTTP_PORT=$STOCK_PORT
+STOCK_TOPIC=$IT_TOPIC
+STOCK_GROUP_ID=it-$IT_NAME-$$
+ERP_URL=http://127.0.0.1:$ERP_PORT
+ERP_TOKEN=$ERP_TOKEN
+STOCK_POLL_INTERVAL=${IT_POLL_INTERVAL:-500ms}
+ERPSYNC_SHOPS=woo-a,woo-b
+SHOP_WOO_A_URL=http://127.0.0.1:$WOO_A_PORT
+SHOP_WOO_A_KEY=ck_it
+SHOP_WOO_A_SECRET=cs_it
+SHOP_WOO_A_WAREHOUSES=WH-MAIN,WH-SOUTH
+SHOP_WOO_A_BUFFER=2
+SHOP_WOO_A_RATE=50
+SHOP_WOO_B_URL=http://127.0.0.1:$WOO_B_PORT
+SHOP_WOO_B_KEY=ck_it
+SHOP_WOO_B_SECRET=cs_it
+SHOP_WOO_B_WAREHOUSES=WH-MAIN
+SHOP_WOO_B_BUFFER=5
+SHOP_WOO_B_RATE=50
+ENV
+}
+
+# start_stock [VAR=value ...]: stock-sync with stock_env plus overrides; sets STOCK_PID.
+start_stock() {
+	local -a envs
+	mapfile -t envs < <(stock_env)
+	it_spawn stock-sync env -i PATH="$PATH" "${envs[@]}" "$@" "$BIN/stock-sync"
+	STOCK_PID=$LAST_PID
+}
+
+stock_ready() { wait_http "http://127.0.0.1:$STOCK_PORT/readyz" "${1:-30}"; }
+
+# metric NAME [LABEL-FILTER]: the sum of a metric's series of stock-sync (0 when absent).
+metric() {
+	curl -s "http://127.0.0.1:$STOCK_PORT/metrics" |
+		awk -v n="$1" -v f="${2:-}" '$1 ~ "^"n"({|$)" && index($1, f) { s += $NF } END { printf "%d\n", s }'
+}
+
+# shop_qty PORT SKU: the stock quantity a sandbox shop shows for a SKU.
+shop_qty() {
+	curl -s "http://127.0.0.1:$1/sandbox/stock" | jq -r --arg s "$2" '.[$s] // "none"'
+}
+
+erp_set() {   # erp_set SKU WAREHOUSE ON_HAND [RESERVED]
+	curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ERP_TOKEN" \
+		-d "{\"sku\":\"$1\",\"warehouse\":\"$2\",\"on_hand\":$3,\"reserved\":${4:-0}}" \
+		"http://127.0.0.1:$ERP_PORT/sandbox/stock" | grep -q '^2'
+}
+
+reset_schema() { psql_q "DROP SCHEMA IF EXISTS stock_sync CASCADE" >/dev/null 2>&1; }
+
+# stockgen ARGS...: produce erp.stock.v1 records to this script's topic.
+stockgen() { "$BIN/stockgen" -t "$IT_TOPIC" "$@"; }

@@ -1,0 +1,25 @@
+# A malformed record goes to <topic>.dlq with headers that say why and where it came from, and
+# consumption goes on with the records behind it.
+. "$(dirname "$0")/lib.sh"
+reset_schema
+it_topics
+start_erp 0
+start_woo "$WOO_A_PORT" 20
+start_woo "$WOO_B_PORT" 20
+start_stock
+check "stock-sync becomes ready" stock_ready 30
+
+stockgen -n 1 -s 1 -q 7 -v 100 -e good-before >/dev/null
+stockgen -n 2 -s 1 -g >/dev/null
+stockgen -n 1 -s 1 -q 9 -v 200 -e good-after >/dev/null
+check "the records after the malformed ones are applied" wait_for 20 bash -c \
+	"[ \"\$(psql \"$PG_DSN\" -XAtc \"SELECT available_milli FROM stock_sync.stock WHERE sku = 'SKU-000001' AND warehouse = 'WH-MAIN'\")\" = 9000 ]"
+dlq=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC.dlq" -o beginning -c 2 -e -q \
+	-f '%h\n' 2>/dev/null)
+check "two records are in the dead-letter topic" [ "$(grep -c dlq-error <<<"$dlq")" -eq 2 ]
+for h in dlq-error=value dlq-service=stock-sync "dlq-source-topic=$IT_TOPIC" dlq-source-partition= \
+	dlq-source-offset= dlq-attempts= dlq-time= event-id=; do
+	check "dead letters carry header ${h%%=*}" grep -q -- "$h" <<<"$dlq"
+done
+check "the dead letters are counted" [ "$(metric erpsync_stock_events_dead_lettered_total)" -eq 2 ]
+check "inbox holds exactly the two good events" [ "$(psql_q "SELECT count(*) FROM stock_sync.inbox")" -eq 2 ]

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs every test: the unit binaries (no I/O), then the integration scripts against a real Kafka
+# broker and PostgreSQL of their own (the local stack's "test" instance, started fresh and stopped
+# after). Prints each result and ends with "N passed, N failed"; exits 1 on any failure.
+#
+#   tests/run.sh [--unit-only] [--keep-stack] [integration-script-name ...]
+set -uo pipefail
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+export BUILD
+
+passed=0
+failed=0
+failures=()
+unit_only=0
+keep_stack=0
+only=()
+for a in "$@"; do
+	case $a in
+	--unit-only) unit_only=1 ;;
+	--keep-stack) keep_stack=1 ;;
+	*) only+=("$a") ;;
+	esac
+done
+
+# Counts "PASS name" / "FAIL name" lines of a test program's output; a program that exits non-zero
+# without reporting a failure counts as one failure of its own.
+tally() {
+	local name=$1 out=$2 rc=$3 p f
+	printf '%s\n' "$out"
+	p=$(grep -c '^PASS ' <<<"$out")
+	f=$(grep -c '^FAIL ' <<<"$out")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	while read -r line; do failures+=("$name: ${line#FAIL }"); done < <(grep '^FAIL ' <<<"$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name (exit $rc without a result)"
+		failed=$((failed + 1))
+		failures+=("$name: exit $rc")
+	fi
+}
+
+if [ ${#only[@]} -eq 0 ]; then
+	echo "== unit tests"
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		out=$("$t" 2>&1); rc=$?
+		tally "$(basename "$t")" "$out" "$rc"
+	done
+fi
+
+if [ $unit_only -eq 0 ]; then
+	echo "== integration tests (real Kafka + PostgreSQL: local stack instance 'test')"
+	start_ms=$(date +%s%3N)
+	if deploy/local/stack.sh wipe test >/dev/null 2>&1 && deploy/local/stack.sh start test; then
+		echo "stack ready in $(( ($(date +%s%3N) - start_ms) )) ms"
+		eval "$(deploy/local/stack.sh env test)"
+		for s in tests/integration/test_*.sh; do
+			name=$(basename "$s" .sh)
+			if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " == *" $name "* ]]; then
+				continue
+			fi
+			echo "-- $name"
+			t0=$(date +%s%3N)
+			out=$(timeout 600 bash "$s" 2>&1); rc=$?
+			tally "$name" "$out" "$rc"
+			echo "   ($name: $(( ($(date +%s%3N) - t0) )) ms)"
+		done
+		[ $keep_stack -eq 1 ] || deploy/local/stack.sh stop test
+	else
+		echo "FAIL integration: the local stack did not start"
+		failed=$((failed + 1))
+		failures+=("stack start")
+		deploy/local/stack.sh stop test >/dev/null 2>&1
+	fi
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "== failures"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
