@@ -61,6 +61,11 @@ bool http_request(struct http_client *c, const char *method, const char *url,
 		  const struct http_header *headers, size_t n, const char *body, size_t body_len,
 		  struct http_response *resp) __attribute__((warn_unused_result));
 
+/* The wait before retry number attempt + 1 (attempt 0: after the first failure), full jitter:
+ * rnd % (min(backoff_max_ms, backoff_base_ms * 2^attempt) + 1). Zero fields of opts (or opts NULL)
+ * take the defaults above. Pure: the client passes its own random numbers. */
+long http_backoff_ms(const struct http_client_opts *opts, unsigned attempt, unsigned rnd);
+
 /* Parses a Retry-After value (delta seconds or IMF-fixdate) into milliseconds from now; -1 if bad. */
 long http_retry_after_ms(const char *value);
 

@@ -107,7 +107,7 @@ static bool metrics_labels_valid(const char *const *labels, size_t n, enum metri
 static size_t metrics_count_labels(const char *const *labels)
 {
 	size_t n = 0;
-	while (labels && labels[n] && n <= METRICS_MAX_LABELS)
+	while (labels && n <= METRICS_MAX_LABELS && labels[n])
 		n++;
 	return n;
 }
