@@ -14,6 +14,7 @@
  *
  * Statistics (statistics.interval.ms, default 5000 here) feed the metrics:
  *   erpsync_kafka_consumer_lag{topic,partition}, erpsync_kafka_consumed_total{topic},
+ *   erpsync_kafka_consume_errors_total{topic} ("_none" for errors not about a topic),
  *   erpsync_kafka_produced_total{topic}, erpsync_kafka_produce_errors_total{topic},
  *   erpsync_kafka_dlq_total{topic}, erpsync_kafka_broker_rtt_seconds{broker}. */
 #ifndef ERPSYNC_KAFKA_H
@@ -44,7 +45,8 @@ struct kafka_consumer;
 
 /* ---- producer ---- */
 
-/* Called from kafka_producer_poll/flush for each message produced with a non-NULL opaque. */
+/* Called for each message produced with a non-NULL opaque, from whichever call serves delivery reports:
+ * kafka_producer_poll/flush/free, and kafka_produce/kafka_dlq_send while they wait. */
 typedef void (*kafka_delivery_fn)(void *opaque, rd_kafka_resp_err_t err, void *ud);
 
 struct kafka_producer *kafka_producer_new(const char *service, char *err, size_t errlen);
@@ -87,8 +89,9 @@ rd_kafka_message_t *kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms
 /* Marks m as processed: its offset + 1 will be committed. */
 bool kafka_consumer_store(struct kafka_consumer *c, const rd_kafka_message_t *m)
 	__attribute__((warn_unused_result));
-/* Commits stored offsets synchronously and leaves the group, bounded by timeout_ms (a watchdog
- * thread ends a close that hangs). Then destroys. NULL-safe. */
+/* Commits stored offsets and leaves the group, bounded by timeout_ms, then destroys. NULL-safe.
+ * A close that does not finish in time is abandoned (the uncommitted tail is re-delivered later):
+ * a detached thread destroys the handle without a group close, or the process exit ends it. */
 void kafka_consumer_close(struct kafka_consumer *c, int timeout_ms);
 rd_kafka_t *kafka_consumer_handle(struct kafka_consumer *c);
 
@@ -104,5 +107,39 @@ bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const
 
 /* Metadata round trip to the cluster within timeout_ms (readiness). Thread-safe. */
 bool kafka_reachable(rd_kafka_t *rk, int timeout_ms);
+
+/* ---- building blocks, exposed for unit tests (no broker needed) ---- */
+
+/* Copies header name's last value in hdrs like kafka_header_get; out is "" when absent. */
+bool kafka_headers_get(const rd_kafka_headers_t *hdrs, const char *name, char *out, size_t outlen);
+
+/* The headers kafka_produce puts on m: event-id, traceparent (m's if valid, else a new trace),
+ * source-time (now if 0) and content-type (if message_type). NULL when m->event_id is NULL.
+ * The caller owns the result (rd_kafka_headers_destroy) until producev takes it. */
+rd_kafka_headers_t *kafka_out_headers(const struct kafka_out *m) __attribute__((warn_unused_result));
+
+#define KAFKA_DLQ_ERROR_MAX 1024   /* bytes of dlq-error kept (cut at a UTF-8 character boundary) */
+
+struct kafka_dlq_info {
+	const char *service;
+	const char *topic;            /* the source topic */
+	int32_t partition;
+	int64_t offset;
+	const char *error;            /* NULL: "unknown" */
+	unsigned attempts;
+	int64_t time_us;              /* unix microseconds; dlq-time is ISO-8601 UTC with milliseconds */
+};
+
+/* Replaces any dlq-* headers in hdrs (from an earlier dead-lettering of a replayed message) with
+ * info's. false when hdrs is read-only. */
+bool kafka_dlq_headers_set(rd_kafka_headers_t *hdrs, const struct kafka_dlq_info *info)
+	__attribute__((warn_unused_result));
+
+/* Applies one librdkafka statistics document to erpsync_kafka_consumer_lag (consumers: assigned
+ * partitions whose lag is known) and erpsync_kafka_broker_rtt_seconds (brokers by nodename).
+ * false (and a log line) when json is not a JSON object. The stats_cb of every handle calls it. */
+bool kafka_stats_apply(const char *json, size_t len);
+/* Sets the lag of partitions this process no longer consumes to 0 (called on revoke/lose). */
+void kafka_stats_forget_partitions(const rd_kafka_topic_partition_list_t *parts);
 
 #endif

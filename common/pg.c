@@ -1,6 +1,7 @@
 #include "pg.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +66,15 @@ static void pg_set_err(char *err, size_t errlen, const char *fmt, ...)
 /* libpq messages end in a newline and may span lines: make them one line for err and the log. */
 static void pg_flatten(char *s)
 {
-	size_t n = strlen(s);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
-			s[i] = ' ';
+	size_t w = 0;
+	for (size_t r = 0; s[r]; r++) {
+		char c = (s[r] == '\n' || s[r] == '\r' || s[r] == '\t') ? ' ' : s[r];
+		if (c != ' ' || (w > 0 && s[w - 1] != ' '))
+			s[w++] = c;
 	}
-	while (n > 0 && s[n - 1] == ' ')
-		s[--n] = '\0';
+	while (w > 0 && s[w - 1] == ' ')
+		w--;
+	s[w] = '\0';
 }
 
 static void pg_conn_err(const PGconn *conn, char *err, size_t errlen)
@@ -229,15 +232,26 @@ static PGconn *pg_connect(const char *dsn, const char *appname, const char *time
 	return PQconnectdbParams(keys, vals, 1);
 }
 
-/* A connection is usable when libpq still thinks so. Outside a transaction, read whatever the
- * server sent while we were idle first: a restart or an idle-session kill shows up only then, and
- * catching it here lets the next statement run on a fresh connection instead of failing. */
+/* A connection is usable when libpq still thinks so. Outside a transaction, first read whatever
+ * the server sent while we were idle: a restart or an idle-session kill (a FATAL message, then
+ * EOF) shows up only then, and catching it here lets the next statement run on a fresh
+ * connection instead of failing. libpq notices the EOF one read after the message, hence the loop;
+ * poll with timeout 0 never waits. */
 static bool pg_usable(struct pg *db)
 {
 	if (!db->conn || db->broken || PQstatus(db->conn) != CONNECTION_OK)
 		return false;
-	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE && !PQconsumeInput(db->conn))
-		return false;
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		return true;
+	for (int i = 0; i < 4 && PQstatus(db->conn) == CONNECTION_OK; i++) {
+		struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+		if (pfd.fd < 0)
+			return false;
+		if (poll(&pfd, 1, 0) <= 0)
+			break;
+		if (!PQconsumeInput(db->conn))
+			return false;
+	}
 	return PQstatus(db->conn) == CONNECTION_OK;
 }
 

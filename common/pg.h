@@ -37,6 +37,22 @@ bool pg_begin(struct pg *db, char *err, size_t errlen) __attribute__((warn_unuse
 bool pg_commit(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
 void pg_rollback(struct pg *db);      /* best effort; safe when no transaction is open */
 
+/* Like pg_query, with per-parameter lengths and formats (1 = binary, e.g. bytea; lengths matter
+ * only for binary ones) and a result format (0 text, 1 binary). lengths/formats may be NULL. */
+PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values,
+			  const int *lengths, const int *formats, int result_format,
+			  char *err, size_t errlen) __attribute__((warn_unused_result));
+/* true between a successful pg_begin and pg_commit/pg_rollback. */
+bool pg_in_transaction(const struct pg *db);
+/* SQLSTATE of the last failed statement ("40001", "23505", ...; "25P02" when pg_commit found the
+ * transaction aborted); "" when it failed without one (connection lost) or nothing failed. For
+ * deciding whether to retry a transaction. */
+const char *pg_last_sqlstate(const struct pg *db);
+
+/* Statements outside a transaction reconnect first when the connection is known to be gone (a
+ * restart, an idle kill). Inside one they fail, and so does everything up to pg_rollback: a
+ * transaction never silently continues on a new connection. No COPY through this API. */
+
 /* One connection attempt with a short timeout (readiness). Thread-safe. */
 bool pg_reachable(const char *dsn, int timeout_s);
 
@@ -58,10 +74,21 @@ bool pg_migrate(struct pg *db, const char *component, const struct pg_migration 
  * event is new (go on and apply it), 0 when it was applied before (skip it), -1 on error. */
 int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic,
 		   int32_t partition, int64_t offset, char *err, size_t errlen);
+/* (topic may be NULL, partition/offset < 0 for none: events that did not come from Kafka.)
+ * Outside a transaction pg_inbox_claim refuses (-1): the claim must commit with the state change.
+ * A second instance claiming the same event at once waits for the first one's transaction. */
+
+/* Deletes inbox rows applied more than keep_days (>= 1) ago, in batches of 10,000, at most 1M per
+ * call; not inside a transaction. Returns how many, -1 on error. keep_days must exceed the longest
+ * time an event can be delivered again (the consumed topics' retention, an offset reset to the
+ * earliest offset), or a late duplicate would be applied twice. */
+int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* ---- outbox ----
  * Inside the caller's transaction: queues a message for Kafka. The relay produces it later with
- * the same event id, so a crash between commit and produce delays it and never loses it. */
+ * the same event id, so a crash between commit and produce delays it and never loses it.
+ * Outside a transaction pg_outbox_add refuses. source_time_us 0 stores the time of the call. */
 struct outbox_msg {
 	const char *topic;
 	const void *key;
@@ -79,7 +106,36 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
 /* Relays up to max queued messages in id order: produces them, waits for the broker's
  * acknowledgements (bounded), deletes the acknowledged rows. Returns how many were relayed, -1 on
  * error (nothing is deleted that was not acknowledged). Uses FOR UPDATE SKIP LOCKED, so two
- * instances can relay at once without sending a row twice in the normal case. */
+ * instances can relay at once without sending a row twice in the normal case.
+ *
+ * Not inside a transaction: it runs its own, holding the rows' locks while it waits for the
+ * acknowledgements (at most 10 s, kafka_producer_flush). -1 also when some rows were not
+ * acknowledged (delivery failed or the wait ran out): the acknowledged ones are deleted all the
+ * same (counted in the metrics only), the rest stay for the next call; back off, and check
+ * kafka_producer_fatal. While p still holds undelivered messages of an earlier call (broker
+ * away), a call waits for them (10 s) and returns -1 without producing, so that an outage does
+ * not queue one more copy of the same rows per call.
+ * A row kafka_produce refuses (larger than message.max.bytes, say) stays and holds back the later
+ * rows of its topic and key; other keys go on. Such a row needs an operator: the errors counter
+ * keeps growing while it is there.
+ *
+ * The relay owns p's delivery callback: each call installs its own with kafka_producer_on_delivery,
+ * so anything else produced on p must use opaque NULL (or a producer of its own). Reports that
+ * arrive after the 10 s are absorbed safely (their rows are simply relayed again).
+ *
+ * Delivery is at least once: a crash or a lost commit after the acknowledgement sends rows again
+ * with the same event id, which the consumers' inbox absorbs.
+ * Order: one relay keeps id order per partition (idempotent producer). Per-key order holds when
+ * the writers of one key serialise on that entity's row before pg_outbox_add (ids are taken at
+ * insert time, rows become visible at commit). It does not hold (a) across two relays of one
+ * service: SKIP LOCKED lets the second take later rows of a key while the first still holds
+ * earlier ones, and (b) after a failed delivery: that row goes out on a later call, after newer
+ * rows of its key that succeeded. Consumers of entity-state topics compare source_time_us.
+ *
+ * Metrics: erpsync_outbox_relayed_total (rows acknowledged and deleted),
+ * erpsync_outbox_relay_errors_total (rows not acknowledged + calls that failed in PostgreSQL or
+ * found p not drained),
+ * erpsync_outbox_pending (gauge after each call: rows left; a count(*) only when the batch was full). */
 int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err, size_t errlen);
 
 #endif

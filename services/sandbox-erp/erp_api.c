@@ -1,0 +1,240 @@
+#include "erp_api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "erp_admin.h"
+#include "shutdown.h"
+
+#define ERP_API_PREFIX "/api/v1/"
+#define ERP_LIMIT_DEFAULT 500
+#define ERP_LIMIT_MAX 1000
+
+void erp_api_json(struct httpd_resp *resp, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	buf_reset(&resp->body);
+	if (!text || !buf_puts(&resp->body, text)) {
+		free(text);
+		httpd_resp_error(resp, 500, "internal_error", "out of memory");
+		return;
+	}
+	free(text);
+	resp->status = status;
+}
+
+/* Compares without an early exit, so the answer time says nothing about the token. */
+static bool erp_token_equal(const char *given, const char *token)
+{
+	size_t glen = strlen(given), tlen = strlen(token);
+	unsigned char diff = glen != tlen;
+	for (size_t i = 0; i < glen; i++)
+		diff |= (unsigned char)given[i] ^ (unsigned char)token[i % (tlen ? tlen : 1)];
+	return diff == 0;
+}
+
+bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req,
+			struct httpd_resp *resp)
+{
+	const char *h = httpd_req_header(req, "Authorization");
+	if (h && strncasecmp(h, "Bearer ", 7) == 0 && erp_token_equal(h + 7, api->token))
+		return true;
+	httpd_resp_error(resp, 401, "unauthorized", "missing or invalid bearer token");
+	if (!httpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"erp\""))
+		httpd_resp_error(resp, 500, "internal_error", "out of memory");
+	return false;
+}
+
+json_t *erp_api_stock_json(const struct erp_stock *s)
+{
+	char when[40];
+	struct tm tm;
+	time_t secs = (time_t)(s->changed_at_us / 1000000);
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + n, sizeof when - n, ".%06lldZ", (long long)(s->changed_at_us % 1000000));
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "sku", s->sku, "warehouse",
+			 s->warehouse, "on_hand", (json_int_t)s->on_hand, "reserved",
+			 (json_int_t)s->reserved, "available", (json_int_t)(s->on_hand - s->reserved),
+			 "version", (json_int_t)s->version, "changed_seq", (json_int_t)s->changed_seq,
+			 "changed_at", when);
+}
+
+static json_t *erp_stock_array(const struct erp_stock *v, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		if (json_array_append_new(arr, erp_api_stock_json(&v[i])) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/* A decimal query parameter within [min, max]; def when absent. */
+static bool erp_query_u64(const struct httpd_req *req, const char *name, uint64_t def,
+			  uint64_t min, uint64_t max, uint64_t *out)
+{
+	const char *s = httpd_req_query(req, name);
+	char *end = NULL;
+	if (!s) {
+		*out = def;
+		return true;
+	}
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void erp_get_changes(const struct erp_api *api, const struct httpd_req *req,
+			    struct httpd_resp *resp)
+{
+	uint64_t since, limit;
+	bool has_more;
+	char cursor[24];
+	if (!erp_query_u64(req, "since", 0, 0, UINT64_MAX, &since)) {
+		httpd_resp_error(resp, 400, "bad_request", "since must be a change sequence number");
+		return;
+	}
+	if (!erp_query_u64(req, "limit", ERP_LIMIT_DEFAULT, 1, ERP_LIMIT_MAX, &limit)) {
+		httpd_resp_error(resp, 400, "bad_request", "limit must be an integer 1..1000");
+		return;
+	}
+	const char *wh = httpd_req_query(req, "warehouse");
+	struct erp_stock *v = malloc(limit * sizeof *v);
+	if (!v) {
+		httpd_resp_error(resp, 500, "internal_error", "out of memory");
+		return;
+	}
+	size_t n = erp_store_changes(api->store, since, limit, wh && *wh ? wh : NULL, v, &has_more);
+	snprintf(cursor, sizeof cursor, "%llu",
+		 (unsigned long long)(n ? v[n - 1].changed_seq : since));
+	erp_api_json(resp, 200, json_pack("{s:o,s:s,s:b}", "items", erp_stock_array(v, n),
+					  "next_cursor", cursor, "has_more", has_more));
+	free(v);
+}
+
+static void erp_get_sku(const struct erp_api *api, const char *sku, struct httpd_resp *resp)
+{
+	struct erp_stock v[ERP_STORE_WAREHOUSES_MAX];
+	size_t n = erp_store_sku(api->store, sku, v, ERP_STORE_WAREHOUSES_MAX);
+	if (n == 0) {
+		httpd_resp_error(resp, 404, "not_found", "no stock record for this SKU");
+		return;
+	}
+	if (n > ERP_STORE_WAREHOUSES_MAX)
+		n = ERP_STORE_WAREHOUSES_MAX;
+	erp_api_json(resp, 200, json_pack("{s:s,s:o}", "sku", sku, "items", erp_stock_array(v, n)));
+}
+
+static void erp_get_warehouses(const struct erp_api *api, struct httpd_resp *resp)
+{
+	struct erp_warehouse w[ERP_STORE_WAREHOUSES_MAX];
+	size_t n = erp_store_warehouses(api->store, w, ERP_STORE_WAREHOUSES_MAX);
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:I}", "code", w[i].code, "skus",
+						     (json_int_t)w[i].skus));
+	erp_api_json(resp, 200, json_pack("{s:o}", "items", arr));
+}
+
+/* The malformed fault: items that lost fields a client needs, or, where there are no such
+ * items, a body cut in half. */
+static void erp_break_body(struct httpd_resp *resp, enum erp_malformed how)
+{
+	bool broken = false;
+	if (how == ERP_MALFORMED_MISSING_FIELDS) {
+		json_t *root = json_loads(resp->body.data ? resp->body.data : "", 0, NULL);
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(root, "items"), i, it) {
+			broken |= json_object_del(it, i == 0 ? "sku" : "available") == 0;
+			if (i % 2)
+				json_object_del(it, "warehouse");
+		}
+		if (broken)
+			erp_api_json(resp, resp->status, root);
+		else
+			json_decref(root);
+	}
+	if (!broken && resp->body.len > 1) {
+		resp->body.len /= 2;
+		resp->body.data[resp->body.len] = '\0';
+	}
+}
+
+static void erp_route(const struct erp_api *api, const struct httpd_req *req, struct httpd_resp *resp)
+{
+	const char *rest = req->path + strlen(ERP_API_PREFIX);
+	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	bool known = strcmp(rest, "stock") == 0 || strcmp(rest, "warehouses") == 0 ||
+		     (strncmp(rest, "stock/", 6) == 0 && rest[6] && !strchr(rest + 6, '/'));
+	if (!known) {
+		httpd_resp_error(resp, 404, "not_found", "no such endpoint");
+	} else if (!get) {
+		httpd_resp_error(resp, 405, "method_not_allowed", "only GET is allowed here");
+		if (!httpd_resp_header(resp, "Allow", "GET"))
+			httpd_resp_error(resp, 500, "internal_error", "out of memory");
+	} else if (strcmp(rest, "stock") == 0) {
+		erp_get_changes(api, req, resp);
+	} else if (strcmp(rest, "warehouses") == 0) {
+		erp_get_warehouses(api, resp);
+	} else {
+		erp_get_sku(api, rest + 6, resp);
+	}
+}
+
+/* Takes the armed fault's share; true when the fault already answered the call. */
+static bool erp_apply_fault(const struct erp_fault_shot *f, struct httpd_resp *resp)
+{
+	char secs[24];
+	switch (f->mode) {
+	case ERP_FAULT_500:
+		httpd_resp_error(resp, 500, "internal_error", "simulated ERP failure");
+		return true;
+	case ERP_FAULT_429:
+		snprintf(secs, sizeof secs, "%ld", f->retry_after_s);
+		httpd_resp_error(resp, 429, "rate_limited", "too many requests, retry later");
+		if (!httpd_resp_header(resp, "Retry-After", secs))
+			httpd_resp_error(resp, 500, "internal_error", "out of memory");
+		return true;
+	case ERP_FAULT_SLOW:
+		(void)shutdown_sleep_ms(f->delay_ms);
+		return false;
+	case ERP_FAULT_NONE:
+	case ERP_FAULT_MALFORMED:
+		return false;
+	}
+	return false;
+}
+
+static void erp_api_handle(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	const struct erp_api *api = req->route_data;
+	if (erp_api_authorized(api, req, resp)) {
+		struct erp_fault_shot f = erp_control_take_fault(api->control);
+		if (!erp_apply_fault(&f, resp)) {
+			erp_route(api, req, resp);
+			if (f.mode == ERP_FAULT_MALFORMED && resp->status == 200)
+				erp_break_body(resp, f.malformed);
+		}
+	}
+	erp_control_count(api->control, resp->status);
+}
+
+bool erp_api_routes(struct erp_api *api, struct httpd *h)
+{
+	return httpd_route(h, NULL, ERP_API_PREFIX "*", erp_api_handle, api) &&
+	       httpd_route(h, NULL, "/sandbox/*", erp_admin_handle, api);
+}

@@ -1,0 +1,35 @@
+/* erp_api — the sandbox ERP's HTTP face: the stock API under /api/v1/ and, through erp_admin,
+ * the sandbox's own controls under /sandbox/. Both take the same Bearer token.
+ * See README.md in this folder for the endpoints. */
+#ifndef SANDBOX_ERP_API_H
+#define SANDBOX_ERP_API_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "erp_control.h"
+#include "erp_store.h"
+#include "httpd.h"
+
+/* What the handlers share; filled by main and given to httpd as route data (nothing owned). */
+struct erp_api {
+	struct erp_store *store;
+	struct erp_control *control;
+	const char *token;           /* the Bearer token (secret) */
+	long long demo;              /* what POST /sandbox/reset loads again */
+	const char *seed_file;
+};
+
+/* Registers the /api/v1/ and /sandbox/ prefixes. */
+bool erp_api_routes(struct erp_api *api, struct httpd *h) __attribute__((warn_unused_result));
+
+/* true when the request carries "Authorization: Bearer <token>"; otherwise fills a 401. */
+bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req,
+			struct httpd_resp *resp);
+/* Answers status with body as compact JSON; takes the reference (NULL: 500 out of memory). */
+void erp_api_json(struct httpd_resp *resp, int status, json_t *body);
+/* A stock record as the API shows it (new reference). */
+json_t *erp_api_stock_json(const struct erp_stock *s);
+
+#endif

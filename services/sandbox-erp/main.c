@@ -1,0 +1,107 @@
+/* sandbox-erp: an ERP's stock API (REST, JSON) in memory, for `make run` and the integration
+ * tests. Wiring only; README.md in this folder documents the endpoints. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "erp_api.h"
+#include "erp_control.h"
+#include "erp_seed.h"
+#include "erp_store.h"
+#include "httpd.h"
+#include "log.h"
+#include "shutdown.h"
+
+#define SERVICE "sandbox-erp"
+/* a bulk POST /sandbox/stock of 100k records is ~8 MB */
+#define MAX_BODY (64u << 20)
+
+struct config {
+	long long port;
+	char *bind;
+	char *token;
+	long long demo;
+	char *seed_file;
+	long long threads;
+	char *log_level;
+};
+
+static const struct config_key config_keys[] = {
+	{ "SANDBOX_ERP_BIND", CONFIG_STRING, "127.0.0.1", 0, 0, false, false,
+	  offsetof(struct config, bind), NULL, "address to listen on" },
+	{ "SANDBOX_ERP_DEMO", CONFIG_INT, "0", 0, 1000000, false, false,
+	  offsetof(struct config, demo), NULL,
+	  "demo SKUs SKU-000001.. created at start, each in WH-MAIN and WH-SOUTH" },
+	{ "SANDBOX_ERP_LOG_LEVEL", CONFIG_ENUM, "info", 0, 0, false, false,
+	  offsetof(struct config, log_level), "debug|info|warn|error", "lowest level logged" },
+	{ "SANDBOX_ERP_PORT", CONFIG_INT, "19180", 1, 65535, false, false,
+	  offsetof(struct config, port), NULL, "TCP port of the API" },
+	{ "SANDBOX_ERP_SEED_FILE", CONFIG_STRING, NULL, 0, 0, false, false,
+	  offsetof(struct config, seed_file), NULL,
+	  "JSON file of stock records loaded at start and on reset ({\"items\":[...]})" },
+	{ "SANDBOX_ERP_THREADS", CONFIG_INT, "8", 1, 256, false, false,
+	  offsetof(struct config, threads), NULL,
+	  "server threads (the slow fault holds one per delayed call)" },
+	{ "SANDBOX_ERP_TOKEN", CONFIG_STRING, "erp-dev-token", 0, 0, false, true,
+	  offsetof(struct config, token), NULL, "Bearer token every call must carry" },
+	CONFIG_KEY_END,
+};
+
+int main(int argc, char **argv)
+{
+	struct config cfg = { 0 };
+	struct erp_api api = { 0 };
+	struct httpd *h = NULL;
+	char err[300];
+	enum log_level level = LOG_INFO;
+	int rc = 1;
+
+	if (argc > 1 && strcmp(argv[1], "--config-reference") == 0) {
+		config_print_reference(config_keys, SERVICE);
+		return 0;
+	}
+	log_init(SERVICE, LOG_INFO);
+	if (!config_load(config_keys, &cfg)) {
+		rc = 2;
+		goto out;
+	}
+	(void)log_level_parse(cfg.log_level, &level);
+	log_init(SERVICE, level);
+	config_log(config_keys, &cfg);
+	shutdown_install();
+
+	api.store = erp_store_new();
+	api.control = erp_control_new();
+	api.token = cfg.token;
+	api.demo = cfg.demo;
+	api.seed_file = cfg.seed_file;
+	if (!api.store || !api.control) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (!erp_seed_load(api.store, cfg.demo, cfg.seed_file, err, sizeof err)) {
+		log_error("%s", err);
+		rc = 2;
+		goto out;
+	}
+	struct httpd_opts o = { .bind = cfg.bind, .port = (int)cfg.port, .max_body = MAX_BODY,
+				.threads = (unsigned)cfg.threads, .builtin_routes = true };
+	h = httpd_new(&o, err, sizeof err);
+	if (!h || !erp_api_routes(&api, h)) {
+		log_error("cannot serve on %s:%lld: %s", cfg.bind, cfg.port, h ? "route table full" : err);
+		goto out;
+	}
+	log_info("serving on %s:%d with %zu stock records", cfg.bind, httpd_port(h),
+		 erp_store_count(api.store));
+	while (!shutdown_requested())
+		shutdown_sleep_ms(1000);
+	log_info("stopping");
+	rc = 0;
+out:
+	httpd_free(h);   /* first: no handler may run past this point */
+	erp_control_free(api.control);
+	erp_store_free(api.store);
+	config_free(config_keys, &cfg);
+	return rc;
+}
