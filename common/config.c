@@ -248,8 +248,19 @@ void config_print_reference(const struct config_key *table, const char *service)
 	printf("|---|---|---|---|---|\n");
 	for (const struct config_key *k = table; k->env; k++) {
 		char type[160];
-		if (k->type == CONFIG_ENUM)
-			snprintf(type, sizeof type, "one of `%s`", k->choices);
+		if (k->type == CONFIG_ENUM) {
+			/* '|' would end a Markdown table cell: list the choices with commas */
+			size_t o = (size_t)snprintf(type, sizeof type, "one of ");
+			for (const char *c = k->choices; *c && o + 2 < sizeof type; c++) {
+				if (*c == '|' && o + 3 < sizeof type) {
+					type[o++] = ',';
+					type[o++] = ' ';
+				} else if (*c != '|') {
+					type[o++] = *c;
+				}
+			}
+			type[o] = '\0';
+		}
 		else if (k->min || k->max)
 			snprintf(type, sizeof type, "%s %lld..%lld%s", config_type_names[k->type], k->min,
 				 k->max, k->type == CONFIG_DURATION ? " ms" : "");

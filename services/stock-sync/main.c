@@ -164,9 +164,9 @@ out:
 	stock_writer_stop(writer);
 	stock_poller_stop(poller);
 	stock_apply_free(apply);
+	httpd_free(http);     /* first: readiness probes use the consumer's handle */
 	kafka_consumer_close(consumer, (int)cfg->close_timeout);
 	kafka_producer_free(dlq);
-	httpd_free(http);
 	pg_free(db);
 	log_info("stopped");
 	return rc;

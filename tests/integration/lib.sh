@@ -132,7 +132,7 @@ metric() {
 
 # shop_qty PORT SKU: the stock quantity a sandbox shop shows for a SKU.
 shop_qty() {
-	curl -s "http://127.0.0.1:$1/sandbox/stock" | jq -r --arg s "$2" '.[$s] // "none"'
+	curl -s -u ck_it:cs_it "http://127.0.0.1:$1/sandbox/stock" | jq -r --arg s "$2" '.[$s] // "none"'
 }
 
 erp_set() {   # erp_set SKU WAREHOUSE ON_HAND [RESERVED]

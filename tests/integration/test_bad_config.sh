@@ -8,7 +8,7 @@ out=$(env -i PATH="$PATH" HTTP_PORT=70000 STOCK_POLL_INTERVAL=soon STOCK_COALESC
 rc=$?
 check "exit status is 2 (got $rc)" [ "$rc" -eq 2 ]
 for what in PG_DSN ERP_TOKEN HTTP_PORT STOCK_POLL_INTERVAL STOCK_COALESCE_WINDOW LOG_LEVEL \
-	KAFKA_NO_SUCH_PROPERTY no.such.property '"BAD!"' SHOP_WOO_A_KEY SHOP_WOO_A_WAREHOUSES; do
+	KAFKA_NO_SUCH_PROPERTY no.such.property 'BAD!' SHOP_WOO_A_KEY SHOP_WOO_A_WAREHOUSES; do
 	check "the problem with $what is reported" grep -qF -- "$what" <<<"$out"
 done
 no_secret() { ! grep -q hunter2-secret <<<"$out"; }

@@ -31,6 +31,6 @@ check "re-delivered and repeated events were skipped as duplicates" [ "$(metric 
 # each SKU's last record: quantity 100 + 24 = 124, version 25
 check "each of the 200 SKUs holds its last version" [ "$(psql_q "SELECT count(*) FROM stock_sync.stock WHERE version = 25 AND available_milli = 124000")" -eq 200 ]
 check "shop A ends equal to the rule for all 200 SKUs (124 - 2)" wait_for 30 bash -c \
-	"[ \$(curl -s http://127.0.0.1:$WOO_A_PORT/sandbox/stock | jq '[to_entries[] | select(.value == 122)] | length') -eq 200 ]"
+	"[ \$(curl -s -u ck_it:cs_it http://127.0.0.1:$WOO_A_PORT/sandbox/stock | jq '[to_entries[] | select(.value == 122)] | length') -eq 200 ]"
 check "shop B ends equal to the rule for all 200 SKUs (124 - 5)" wait_for 30 bash -c \
-	"[ \$(curl -s http://127.0.0.1:$WOO_B_PORT/sandbox/stock | jq '[to_entries[] | select(.value == 119)] | length') -eq 200 ]"
+	"[ \$(curl -s -u ck_it:cs_it http://127.0.0.1:$WOO_B_PORT/sandbox/stock | jq '[to_entries[] | select(.value == 119)] | length') -eq 200 ]"
