@@ -88,8 +88,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SERVICE_MODULE_OBJ) $(LIBS)
 # ---- targets ------------------------------------------------------------------------------------
 .PHONY: all deps run up down test unit integration bench clean check-compose
 .DEFAULT_GOAL := all
-# generated protobuf sources are kept, not treated as intermediates
-.SECONDARY: $(PROTO_C) $(PROTO_H)
+# nothing built is an intermediate to delete (generated sources, objects)
+.SECONDARY:
 all: $(PROGRAMS) $(UNIT_BINS)
 
 deps:
