@@ -6,16 +6,16 @@
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
-export KAFKA_PORT=${BENCH_KAFKA_PORT:-39092} KAFKA_CONTROLLER_PORT=${BENCH_KAFKA_CONTROLLER_PORT:-39093}
-export PG_PORT=${BENCH_PG_PORT:-35432}
-deploy/local/stack.sh start bench >/dev/null || { echo "bench: stack did not start"; exit 1; }
-eval "$(deploy/local/stack.sh env bench)"
-unset KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT
+BENCH_PORTS=(KAFKA_PORT="${BENCH_KAFKA_PORT:-39092}" KAFKA_CONTROLLER_PORT="${BENCH_KAFKA_CONTROLLER_PORT:-39093}"
+	PG_PORT="${BENCH_PG_PORT:-35432}")
+bench_stack() { env "${BENCH_PORTS[@]}" deploy/local/stack.sh "$1" bench; }
+bench_stack start >/dev/null || { echo "bench: stack did not start"; exit 1; }
+eval "$(bench_stack env)"
 export IT_ERP_PORT=39180 IT_WOO_A_PORT=39181 IT_WOO_B_PORT=39182 IT_STOCK_PORT=39101 IT_POLL_INTERVAL=1h
 N=${BENCH_EVENTS:-200000}
 SKUS=${BENCH_SKUS:-1000}
 . tests/integration/lib.sh
-trap 'it_cleanup; deploy/local/stack.sh stop bench >/dev/null' EXIT
+trap 'it_cleanup; bench_stack stop >/dev/null' EXIT
 now_ms() { date +%s%3N; }
 inbox() { psql_q "SELECT count(*) FROM stock_sync.inbox"; }
 
