@@ -25,6 +25,10 @@ struct stock_config {
 	long long http_port;
 	char *group_id;
 	char *topic;
+	char *orders_topic;
+	char *erp_orders_topic;
+	char *returns_topic;
+	char *alerts_topic;
 	char *erp_url;
 	char *erp_token;
 	long long erp_rate;
@@ -49,6 +53,14 @@ static const struct config_key stock_config_table[] = {
 	  "Kafka consumer group" },
 	{ "STOCK_TOPIC", CONFIG_STRING, "erp.stock.v1", 0, 0, false, false, OFF(topic), NULL,
 	  "topic of stock records (its dead letters go to <topic>.dlq)" },
+	{ "STOCK_ORDERS_TOPIC", CONFIG_STRING, "shop.orders.v1", 0, 0, false, false, OFF(orders_topic), NULL,
+	  "orders placed in the shops: they hold stock (reservations)" },
+	{ "STOCK_ERP_ORDERS_TOPIC", CONFIG_STRING, "erp.orders.v1", 0, 0, false, false, OFF(erp_orders_topic), NULL,
+	  "orders booked or cancelled by the ERP: their holds end" },
+	{ "STOCK_RETURNS_TOPIC", CONFIG_STRING, "returns.v1", 0, 0, false, false, OFF(returns_topic), NULL,
+	  "returns: which restocks to expect" },
+	{ "STOCK_ALERTS_TOPIC", CONFIG_STRING, "stock.alerts.v1", 0, 0, false, false, OFF(alerts_topic), NULL,
+	  "where oversell alerts are published" },
 	{ "ERP_URL", CONFIG_STRING, "http://127.0.0.1:19180", 0, 0, false, false, OFF(erp_url), NULL,
 	  "base URL of the ERP's REST stock API" },
 	{ "ERP_TOKEN", CONFIG_STRING, NULL, 0, 0, true, true, OFF(erp_token), NULL,
@@ -111,10 +123,12 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 {
 	char err[512];
 	int rc = 1;
-	const char *const topics[] = { cfg->topic };
+	const char *const topics[] = { cfg->topic, cfg->orders_topic, cfg->erp_orders_topic, cfg->returns_topic };
+	const struct stock_apply_topics at = { cfg->topic, cfg->orders_topic, cfg->erp_orders_topic,
+					       cfg->returns_topic, cfg->alerts_topic };
 	struct pg *db = pg_new(cfg->pg_dsn, STOCK_DB_SCHEMA);
 	struct kafka_producer *dlq = kafka_producer_new(SERVICE, err, sizeof err);
-	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 1, err, sizeof err) : NULL;
+	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 4, err, sizeof err) : NULL;
 	struct stock_ready ready = { cfg->pg_dsn, consumer, 0 };
 	struct httpd_opts ho = { .bind = cfg->http_bind, .port = (int)cfg->http_port, .builtin_routes = true,
 				 .ready = stock_ready, .ready_ud = &ready };
@@ -141,7 +155,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct stock_poller_opts po = { cfg->pg_dsn, cfg->topic, cfg->erp_url, cfg->erp_token,
 					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit };
 	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window };
-	apply = stock_apply_new(consumer, dlq, db, shops, nshops, (size_t)cfg->batch_max);
+	apply = stock_apply_new(consumer, dlq, db, shops, nshops, (size_t)cfg->batch_max, &at);
 	poller = apply ? stock_poller_start(&po) : NULL;
 	writer = poller ? stock_writer_start(&wo) : NULL;
 	if (!writer)

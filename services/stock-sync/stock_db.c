@@ -32,6 +32,18 @@ static const struct pg_migration stock_db_migrations[] = {
 	  "  qty_milli bigint NOT NULL, opened_at timestamptz NOT NULL DEFAULT now(),"
 	  "  PRIMARY KEY (shop, order_id, sku));"
 	  "CREATE INDEX reservation_sku ON reservation (sku);" },
+	{ 2, "order lifecycle, oversell alerts, expected returns, reconciliation runs",
+	  "CREATE TABLE order_state (shop text NOT NULL, order_id text NOT NULL, closed boolean NOT NULL,"
+	  "  closed_reason text, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (shop, order_id));"
+	  "CREATE TABLE oversell_alert (shop text NOT NULL, order_id text NOT NULL, sku text NOT NULL,"
+	  "  ordered_milli bigint NOT NULL, sellable_milli bigint NOT NULL,"
+	  "  raised_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (shop, order_id, sku));"
+	  "CREATE TABLE expected_return (shop text NOT NULL, return_id text NOT NULL, sku text NOT NULL,"
+	  "  warehouse text NOT NULL, qty_milli bigint NOT NULL, received boolean NOT NULL DEFAULT false,"
+	  "  updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (shop, return_id, sku));"
+	  "CREATE TABLE reconcile_run (id bigserial PRIMARY KEY, started_at timestamptz NOT NULL DEFAULT now(),"
+	  "  finished_at timestamptz, trigger text NOT NULL, erp_drift bigint NOT NULL DEFAULT 0,"
+	  "  shop_drift bigint NOT NULL DEFAULT 0, error text);" },
 };
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen)
@@ -68,9 +80,9 @@ static int stock_db_cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Claims every row's event id; marks rows whose id the inbox had not seen. */
-static bool stock_db_claim(struct pg *db, struct stock_row *rows, size_t n, char *err, size_t errlen)
+bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err, size_t errlen)
 {
+	err[0] = '\0';
 	struct pg_array ids, topics, parts, offs;
 	const char **fresh = NULL;
 	unsigned char *used = NULL;
@@ -125,11 +137,11 @@ out:
 	return ok;
 }
 
-/* Stores the new rows (newest version per SKU+warehouse wins, older than stored is ignored) and
- * marks the changed SKUs dirty for each shop selling from that warehouse: one statement. */
-static bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n,
-			   const struct shop_config *shops, size_t nshops, char *err, size_t errlen)
+/* One statement: the newest version per SKU+warehouse wins, older than stored is ignored. */
+bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,
+		    size_t nshops, char *err, size_t errlen)
 {
+	err[0] = '\0';
 	enum { SKU, WH, OH, RS, AV, VER, SRC, MSHOP, MWH, NARR };
 	struct pg_array a[NARR];
 	const char *p[NARR];
@@ -138,8 +150,6 @@ static bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n
 		pg_array_init(&a[k]);
 	for (size_t i = 0; i < n; i++) {
 		const struct stock_row *x = &rows[i];
-		if (!x->is_new)
-			continue;
 		any = true;
 		if (!pg_array_text(&a[SKU], x->sku) || !pg_array_text(&a[WH], x->warehouse) ||
 		    !pg_array_int(&a[OH], x->on_hand_milli) || !pg_array_int(&a[RS], x->reserved_milli) ||
@@ -185,20 +195,6 @@ out:
 	return ok;
 }
 
-bool stock_db_apply(struct pg *db, struct stock_row *rows, size_t n, const struct shop_config *shops,
-		    size_t nshops, char *err, size_t errlen)
-{
-	err[0] = '\0';
-	if (!pg_begin(db, err, errlen))
-		return false;
-	if (!stock_db_claim(db, rows, n, err, errlen) ||
-	    !stock_db_store(db, rows, n, shops, nshops, err, errlen) || !pg_commit(db, err, errlen)) {
-		pg_rollback(db);
-		return false;
-	}
-	return true;
-}
-
 bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
 		      struct stock_pending **out, size_t *n, char *err, size_t errlen)
 {
@@ -206,6 +202,7 @@ bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
 	char limit[24];
 	bool ok = false;
 	PGresult *r = NULL;
+	err[0] = '\0';
 	*out = NULL;
 	*n = 0;
 	pg_array_init(&wh);

@@ -22,12 +22,22 @@ bool stock_db_cursor_get(struct pg *db, const char *source, char *out, size_t ou
 bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* One decoded stock record of a consumed batch. */
-struct stock_row {
+/* One consumed record's event id, claimed in the inbox with the others of its batch. */
+struct stock_claim {
 	const char *event_id;
 	const char *topic;
 	int32_t partition;
 	int64_t offset;
+	bool is_new;            /* set by stock_db_claim: not applied before (first in the batch) */
+};
+
+/* Inside the caller's transaction: records every event id in the inbox in one statement and sets
+ * is_new for those it had not seen. */
+bool stock_db_claim(struct pg *db, struct stock_claim *c, size_t n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* One decoded, new stock record. */
+struct stock_row {
 	const char *sku;
 	const char *warehouse;
 	int64_t on_hand_milli;
@@ -35,13 +45,11 @@ struct stock_row {
 	int64_t available_milli;
 	int64_t version;
 	int64_t source_us;
-	bool is_new;            /* set by stock_db_apply: not a duplicate event */
 };
 
-/* In one transaction: claims every event id in the inbox, stores the records that are new and
- * newer than what is stored (per SKU+warehouse version), and marks their SKUs dirty for every shop
- * selling from that warehouse. Returns false (rolled back) on any database error. */
-bool stock_db_apply(struct pg *db, struct stock_row *rows, size_t n, const struct shop_config *shops,
+/* Inside the caller's transaction: stores the records that are newer than what is stored (per
+ * SKU+warehouse version) and marks their SKUs dirty for every shop selling from that warehouse. */
+bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,
 		    size_t nshops, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* A SKU a shop must be told about, with everything needed to decide what to write. */

@@ -13,7 +13,12 @@ export KAFKA_BOOTSTRAP_SERVERS PG_DSN
 
 IT_NAME=$(basename "${BASH_SOURCE[1]}" .sh)
 IT_DIR=$(mktemp -d "/tmp/erpsync-$IT_NAME.XXXXXX")
-IT_TOPIC="it_${IT_NAME}_$$.erp.stock.v1"
+IT_PREFIX="it_${IT_NAME}_$$"
+IT_TOPIC="$IT_PREFIX.erp.stock.v1"
+IT_ORDERS_TOPIC="$IT_PREFIX.shop.orders.v1"
+IT_ERP_ORDERS_TOPIC="$IT_PREFIX.erp.orders.v1"
+IT_RETURNS_TOPIC="$IT_PREFIX.returns.v1"
+IT_ALERTS_TOPIC="$IT_PREFIX.stock.alerts.v1"
 IT_PIDS=()
 
 ERP_PORT=${IT_ERP_PORT:-29180}
@@ -37,9 +42,12 @@ trap it_cleanup EXIT
 
 psql_q() { psql "$PG_DSN" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
-# Creates this script's topic and its dead-letter topic.
+# Creates this script's topics and their dead-letter topics.
 it_topics() {
-	printf '%s\t3\tcompact\t-1\tit\n%s.dlq\t1\tdelete\t-1\tit\n' "$IT_TOPIC" "$IT_TOPIC" >"$IT_DIR/topics.tsv"
+	local t
+	for t in "$IT_TOPIC" "$IT_ORDERS_TOPIC" "$IT_ERP_ORDERS_TOPIC" "$IT_RETURNS_TOPIC" "$IT_ALERTS_TOPIC"; do
+		printf '%s\t3\tdelete\t-1\tit\n%s.dlq\t1\tdelete\t-1\tit\n' "$t" "$t"
+	done >"$IT_DIR/topics.tsv"
 	"$BIN/erpsyncctl" topics create -b "$KAFKA_BOOTSTRAP_SERVERS" -f "$IT_DIR/topics.tsv" >/dev/null
 }
 
@@ -95,6 +103,10 @@ KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS
 HTTP_PORT=$STOCK_PORT
 KAFKA_SESSION_TIMEOUT_MS=6000
 STOCK_TOPIC=$IT_TOPIC
+STOCK_ORDERS_TOPIC=$IT_ORDERS_TOPIC
+STOCK_ERP_ORDERS_TOPIC=$IT_ERP_ORDERS_TOPIC
+STOCK_RETURNS_TOPIC=$IT_RETURNS_TOPIC
+STOCK_ALERTS_TOPIC=$IT_ALERTS_TOPIC
 STOCK_GROUP_ID=it-$IT_NAME-$$
 ERP_URL=http://127.0.0.1:$ERP_PORT
 ERP_TOKEN=$ERP_TOKEN
@@ -146,3 +158,9 @@ reset_schema() { psql_q "DROP SCHEMA IF EXISTS stock_sync CASCADE" >/dev/null 2>
 
 # stockgen ARGS...: produce erp.stock.v1 records to this script's topic.
 stockgen() { "$BIN/stockgen" -t "$IT_TOPIC" "$@"; }
+
+# order EVENT-ARGS...: an order event on this script's shop.orders topic (see tools/ordergen).
+order() { "$BIN/ordergen" -t "$IT_ORDERS_TOPIC" "$@"; }
+erp_order() { "$BIN/ordergen" -t "$IT_ERP_ORDERS_TOPIC" "$@"; }
+# qty_is PORT SKU N: the shop shows N for SKU
+qty_is() { [ "$(shop_qty "$1" "$2")" = "$3" ]; }
