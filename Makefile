@@ -8,7 +8,7 @@
 #   make bench      benchmarks (see docs/benchmarks.md)
 
 CC      ?= gcc
-PKGS    := rdkafka libprotobuf-c libcurl libpq libmicrohttpd jansson
+PKGS    := rdkafka libprotobuf-c libcurl libpq libmicrohttpd jansson libcrypto
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wformat-security -Wvla -Wundef -Wcast-align \
            -Wwrite-strings -Wnull-dereference -Wdouble-promotion -Wimplicit-fallthrough

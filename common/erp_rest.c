@@ -135,6 +135,44 @@ out:
 	return ok;
 }
 
+bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
+			  size_t errlen)
+{
+	json_error_t jerr;
+	bool ok = false;
+	memset(out, 0, sizeof *out);
+	json_t *root = json_loadb(body, len, 0, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "not JSON: %s at line %d column %d", jerr.text, jerr.line, jerr.column);
+		return false;
+	}
+	json_t *items = json_object_get(root, "items");
+	size_t n = json_is_array(items) ? json_array_size(items) : 1;
+	if (!json_is_object(root) || (items && !json_is_array(items)) || n == 0 || n > 10000) {
+		snprintf(err, errlen, "expected a record object or {\"items\": [1..10000 records]}");
+		goto out;
+	}
+	out->items = calloc(n, sizeof *out->items);
+	if (!out->items) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char why[160];
+		if (!erp_parse_item(items ? json_array_get(items, i) : root, &out->items[i], why, sizeof why)) {
+			snprintf(err, errlen, "item %zu: %s", i, why);
+			goto out;
+		}
+	}
+	out->n = n;
+	ok = true;
+out:
+	if (!ok)
+		erp_stock_page_cleanup(out);
+	json_decref(root);
+	return ok;
+}
+
 static bool erp_rest_stock_changes(struct erp *erp, const char *cursor, size_t limit,
 				   struct erp_stock_page *out, char *err, size_t errlen)
 {

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(gcc make pkg-config
       librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libpq-dev
-      libmicrohttpd-dev libjansson-dev
+      libmicrohttpd-dev libjansson-dev libssl-dev
       postgresql-15 postgresql-client-15
       openjdk-17-jre-headless maven
       kcat curl jq libxml2-utils procps iproute2 docker-compose)

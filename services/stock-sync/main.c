@@ -13,7 +13,9 @@
 #include "shutdown.h"
 #include "stock_apply.h"
 #include "stock_db.h"
+#include "stock_http.h"
 #include "stock_poller.h"
+#include "stock_reconcile.h"
 #include "stock_writer.h"
 
 #define SERVICE "stock-sync"
@@ -35,6 +37,8 @@ struct stock_config {
 	long long poll_interval;
 	long long poll_limit;
 	long long window;
+	long long reconcile_interval;
+	char *webhook_secret;
 	long long batch_max;
 	long long close_timeout;
 };
@@ -73,6 +77,10 @@ static const struct config_key stock_config_table[] = {
 	  "changes asked for per ERP call" },
 	{ "STOCK_COALESCE_WINDOW", CONFIG_DURATION, "200ms", 10, 60000, false, false, OFF(window), NULL,
 	  "changes to one SKU within this window become one shop write" },
+	{ "STOCK_RECONCILE_INTERVAL", CONFIG_DURATION, "1h", 10000, 604800000, false, false,
+	  OFF(reconcile_interval), NULL, "how often a full ERP and shop reconciliation runs (also POST /admin/reconcile)" },
+	{ "ERP_WEBHOOK_SECRET", CONFIG_STRING, NULL, 0, 0, false, true, OFF(webhook_secret), NULL,
+	  "HMAC-SHA256 key of pushed ERP stock changes (POST /webhooks/erp/stock); unset: webhook off" },
 	{ "STOCK_BATCH_MAX", CONFIG_INT, "1000", 1, 10000, false, false, OFF(batch_max), NULL,
 	  "Kafka records applied per database transaction" },
 	{ "SHUTDOWN_TIMEOUT", CONFIG_DURATION, "10s", 100, 120000, false, false, OFF(close_timeout), NULL,
@@ -136,8 +144,10 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct stock_apply *apply = NULL;
 	struct stock_poller *poller = NULL;
 	struct stock_writer *writer = NULL;
+	struct stock_reconcile *reconcile = stock_reconcile_new(cfg->reconcile_interval, cfg->topic);
+	struct stock_http *admin = NULL;
 
-	if (!db || !dlq || !consumer) {
+	if (!db || !dlq || !consumer || !reconcile) {
 		log_error("cannot start: %s", err);
 		goto out;
 	}
@@ -153,8 +163,12 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	}
 	ready.migrated = 1;
 	struct stock_poller_opts po = { cfg->pg_dsn, cfg->topic, cfg->erp_url, cfg->erp_token,
-					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit };
-	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window };
+					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit, reconcile };
+	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window, reconcile };
+	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, reconcile };
+	admin = stock_http_new(http, &so);
+	if (!admin)
+		goto out;
 	apply = stock_apply_new(consumer, dlq, db, shops, nshops, (size_t)cfg->batch_max, &at);
 	poller = apply ? stock_poller_start(&po) : NULL;
 	writer = poller ? stock_writer_start(&wo) : NULL;
@@ -179,6 +193,8 @@ out:
 	stock_poller_stop(poller);
 	stock_apply_free(apply);
 	httpd_free(http);     /* first: readiness probes use the consumer's handle */
+	stock_http_free(admin);
+	stock_reconcile_free(reconcile);
 	kafka_consumer_close(consumer, (int)cfg->close_timeout);
 	kafka_producer_free(dlq);
 	pg_free(db);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "erp.h"
-#include "erpsync/v1/stock.pb-c.h"
+#include "stock_event.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -14,6 +14,7 @@
 #include "pg.h"
 #include "shutdown.h"
 #include "stock_db.h"
+#include "stock_reconcile.h"
 
 #define STOCK_POLLER_SOURCE "erp"
 #define STOCK_POLLER_RELAY_MAX 2000
@@ -27,45 +28,6 @@ struct stock_poller {
 	struct metric_family *m_polls, *m_changes;
 };
 
-/* Queues one ERP change as an erp.stock.v1 record (inside the caller's transaction). */
-static bool stock_poller_queue(struct stock_poller *p, const struct erp_stock_item *it, char *err,
-			       size_t errlen)
-{
-	char id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2];
-	event_id_new(id);
-	traceparent_new(tp);
-	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
-	meta.event_id = id;
-	meta.occurred_at = it->changed_at_us;
-	meta.source_system = (char *)"erp:rest";
-	meta.producer = (char *)"stock-sync";
-	meta.traceparent = tp;
-	meta.schema_version = 1;
-	meta.origin = ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_POLL;
-	Erpsync__V1__StockLevel l = ERPSYNC__V1__STOCK_LEVEL__INIT;
-	l.meta = &meta;
-	l.sku = (char *)it->sku;
-	l.warehouse = (char *)it->warehouse;
-	l.on_hand_milli = it->on_hand * 1000;
-	l.reserved_milli = it->reserved * 1000;
-	l.available_milli = it->available * 1000;
-	l.version = (uint64_t)it->version;
-	uint8_t buf[512];
-	size_t len = erpsync__v1__stock_level__get_packed_size(&l);
-	if (len > sizeof buf) {
-		snprintf(err, errlen, "record for %s too large", it->sku);
-		return false;
-	}
-	erpsync__v1__stock_level__pack(&l, buf);
-	int klen = snprintf(key, sizeof key, "%s|%s", it->sku, it->warehouse);
-	struct outbox_msg m = {
-		.topic = p->o.topic, .key = key, .key_len = (size_t)klen, .value = buf,
-		.value_len = len, .event_id = id, .traceparent = tp, .source_time_us = it->changed_at_us,
-		.message_type = "erpsync.v1.StockLevel",
-	};
-	return pg_outbox_add(p->db, &m, err, errlen);
-}
-
 /* One page: changes and the new cursor committed together. false: nothing committed. */
 static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct erp_stock_page *page,
 			      char *err, size_t errlen)
@@ -77,7 +39,7 @@ static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct
 	if (!pg_begin(p->db, err, errlen))
 		return false;
 	for (size_t i = 0; i < page->n; i++) {
-		if (!stock_poller_queue(p, &page->items[i], err, errlen))
+		if (!stock_event_queue(p->db, p->o.topic, &page->items[i], ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_POLL, err, errlen))
 			goto fail;
 	}
 	if (!stock_db_cursor_set(p->db, STOCK_POLLER_SOURCE, page->next_cursor, err, errlen) ||
@@ -127,6 +89,8 @@ static void *stock_poller_main(void *arg)
 			stock_poller_poll(p);
 			next_poll = event_monotonic_us() + p->o.interval_ms * 1000;
 		}
+		if (p->o.reconcile && stock_reconcile_erp_take(p->o.reconcile))
+			stock_reconcile_erp(p->o.reconcile, p->db, p->erp);
 		/* records queued by other parts of the service (alerts) are relayed here too */
 		int n = pg_ensure(p->db, err, sizeof err) ?
 			pg_outbox_relay(p->db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) : -1;

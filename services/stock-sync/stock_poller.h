@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+struct stock_reconcile;
+
 struct stock_poller_opts {
 	const char *pg_dsn;
 	const char *topic;
@@ -14,6 +16,7 @@ struct stock_poller_opts {
 	double erp_rate;
 	long long interval_ms;
 	long long page_limit;
+	struct stock_reconcile *reconcile;   /* ERP side of reconciliation runs here; NULL: none */
 };
 
 struct stock_poller;

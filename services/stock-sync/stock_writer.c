@@ -14,6 +14,7 @@
 #include "shop_config.h"
 #include "shutdown.h"
 #include "stock_db.h"
+#include "stock_reconcile.h"
 
 #define STOCK_WRITER_BATCH 1000
 #define STOCK_WRITER_BACKOFF_MAX_MS 30000
@@ -209,6 +210,11 @@ static void *stock_writer_main(void *arg)
 		int64_t start = event_monotonic_us();
 		bool full = false;
 		if (pg_ensure(w->db, err, sizeof err)) {
+			bool reconcile = w->o.reconcile && stock_reconcile_shop_take(w->o.reconcile);
+			for (size_t i = 0; reconcile && i < w->o.nshops; i++)
+				stock_reconcile_shop(w->o.reconcile, w->db, w->shops[i].conf, w->shops[i].shop);
+			if (reconcile)
+				stock_reconcile_shop_done(w->o.reconcile, w->db);
 			for (size_t i = 0; i < w->o.nshops; i++) {
 				struct stock_writer_shop *s = &w->shops[i];
 				if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)

@@ -10,12 +10,14 @@
 #include <stddef.h>
 
 struct shop_config;
+struct stock_reconcile;
 
 struct stock_writer_opts {
 	const char *pg_dsn;
 	const struct shop_config *shops;
 	size_t nshops;
 	long long window_ms;
+	struct stock_reconcile *reconcile;   /* shop side of reconciliation runs here; NULL: none */
 };
 
 struct stock_writer;

@@ -1,0 +1,44 @@
+#include "stock_event.h"
+
+#include <stdio.h>
+
+#include "erp.h"
+#include "erpsync/v1/stock.pb-c.h"
+#include "event.h"
+#include "pg.h"
+
+bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it,
+		       Erpsync__V1__EventOrigin origin, char *err, size_t errlen)
+{
+	char id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2];
+	uint8_t val[512];
+	event_id_new(id);
+	traceparent_new(tp);
+	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
+	meta.event_id = id;
+	meta.occurred_at = it->changed_at_us;
+	meta.source_system = (char *)"erp:rest";
+	meta.producer = (char *)"stock-sync";
+	meta.traceparent = tp;
+	meta.schema_version = 1;
+	meta.origin = origin;
+	Erpsync__V1__StockLevel l = ERPSYNC__V1__STOCK_LEVEL__INIT;
+	l.meta = &meta;
+	l.sku = (char *)it->sku;
+	l.warehouse = (char *)it->warehouse;
+	l.on_hand_milli = it->on_hand * 1000;
+	l.reserved_milli = it->reserved * 1000;
+	l.available_milli = it->available * 1000;
+	l.version = (uint64_t)it->version;
+	size_t len = erpsync__v1__stock_level__get_packed_size(&l);
+	if (len > sizeof val) {
+		snprintf(err, errlen, "record for %s is too large", it->sku);
+		return false;
+	}
+	erpsync__v1__stock_level__pack(&l, val);
+	int klen = snprintf(key, sizeof key, "%s|%s", it->sku, it->warehouse);
+	struct outbox_msg m = { .topic = topic, .key = key, .key_len = (size_t)klen, .value = val,
+				.value_len = len, .event_id = id, .traceparent = tp,
+				.source_time_us = it->changed_at_us, .message_type = "erpsync.v1.StockLevel" };
+	return pg_outbox_add(db, &m, err, errlen);
+}

@@ -1,0 +1,170 @@
+#include "stock_http.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "erp.h"
+#include "httpd.h"
+#include "log.h"
+#include "metrics.h"
+#include "pg.h"
+#include "stock_db.h"
+#include "stock_event.h"
+#include "stock_reconcile.h"
+
+struct stock_http {
+	struct stock_http_opts o;
+	pthread_mutex_t lock;       /* guards db */
+	struct pg *db;
+	struct metric_family *m_webhook;
+};
+
+bool stock_http_signature_ok(const char *secret, const char *body, size_t len, const char *hex)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE], given[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	if (!secret || !*secret || !hex)
+		return false;
+	if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac, &maclen))
+		return false;
+	if (strlen(hex) != 2 * (size_t)maclen)
+		return false;
+	for (unsigned int i = 0; i < maclen; i++) {
+		unsigned int v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		given[i] = (unsigned char)v;
+	}
+	return CRYPTO_memcmp(mac, given, maclen) == 0;
+}
+
+static void stock_http_count(struct stock_http *sh, const char *result)
+{
+	metrics_inc(metrics_series1(sh->m_webhook, result));
+}
+
+/* Queues every record of a verified push in one transaction: all or nothing. */
+static bool stock_http_queue(struct stock_http *sh, const struct erp_stock_page *page, char *err, size_t errlen)
+{
+	bool ok = false;
+	pthread_mutex_lock(&sh->lock);
+	if (!pg_ensure(sh->db, err, errlen) || !pg_begin(sh->db, err, errlen))
+		goto out;
+	for (size_t i = 0; i < page->n; i++) {
+		if (!stock_event_queue(sh->db, sh->o.topic, &page->items[i], ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_WEBHOOK,
+				       err, errlen)) {
+			pg_rollback(sh->db);
+			goto out;
+		}
+	}
+	ok = pg_commit(sh->db, err, errlen);
+	if (!ok)
+		pg_rollback(sh->db);
+out:
+	pthread_mutex_unlock(&sh->lock);
+	return ok;
+}
+
+static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct stock_http *sh = req->route_data;
+	char err[512];
+	struct erp_stock_page page;
+	if (!sh->o.webhook_secret || !*sh->o.webhook_secret) {
+		httpd_resp_error(resp, 404, "not_found", "the ERP webhook is not enabled (ERP_WEBHOOK_SECRET)");
+		return;
+	}
+	if (!stock_http_signature_ok(sh->o.webhook_secret, req->body, req->body_len,
+				     httpd_req_header(req, "X-ERP-Signature"))) {
+		stock_http_count(sh, "bad_signature");
+		log_warn("ERP webhook: missing or wrong X-ERP-Signature; rejected");
+		httpd_resp_error(resp, 401, "bad_signature", "X-ERP-Signature does not match the body");
+		return;
+	}
+	if (!erp_rest_parse_items(req->body, req->body_len, &page, err, sizeof err)) {
+		stock_http_count(sh, "malformed");
+		log_warn("ERP webhook: malformed body: %s", err);
+		httpd_resp_error(resp, 400, "malformed", err);
+		return;
+	}
+	if (!stock_http_queue(sh, &page, err, sizeof err)) {
+		stock_http_count(sh, "unavailable");
+		log_warn("ERP webhook: could not queue %zu records: %s", page.n, err);
+		httpd_resp_error(resp, 503, "unavailable", "database unavailable; retry later");
+	} else {
+		stock_http_count(sh, "accepted");
+		resp->status = 202;
+		if (!buf_printf(&resp->body, "{\"accepted\":%zu}", page.n))
+			resp->status = 500;
+	}
+	erp_stock_page_cleanup(&page);
+}
+
+static void stock_http_reconcile(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct stock_http *sh = req->route_data;
+	if (strcmp(req->method, "POST") == 0) {
+		if (!stock_reconcile_request(sh->o.reconcile)) {
+			httpd_resp_error(resp, 409, "running", "a reconciliation is already running or requested");
+			return;
+		}
+		log_info("reconciliation requested over HTTP");
+		resp->status = 202;
+	}
+	if (!stock_reconcile_status(sh->o.reconcile, &resp->body))
+		resp->status = 500;
+}
+
+static void stock_http_unknown(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct stock_http *sh = req->route_data;
+	char err[512];
+	pthread_mutex_lock(&sh->lock);
+	PGresult *r = pg_ensure(sh->db, err, sizeof err) ?
+		pg_query(sh->db,
+			 "SELECT COALESCE(json_object_agg(shop, skus), '{}')::text FROM (SELECT shop,"
+			 " json_agg(json_build_object('sku', sku, 'first_seen', first_seen, 'last_seen', last_seen,"
+			 " 'times', times) ORDER BY sku) AS skus FROM unknown_sku GROUP BY shop) t",
+			 0, NULL, err, sizeof err) : NULL;
+	pthread_mutex_unlock(&sh->lock);
+	if (!r) {
+		httpd_resp_error(resp, 503, "unavailable", "database unavailable");
+		return;
+	}
+	if (!buf_puts(&resp->body, PQgetvalue(r, 0, 0)))
+		resp->status = 500;
+	PQclear(r);
+}
+
+struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts *o)
+{
+	static const char *const result_label[] = { "result", NULL };
+	struct stock_http *sh = calloc(1, sizeof *sh);
+	if (!sh)
+		return NULL;
+	sh->o = *o;
+	pthread_mutex_init(&sh->lock, NULL);
+	sh->db = pg_new(o->pg_dsn, STOCK_DB_SCHEMA);
+	sh->m_webhook = metrics_counter("erpsync_stock_erp_webhook_total", "ERP stock pushes by result", result_label);
+	if (!sh->db || !httpd_route(h, "POST", "/webhooks/erp/stock", stock_http_webhook, sh) ||
+	    !httpd_route(h, NULL, "/admin/reconcile", stock_http_reconcile, sh) ||
+	    !httpd_route(h, "GET", "/admin/unknown-skus", stock_http_unknown, sh)) {
+		stock_http_free(sh);
+		return NULL;
+	}
+	return sh;
+}
+
+void stock_http_free(struct stock_http *sh)
+{
+	if (!sh)
+		return;
+	pg_free(sh->db);
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
+}

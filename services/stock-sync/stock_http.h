@@ -1,0 +1,36 @@
+/* stock_http — stock-sync's own HTTP endpoints beside /healthz, /readyz and /metrics:
+ *
+ *   POST /webhooks/erp/stock   stock changes pushed by the ERP: one record or {"items":[...]},
+ *                              signed X-ERP-Signature: hex HMAC-SHA256(ERP_WEBHOOK_SECRET, raw body).
+ *                              202 queued, 400 malformed (nothing queued), 401 bad signature,
+ *                              503 database unavailable (the ERP retries), 404 when no secret is set.
+ *   POST /admin/reconcile      start a full reconciliation now (202; 409 while one runs)
+ *   GET  /admin/reconcile      the last run
+ *   GET  /admin/unknown-skus   SKUs a shop does not know, per shop
+ *
+ * Handlers run on the server's threads; they share one PostgreSQL connection under a mutex. */
+#ifndef STOCK_HTTP_H
+#define STOCK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct httpd;
+struct stock_reconcile;
+
+struct stock_http_opts {
+	const char *pg_dsn;
+	const char *topic;              /* where pushed records are published (through the outbox) */
+	const char *webhook_secret;     /* NULL or "": the webhook is off */
+	struct stock_reconcile *reconcile;
+};
+
+struct stock_http;
+
+struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts *o);
+void stock_http_free(struct stock_http *sh);   /* after httpd_free */
+
+/* Constant-time check of a hex HMAC-SHA256 signature of body (exposed for unit tests). */
+bool stock_http_signature_ok(const char *secret, const char *body, size_t len, const char *hex);
+
+#endif
