@@ -9,6 +9,9 @@ ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 BUILD=${BUILD:-build}
 export BUILD
+# Another stack instance (own ports: KAFKA_PORT, KAFKA_CONTROLLER_PORT, PG_PORT, and IT_*_PORT for
+# the peers) lets two test runs share a machine.
+INSTANCE=${ERPSYNC_TEST_INSTANCE:-test}
 
 passed=0
 failed=0
@@ -51,11 +54,16 @@ if [ ${#only[@]} -eq 0 ]; then
 fi
 
 if [ $unit_only -eq 0 ]; then
-	echo "== integration tests (real Kafka + PostgreSQL: local stack instance 'test')"
+	echo "== integration tests (real Kafka + PostgreSQL: local stack instance '$INSTANCE')"
 	start_ms=$(date +%s%3N)
-	if deploy/local/stack.sh wipe test >/dev/null 2>&1 && deploy/local/stack.sh start test; then
+	if deploy/local/stack.sh wipe "$INSTANCE" >/dev/null 2>&1 && deploy/local/stack.sh start "$INSTANCE"; then
 		echo "stack ready in $(( ($(date +%s%3N) - start_ms) )) ms"
-		eval "$(deploy/local/stack.sh env test)"
+		eval "$(deploy/local/stack.sh env "$INSTANCE")"
+		stack_ports=("KAFKA_PORT=${KAFKA_PORT:-}" "KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-}" "PG_PORT=${PG_PORT:-}")
+		IT_STACK_ENV="${stack_ports[*]}"
+		export IT_STACK_ENV ERPSYNC_INSTANCE="$INSTANCE"
+		# KAFKA_* variables reach librdkafka in every program: the stack's port settings must not
+		unset KAFKA_PORT KAFKA_CONTROLLER_PORT
 		for s in tests/integration/test_*.sh; do
 			name=$(basename "$s" .sh)
 			if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " == *" $name "* ]]; then
@@ -67,12 +75,12 @@ if [ $unit_only -eq 0 ]; then
 			tally "$name" "$out" "$rc"
 			echo "   ($name: $(( ($(date +%s%3N) - t0) )) ms)"
 		done
-		[ $keep_stack -eq 1 ] || deploy/local/stack.sh stop test
+		[ $keep_stack -eq 1 ] || env "${stack_ports[@]}" deploy/local/stack.sh stop "$INSTANCE"
 	else
 		echo "FAIL integration: the local stack did not start"
 		failed=$((failed + 1))
 		failures+=("stack start")
-		deploy/local/stack.sh stop test >/dev/null 2>&1
+		deploy/local/stack.sh stop "$INSTANCE" >/dev/null 2>&1
 	fi
 fi
 

@@ -10,11 +10,12 @@ start_woo "$WOO_B_PORT" 5
 stack_pg() { runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$ERPSYNC_STATE_DIR/pg/data" "$@" >/dev/null 2>&1 || \
 	/usr/lib/postgresql/15/bin/pg_ctl -D "$ERPSYNC_STATE_DIR/pg/data" "$@" >/dev/null 2>&1; }
 stack_pg stop -m fast
-trap 'deploy_restart=1; "$ROOT/deploy/local/stack.sh" start test >/dev/null 2>&1; it_cleanup' EXIT
+stack_start() { env ${IT_STACK_ENV:-} "$ROOT/deploy/local/stack.sh" start "${ERPSYNC_INSTANCE:-test}" >/dev/null 2>&1; }
+trap 'stack_start; it_cleanup' EXIT
 start_stock
 check "/healthz is 200 while PostgreSQL is down" wait_http "http://127.0.0.1:$STOCK_PORT/healthz" 15
 check "/readyz is 503 while PostgreSQL is down" wait_http "http://127.0.0.1:$STOCK_PORT/readyz" 15 503
 check "/readyz says why" bash -c "curl -s http://127.0.0.1:$STOCK_PORT/readyz | grep -q PostgreSQL"
-"$ROOT/deploy/local/stack.sh" start test >/dev/null 2>&1
+stack_start
 check "/readyz turns 200 once PostgreSQL is back" stock_ready 60
 check "the migrations were applied after the wait" bash -c "[ \$(psql \"$PG_DSN\" -XAtc \"SELECT count(*) FROM stock_sync.schema_migrations\") -ge 1 ]"
