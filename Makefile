@@ -81,6 +81,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # A unit test may test a service module: it links every non-main .c of the services it names.
 SERVICE_MODULE_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out %/main.c,$(wildcard services/*/*.c)))
 
+# ... and may include their headers
+$(BUILD)/obj/tests/unit/%.o: CFLAGS += $(addprefix -I,$(wildcard services/*))
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SERVICE_MODULE_OBJ) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(SERVICE_MODULE_OBJ) $(LIBS) $(LDLIBS)

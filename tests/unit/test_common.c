@@ -1,0 +1,201 @@
+/* Pure logic of common/: configuration parsing, event ids and trace context, array literals,
+ * buffers, the ERP response parser. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config.h"
+#include "erp.h"
+#include "event.h"
+#include "log.h"
+#include "pg_array.h"
+#include "unit.h"
+
+static void test_duration_units(void)
+{
+	long long ms = -1;
+	EXPECT(config_parse_duration("250ms", &ms) && ms == 250);
+	EXPECT(config_parse_duration("5s", &ms) && ms == 5000);
+	EXPECT(config_parse_duration("2m", &ms) && ms == 120000);
+	EXPECT(config_parse_duration("1h", &ms) && ms == 3600000);
+	EXPECT(config_parse_duration("42", &ms) && ms == 42);
+	EXPECT(!config_parse_duration("soon", &ms));
+	EXPECT(!config_parse_duration("-5s", &ms));
+	EXPECT(!config_parse_duration("5 s", &ms));
+	EXPECT(!config_parse_duration("99999999999999999h", &ms));
+}
+
+struct test_cfg {
+	char *name;
+	long long port;
+	bool flag;
+	long long wait;
+	char *mode;
+};
+
+#define TOFF(f) offsetof(struct test_cfg, f)
+static const struct config_key test_table[] = {
+	{ "UT_NAME", CONFIG_STRING, NULL, 0, 0, true, true, TOFF(name), NULL, "a secret name" },
+	{ "UT_PORT", CONFIG_INT, "80", 1, 65535, false, false, TOFF(port), NULL, "a port" },
+	{ "UT_FLAG", CONFIG_BOOL, "no", 0, 0, false, false, TOFF(flag), NULL, "a flag" },
+	{ "UT_WAIT", CONFIG_DURATION, "1s", 10, 60000, false, false, TOFF(wait), NULL, "a wait" },
+	{ "UT_MODE", CONFIG_ENUM, "a", 0, 0, false, false, TOFF(mode), "a|b", "a mode" },
+	CONFIG_KEY_END,
+};
+
+static void test_config_defaults_and_values(void)
+{
+	struct test_cfg c;
+	memset(&c, 0, sizeof c);
+	setenv("UT_NAME", "x", 1);
+	setenv("UT_FLAG", "on", 1);
+	unsetenv("UT_PORT");
+	unsetenv("UT_WAIT");
+	unsetenv("UT_MODE");
+	EXPECT(config_load(test_table, &c));
+	EXPECT_STR(c.name, "x");
+	EXPECT_INT(c.port, 80);
+	EXPECT(c.flag);
+	EXPECT_INT(c.wait, 1000);
+	EXPECT_STR(c.mode, "a");
+	config_free(test_table, &c);
+	EXPECT(c.name == NULL);
+}
+
+static void test_config_rejects_each_bad_value(void)
+{
+	struct test_cfg c;
+	memset(&c, 0, sizeof c);
+	unsetenv("UT_NAME");           /* required */
+	setenv("UT_PORT", "70000", 1); /* out of bounds */
+	setenv("UT_FLAG", "maybe", 1);
+	setenv("UT_WAIT", "5", 1);     /* below 10 ms */
+	setenv("UT_MODE", "c", 1);
+	EXPECT(!config_load(test_table, &c));
+	config_free(test_table, &c);
+}
+
+static void test_kafka_passthrough(void)
+{
+	setenv("KAFKA_LINGER_MS", "7", 1);
+	EXPECT(config_kafka_check());
+	setenv("KAFKA_NO_SUCH_THING", "1", 1);
+	EXPECT(!config_kafka_check());
+	unsetenv("KAFKA_NO_SUCH_THING");
+	unsetenv("KAFKA_LINGER_MS");
+	EXPECT(config_kafka_check());
+}
+
+static void test_event_ids_and_traceparent(void)
+{
+	char a[EVENT_ID_LEN], b[EVENT_ID_LEN], tp[TRACEPARENT_LEN], child[TRACEPARENT_LEN], tid[33], tid2[33];
+	event_id_new(a);
+	event_id_new(b);
+	EXPECT(strlen(a) == 36 && a[14] == '4' && a[8] == '-' && strcmp(a, b) != 0);
+	traceparent_new(tp);
+	EXPECT(traceparent_valid(tp));
+	traceparent_child(tp, child);
+	EXPECT(traceparent_valid(child));
+	traceparent_trace_id(tp, tid);
+	traceparent_trace_id(child, tid2);
+	EXPECT_STR(tid, tid2);
+	EXPECT(strcmp(tp, child) != 0);
+	EXPECT(!traceparent_valid("00-00000000000000000000000000000000-0000000000000001-01"));
+	EXPECT(!traceparent_valid("garbage"));
+	traceparent_child("garbage", child);
+	EXPECT(traceparent_valid(child));
+}
+
+static void test_pg_array_escaping(void)
+{
+	struct pg_array a;
+	pg_array_init(&a);
+	EXPECT_STR(pg_array_get(&a), "{}");
+	EXPECT(pg_array_text(&a, "plain"));
+	EXPECT(pg_array_text(&a, "with \"quote\" and \\ backslash,comma"));
+	EXPECT_STR(pg_array_get(&a), "{\"plain\",\"with \\\"quote\\\" and \\\\ backslash,comma\"}");
+	EXPECT(pg_array_text(&a, ""));
+	EXPECT_STR(pg_array_get(&a), "{\"plain\",\"with \\\"quote\\\" and \\\\ backslash,comma\",\"\"}");
+	pg_array_cleanup(&a);
+	pg_array_init(&a);
+	EXPECT(pg_array_int(&a, -5) && pg_array_int(&a, 9000000000LL));
+	EXPECT_STR(pg_array_get(&a), "{-5,9000000000}");
+	pg_array_cleanup(&a);
+}
+
+static void test_buf_json_escaping(void)
+{
+	struct buf b = BUF_INIT;
+	EXPECT(buf_json_str(&b, "a\"b\\c\n\x01"));
+	EXPECT_STR(b.data, "\"a\\\"b\\\\c\\n\\u0001\"");
+	buf_cleanup(&b);
+}
+
+static void test_erp_parse_good_page(void)
+{
+	const char *body = "{\"items\":[{\"sku\":\"S1\",\"warehouse\":\"W\",\"on_hand\":5,\"reserved\":1,"
+			   "\"available\":4,\"version\":3,\"changed_at\":\"2026-11-26T10:00:00.5Z\"}],"
+			   "\"next_cursor\":\"17\",\"has_more\":true}";
+	struct erp_stock_page p;
+	char err[256];
+	EXPECT(erp_rest_parse_stock(body, strlen(body), &p, err, sizeof err));
+	EXPECT_INT(p.n, 1);
+	EXPECT_STR(p.items[0].sku, "S1");
+	EXPECT_INT(p.items[0].available, 4);
+	EXPECT_INT(p.items[0].changed_at_us, 1795687200500000LL);
+	EXPECT_STR(p.next_cursor, "17");
+	EXPECT(p.has_more);
+	erp_stock_page_cleanup(&p);
+}
+
+static void test_erp_parse_rejects_malformed(void)
+{
+	static const char *const bad[] = {
+		"not json",
+		"{\"items\":{}}",
+		"{\"items\":[],\"next_cursor\":5}",
+		"{\"items\":[{\"sku\":\"S1\"}],\"next_cursor\":\"1\"}",
+		"{\"items\":[{\"sku\":\"S1\",\"warehouse\":\"W\",\"on_hand\":\"5\",\"reserved\":1,\"available\":4,"
+		"\"version\":3,\"changed_at\":\"2026-11-26T10:00:00Z\"}],\"next_cursor\":\"1\"}",
+		"{\"items\":[{\"sku\":\"S1\",\"warehouse\":\"W\",\"on_hand\":5,\"reserved\":1,\"available\":4,"
+		"\"version\":3,\"changed_at\":\"yesterday\"}],\"next_cursor\":\"1\"}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct erp_stock_page p;
+		char err[256] = "";
+		EXPECT(!erp_rest_parse_stock(bad[i], strlen(bad[i]), &p, err, sizeof err));
+		EXPECT(err[0] != '\0');
+		EXPECT(p.items == NULL && p.n == 0);
+	}
+}
+
+static void test_erp_parse_pushed_items(void)
+{
+	const char *one = "{\"sku\":\"S1\",\"warehouse\":\"W\",\"on_hand\":5,\"reserved\":0,\"available\":5,"
+			  "\"version\":1,\"changed_at\":\"2026-11-26T10:00:00Z\"}";
+	struct erp_stock_page p;
+	char err[256];
+	EXPECT(erp_rest_parse_items(one, strlen(one), &p, err, sizeof err) && p.n == 1);
+	erp_stock_page_cleanup(&p);
+	const char *mixed = "{\"items\":[{\"sku\":\"S1\",\"warehouse\":\"W\",\"on_hand\":5,\"reserved\":0,"
+			    "\"available\":5,\"version\":1,\"changed_at\":\"2026-11-26T10:00:00Z\"},{\"sku\":\"S2\"}]}";
+	EXPECT(!erp_rest_parse_items(mixed, strlen(mixed), &p, err, sizeof err));
+	EXPECT(strstr(err, "item 1") != NULL);
+	EXPECT(!erp_rest_parse_items("[]", 2, &p, err, sizeof err));
+}
+
+int main(void)
+{
+	log_init("test", LOG_ERROR + 1);
+	static const unit_fn fns[] = { test_duration_units, test_config_defaults_and_values,
+				       test_config_rejects_each_bad_value, test_kafka_passthrough,
+				       test_event_ids_and_traceparent, test_pg_array_escaping, test_buf_json_escaping,
+				       test_erp_parse_good_page, test_erp_parse_rejects_malformed,
+				       test_erp_parse_pushed_items };
+	static const char *const names[] = { "test_duration_units", "test_config_defaults_and_values",
+					     "test_config_rejects_each_bad_value", "test_kafka_passthrough",
+					     "test_event_ids_and_traceparent", "test_pg_array_escaping",
+					     "test_buf_json_escaping", "test_erp_parse_good_page",
+					     "test_erp_parse_rejects_malformed", "test_erp_parse_pushed_items" };
+	return unit_run(names, fns, sizeof fns / sizeof fns[0]);
+}

@@ -1,0 +1,67 @@
+/* Pure logic of stock-sync: the sellable rule, which order statuses hold stock, the webhook
+ * signature check. */
+#include <string.h>
+
+#include "log.h"
+#include "stock_http.h"
+#include "stock_orders.h"
+#include "stock_writer.h"
+#include "unit.h"
+
+static void test_sellable_rule(void)
+{
+	EXPECT_INT(stock_writer_sellable(40000, 4000, 2), 34);   /* 40 - 4 - 2 */
+	EXPECT_INT(stock_writer_sellable(3000, 0, 5), 0);        /* below the buffer: 0, never negative */
+	EXPECT_INT(stock_writer_sellable(-2000, 0, 0), 0);       /* the ERP oversold */
+	EXPECT_INT(stock_writer_sellable(10000, 12000, 0), 0);   /* reservations beyond stock */
+	EXPECT_INT(stock_writer_sellable(2500, 0, 0), 2);        /* fractions round down */
+	EXPECT_INT(stock_writer_sellable(2999, 999, 1), 1);
+}
+
+static void test_holding_statuses(void)
+{
+	EXPECT(stock_orders_status_holds(ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_PENDING_PAYMENT));
+	EXPECT(stock_orders_status_holds(ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_PROCESSING));
+	EXPECT(stock_orders_status_holds(ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_ON_HOLD));
+	EXPECT(!stock_orders_status_holds(ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_CANCELLED));
+	EXPECT(!stock_orders_status_holds(ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_COMPLETED));
+	EXPECT(!stock_orders_status_holds(ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_FAILED));
+	EXPECT(!stock_orders_status_holds((Erpsync__V1__OrderStatus)99));
+}
+
+static void test_order_validation(void)
+{
+	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
+	Erpsync__V1__Order o = ERPSYNC__V1__ORDER__INIT;
+	Erpsync__V1__OrderEvent ev = ERPSYNC__V1__ORDER_EVENT__INIT;
+	EXPECT(stock_orders_invalid(&ev) != NULL);        /* no meta */
+	meta.event_id = (char *)"e1";
+	ev.meta = &meta;
+	EXPECT(stock_orders_invalid(&ev) != NULL);        /* no order */
+	ev.order = &o;
+	EXPECT(stock_orders_invalid(&ev) != NULL);        /* no ids */
+	o.shop_id = (char *)"woo-a";
+	o.external_id = (char *)"1";
+	EXPECT(stock_orders_invalid(&ev) == NULL);
+	Erpsync__V1__OrderLine l = ERPSYNC__V1__ORDER_LINE__INIT, *lp = &l;
+	l.quantity_milli = -1;
+	o.lines = &lp;
+	o.n_lines = 1;
+	EXPECT(stock_orders_invalid(&ev) != NULL);        /* negative quantity */
+}
+
+static void test_webhook_signature(void)
+{
+	/* printf body | openssl dgst -sha256 -hmac key */
+	const char *good = "515aae133b435d4000956731f68ae5cf5eb85d4f0dc6a546d2bfcd3595ec1ae1";
+	EXPECT(stock_http_signature_ok("key", "body", 4, good));
+	EXPECT(!stock_http_signature_ok("key", "Body", 4, good));       /* another body */
+	EXPECT(!stock_http_signature_ok("other", "body", 4, good));     /* another key */
+	EXPECT(!stock_http_signature_ok("key", "body", 4, "515aae13"));  /* truncated */
+	EXPECT(!stock_http_signature_ok("key", "body", 4, NULL));
+	EXPECT(!stock_http_signature_ok("", "body", 4, good));
+	EXPECT(!stock_http_signature_ok("key", "body", 4,
+					"zz5aae133b435d4000956731f68ae5cf5eb85d4f0dc6a546d2bfcd3595ec1ae1"));
+}
+
+UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation, test_webhook_signature)
