@@ -93,44 +93,59 @@ static bool erp_parse_item(json_t *it, struct erp_stock_item *out, char *err, si
 	return true;
 }
 
+/* Loads a body as JSON; NULL with the parser's position in err. */
+static json_t *erp_load(const char *body, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(body, len, 0, &jerr);
+	if (!root)
+		snprintf(err, errlen, "not JSON: %s at line %d column %d", jerr.text, jerr.line, jerr.column);
+	return root;
+}
+
+/* Fills out->items from n records: items[i] of the array, or the single object one when the
+ * array is NULL. All or nothing. */
+static bool erp_parse_records(json_t *items, json_t *one, size_t n, struct erp_stock_page *out, char *err,
+			      size_t errlen)
+{
+	out->items = n ? calloc(n, sizeof *out->items) : NULL;
+	if (n && !out->items) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char why[160];
+		if (!erp_parse_item(items ? json_array_get(items, i) : one, &out->items[i], why, sizeof why)) {
+			snprintf(err, errlen, "item %zu: %s", i, why);
+			erp_stock_page_cleanup(out);
+			return false;
+		}
+	}
+	out->n = n;
+	return true;
+}
+
 bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err,
 			  size_t errlen)
 {
-	json_error_t jerr;
 	bool ok = false;
 	memset(out, 0, sizeof *out);
-	json_t *root = json_loadb(body, len, 0, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "not JSON: %s at line %d column %d", jerr.text, jerr.line, jerr.column);
-		return false;
-	}
+	json_t *root = erp_load(body, len, err, errlen);
 	json_t *items = json_object_get(root, "items");
 	json_t *cursor = json_object_get(root, "next_cursor");
+	if (!root)
+		return false;
 	if (!json_is_array(items) || !json_is_string(cursor) ||
 	    strlen(json_string_value(cursor)) > ERP_CURSOR_MAX) {
 		snprintf(err, errlen, "\"items\" array or \"next_cursor\" string missing");
 		goto out;
 	}
-	size_t n = json_array_size(items);
-	out->items = n ? calloc(n, sizeof *out->items) : NULL;
-	if (n && !out->items) {
-		snprintf(err, errlen, "out of memory");
+	if (!erp_parse_records(items, NULL, json_array_size(items), out, err, errlen))
 		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char why[160];
-		if (!erp_parse_item(json_array_get(items, i), &out->items[i], why, sizeof why)) {
-			snprintf(err, errlen, "item %zu: %s", i, why);
-			goto out;
-		}
-	}
-	out->n = n;
 	snprintf(out->next_cursor, sizeof out->next_cursor, "%s", json_string_value(cursor));
 	out->has_more = json_is_true(json_object_get(root, "has_more"));
 	ok = true;
 out:
-	if (!ok)
-		erp_stock_page_cleanup(out);
 	json_decref(root);
 	return ok;
 }
@@ -138,37 +153,17 @@ out:
 bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
 			  size_t errlen)
 {
-	json_error_t jerr;
-	bool ok = false;
 	memset(out, 0, sizeof *out);
-	json_t *root = json_loadb(body, len, 0, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "not JSON: %s at line %d column %d", jerr.text, jerr.line, jerr.column);
+	json_t *root = erp_load(body, len, err, errlen);
+	if (!root)
 		return false;
-	}
 	json_t *items = json_object_get(root, "items");
 	size_t n = json_is_array(items) ? json_array_size(items) : 1;
-	if (!json_is_object(root) || (items && !json_is_array(items)) || n == 0 || n > 10000) {
+	bool ok = false;
+	if (!json_is_object(root) || (items && !json_is_array(items)) || n == 0 || n > 10000)
 		snprintf(err, errlen, "expected a record object or {\"items\": [1..10000 records]}");
-		goto out;
-	}
-	out->items = calloc(n, sizeof *out->items);
-	if (!out->items) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char why[160];
-		if (!erp_parse_item(items ? json_array_get(items, i) : root, &out->items[i], why, sizeof why)) {
-			snprintf(err, errlen, "item %zu: %s", i, why);
-			goto out;
-		}
-	}
-	out->n = n;
-	ok = true;
-out:
-	if (!ok)
-		erp_stock_page_cleanup(out);
+	else
+		ok = erp_parse_records(items, root, n, out, err, errlen);
 	json_decref(root);
 	return ok;
 }
