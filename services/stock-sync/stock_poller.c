@@ -7,6 +7,7 @@
 
 #include "erp.h"
 #include "stock_event.h"
+#include "stock_leader.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -26,6 +27,7 @@ struct stock_poller {
 	struct erp *erp;
 	struct kafka_producer *producer;
 	struct metric_family *m_polls, *m_changes;
+	struct stock_leader leader;
 };
 
 /* One page: changes and the new cursor committed together. false: nothing committed. */
@@ -85,11 +87,12 @@ static void *stock_poller_main(void *arg)
 	int64_t next_poll = 0;
 	while (!shutdown_requested()) {
 		int64_t now = event_monotonic_us();
-		if (now >= next_poll) {
+		bool leader = pg_ensure(p->db, err, sizeof err) && stock_leader_hold(p->db, &p->leader);
+		if (leader && now >= next_poll) {
 			stock_poller_poll(p);
 			next_poll = event_monotonic_us() + p->o.interval_ms * 1000;
 		}
-		if (p->o.reconcile && stock_reconcile_erp_take(p->o.reconcile))
+		if (leader && p->o.reconcile && stock_reconcile_erp_take(p->o.reconcile))
 			stock_reconcile_erp(p->o.reconcile, p->db, p->erp);
 		/* records queued by other parts of the service (alerts) are relayed here too */
 		int n = pg_ensure(p->db, err, sizeof err) ?
@@ -110,6 +113,7 @@ struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 	if (!p)
 		return NULL;
 	p->o = *opts;
+	p->leader.role = "poller";
 	p->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	p->erp = erp_rest_new(opts->erp_url, opts->erp_token, opts->erp_rate);
 	p->producer = kafka_producer_new("stock-sync", err, sizeof err);
