@@ -39,11 +39,15 @@ static bool erp_copy_str(json_t *obj, const char *key, char *out, size_t max, ch
 	return true;
 }
 
+/* Quantities beyond a billion units are a broken record, not stock; bounding them keeps every
+ * later multiplication and sum inside int64. */
+#define ERP_QTY_MAX 1000000000LL
+
 static bool erp_get_int(json_t *obj, const char *key, int64_t *out, char *err, size_t len)
 {
 	json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v)) {
-		snprintf(err, len, "\"%s\" missing or not an integer", key);
+	if (!json_is_integer(v) || json_integer_value(v) > ERP_QTY_MAX || json_integer_value(v) < -ERP_QTY_MAX) {
+		snprintf(err, len, "\"%s\" missing, not an integer or beyond a billion", key);
 		return false;
 	}
 	*out = json_integer_value(v);
@@ -86,6 +90,10 @@ static bool erp_parse_item(json_t *it, struct erp_stock_item *out, char *err, si
 	    !erp_get_int(it, "available", &out->available, err, len) ||
 	    !erp_get_int(it, "version", &out->version, err, len))
 		return false;
+	if (out->version < 1) {
+		snprintf(err, len, "\"version\" must be at least 1");
+		return false;
+	}
 	if (!erp_parse_time(json_string_value(json_object_get(it, "changed_at")), &out->changed_at_us)) {
 		snprintf(err, len, "\"changed_at\" missing or not RFC 3339 UTC");
 		return false;
@@ -135,9 +143,9 @@ bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *o
 	json_t *cursor = json_object_get(root, "next_cursor");
 	if (!root)
 		return false;
-	if (!json_is_array(items) || !json_is_string(cursor) ||
-	    strlen(json_string_value(cursor)) > ERP_CURSOR_MAX) {
-		snprintf(err, errlen, "\"items\" array or \"next_cursor\" string missing");
+	const char *c = json_string_value(cursor);
+	if (!json_is_array(items) || !c || !*c || strlen(c) > ERP_CURSOR_MAX || strspn(c, "0123456789") != strlen(c)) {
+		snprintf(err, errlen, "\"items\" array or \"next_cursor\" (a sequence number) missing");
 		goto out;
 	}
 	if (!erp_parse_records(items, NULL, json_array_size(items), out, err, errlen))

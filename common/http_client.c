@@ -334,10 +334,16 @@ static size_t http_on_header(char *data, size_t size, size_t nitems, void *ud)
 	return len;
 }
 
+/* A peer that answers without end must not take the process's memory: past this the transfer
+ * fails (curl reports a write error) and the request counts as failed. */
+#define HTTP_BODY_MAX (64u << 20)
+
 static size_t http_on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct buf *body = ud;
 	size_t len = size * nmemb;
+	if (body->len + len > HTTP_BODY_MAX)
+		return 0;
 	return buf_append(body, data, len) ? len : 0;
 }
 

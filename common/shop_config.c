@@ -139,12 +139,27 @@ void shop_config_free(struct shop_config *shops, size_t n)
 	free(shops);
 }
 
+/* The URL without "user:password@", which some operators put there. */
+static void shop_config_url_safe(const char *url, char *out, size_t len)
+{
+	const char *scheme = strstr(url, "://");
+	const char *host = scheme ? scheme + 3 : url;
+	const char *at = strchr(host, '@');
+	const char *slash = strchr(host, '/');
+	if (at && (!slash || at < slash))
+		snprintf(out, len, "%.*s***@%s", (int)(host - url), url, at + 1);
+	else
+		snprintf(out, len, "%s", url);
+}
+
 void shop_config_log(const struct shop_config *shops, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		char url[256];
+		shop_config_url_safe(shops[i].url, url, sizeof url);
 		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***",
-			 shops[i].id, shops[i].kind, shops[i].url, shops[i].warehouses_csv, shops[i].buffer,
-			 shops[i].rate);
+			 shops[i].id, shops[i].kind, url, shops[i].warehouses_csv, shops[i].buffer, shops[i].rate);
+	}
 }
 
 bool shop_config_has_warehouse(const struct shop_config *s, const char *warehouse)

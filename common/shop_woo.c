@@ -246,9 +246,9 @@ static bool woo_list_items(struct shop *s, int page, struct shop_item **items, s
 			break;
 		if (strcmp(json_string_value(json_object_get(o, "type")) ?: "", "variable") == 0) {
 			/* a variable product is not sellable itself; its variations are */
-			int pid = (int)json_integer_value(json_object_get(o, "id"));
+			long long pid = (long long)json_integer_value(json_object_get(o, "id"));
 			for (int vp = 1; ok; vp++) {
-				snprintf(path, sizeof path, "/products/%d/variations?page=%d&per_page=100", pid, vp);
+				snprintf(path, sizeof path, "/products/%lld/variations?page=%d&per_page=100", pid, vp);
 				json_t *vars = woo_call(w, "GET", path, NULL, err, errlen);
 				ok = vars != NULL;
 				size_t vn = json_array_size(vars), k;
@@ -316,8 +316,12 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 	w->base_url = strndup(o->base_url, n);
 	w->auth = woo_basic_auth(o->consumer_key, o->consumer_secret);
 	w->batch_max = o->batch_max && o->batch_max <= 100 ? o->batch_max : 100;
-	char key[96];
-	snprintf(key, sizeof key, "woo:%s:%s", o->base_url, o->consumer_key);
+	/* one budget per credential; the key names it by a hash, since budget keys reach logs */
+	char key[160];
+	unsigned long h = 5381;
+	for (const unsigned char *c = (const unsigned char *)o->consumer_key; *c; c++)
+		h = h * 33 + *c;
+	snprintf(key, sizeof key, "woo:%.100s:%08lx", o->base_url, h & 0xffffffffUL);
 	struct http_client_opts ho = {
 		.budget_key = key, .rate_per_sec = o->rate_per_sec, .metrics_system = o->shop_id,
 	};

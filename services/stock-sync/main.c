@@ -1,4 +1,5 @@
 /* stock-sync — ERP stock to every shop, reservation-aware. Wiring only; see README.md. */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct stock_config {
 	long long window;
 	long long reconcile_interval;
 	char *webhook_secret;
+	char *admin_token;
+	long long inbox_keep_days;
 	long long batch_max;
 	long long close_timeout;
 };
@@ -81,6 +84,10 @@ static const struct config_key stock_config_table[] = {
 	  OFF(reconcile_interval), NULL, "how often a full ERP and shop reconciliation runs (also POST /admin/reconcile)" },
 	{ "ERP_WEBHOOK_SECRET", CONFIG_STRING, NULL, 0, 0, false, true, OFF(webhook_secret), NULL,
 	  "HMAC-SHA256 key of pushed ERP stock changes (POST /webhooks/erp/stock); unset: webhook off" },
+	{ "ADMIN_TOKEN", CONFIG_STRING, NULL, 0, 0, false, true, OFF(admin_token), NULL,
+	  "Bearer token required by /admin/...; unset: /admin/... answers only when HTTP_BIND is a loopback address" },
+	{ "INBOX_KEEP_DAYS", CONFIG_INT, "14", 1, 3650, false, false, OFF(inbox_keep_days), NULL,
+	  "applied event ids are kept this long; keep it longer than the consumed topics' retention" },
 	{ "STOCK_BATCH_MAX", CONFIG_INT, "1000", 1, 10000, false, false, OFF(batch_max), NULL,
 	  "Kafka records applied per database transaction" },
 	{ "SHUTDOWN_TIMEOUT", CONFIG_DURATION, "10s", 100, 120000, false, false, OFF(close_timeout), NULL,
@@ -91,7 +98,7 @@ static const struct config_key stock_config_table[] = {
 struct stock_ready {
 	const char *dsn;
 	struct kafka_consumer *consumer;
-	volatile int migrated;
+	atomic_int migrated;
 };
 
 static bool stock_ready(void *ud, char *reason, size_t len)
@@ -129,7 +136,7 @@ static bool stock_prepare_db(struct pg *db)
 
 static int stock_run(const struct stock_config *cfg, const struct shop_config *shops, size_t nshops)
 {
-	char err[512];
+	char err[512] = "out of memory";
 	int rc = 1;
 	const char *const topics[] = { cfg->topic, cfg->orders_topic, cfg->erp_orders_topic, cfg->returns_topic };
 	const struct stock_apply_topics at = { cfg->topic, cfg->orders_topic, cfg->erp_orders_topic,
@@ -163,9 +170,13 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	}
 	ready.migrated = 1;
 	struct stock_poller_opts po = { cfg->pg_dsn, cfg->topic, cfg->erp_url, cfg->erp_token,
-					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit, reconcile };
+					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit,
+					cfg->inbox_keep_days, reconcile };
 	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window, reconcile };
-	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, reconcile };
+	bool loopback = strcmp(cfg->http_bind, "127.0.0.1") == 0 || strcmp(cfg->http_bind, "::1") == 0 ||
+			strcmp(cfg->http_bind, "localhost") == 0;
+	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, cfg->admin_token, loopback,
+				      reconcile };
 	admin = stock_http_new(http, &so);
 	if (!admin)
 		goto out;
@@ -179,6 +190,8 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 		char fatal[256];
 		if (stock_apply_run_once(apply, 100) < 0)
 			shutdown_sleep_ms(500);
+		/* the DLQ producer's statistics and errors are served here, not left to pile up */
+		kafka_producer_poll(dlq, 0);
 		if (kafka_producer_fatal(dlq, fatal, sizeof fatal)) {
 			log_error("producer fatal error: %s", fatal);
 			shutdown_request();

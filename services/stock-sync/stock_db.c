@@ -75,6 +75,51 @@ bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, 
 	return r != NULL;
 }
 
+/* ---- claim and store: the apply transaction ----
+ *
+ * These two statements carry every consumed record, so they are shaped by measurement (make bench,
+ * docs/benchmarks.md): duplicates inside a batch are removed in C before anything is sent, and the
+ * inbox takes a plain INSERT of ids that an index probe found absent. INSERT .. ON CONFLICT DO
+ * NOTHING would do both in one step but costs a speculative insertion per row, twice the time of
+ * probe + insert. The exactly-once rule still rests on the primary key: an instance that claims
+ * the same event at the same moment (a rebalance hands a partition over) waits for the other's
+ * transaction and then fails with a unique violation; the batch is rolled back and retried, and
+ * the retry finds the event claimed. */
+
+/* Sorts positions of a batch by a key, then by position, so the first of equal keys is the
+ * earliest record. */
+struct stock_db_sort {
+	const void *rows;
+	int (*cmp)(const void *rows, size_t a, size_t b);
+};
+
+static _Thread_local struct stock_db_sort stock_db_sort_ctx;
+
+static int stock_db_sort_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = stock_db_sort_ctx.cmp(stock_db_sort_ctx.rows, x, y);
+	return c ? c : (x > y) - (x < y);
+}
+
+static size_t *stock_db_sorted(const void *rows, size_t n, int (*cmp)(const void *, size_t, size_t))
+{
+	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	stock_db_sort_ctx = (struct stock_db_sort){ rows, cmp };
+	qsort(idx, n, sizeof *idx, stock_db_sort_cmp);
+	return idx;
+}
+
+static int stock_db_claim_cmp(const void *rows, size_t a, size_t b)
+{
+	const struct stock_claim *c = rows;
+	return strcmp(c[a].event_id, c[b].event_id);
+}
+
 static int stock_db_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -85,7 +130,7 @@ bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err
 	err[0] = '\0';
 	struct pg_array ids, topics, parts, offs;
 	const char **fresh = NULL;
-	unsigned char *used = NULL;
+	size_t *idx = NULL;
 	PGresult *r = NULL;
 	bool ok = false;
 	pg_array_init(&ids);
@@ -93,15 +138,32 @@ bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err
 	pg_array_init(&parts);
 	pg_array_init(&offs);
 	for (size_t i = 0; i < n; i++)
-		if (!pg_array_text(&ids, rows[i].event_id) || !pg_array_text(&topics, rows[i].topic) ||
-		    !pg_array_int(&parts, rows[i].partition) || !pg_array_int(&offs, rows[i].offset))
+		rows[i].is_new = false;
+	if (!n) {
+		ok = true;
+		goto out;
+	}
+	/* the same event twice in one batch: only its first occurrence is sent and can count */
+	if (!(idx = stock_db_sorted(rows, n, stock_db_claim_cmp)))
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		const struct stock_claim *c = &rows[idx[k]];
+		if (k && strcmp(c->event_id, rows[idx[k - 1]].event_id) == 0)
+			continue;
+		if (!pg_array_text(&ids, c->event_id) || !pg_array_text(&topics, c->topic) ||
+		    !pg_array_int(&parts, c->partition) || !pg_array_int(&offs, c->offset))
 			goto out;
+	}
 	const char *p[] = { pg_array_get(&ids), pg_array_get(&topics), pg_array_get(&parts),
 			    pg_array_get(&offs) };
+	if (!p[0] || !p[1] || !p[2] || !p[3])
+		goto out;
 	r = pg_query(db,
 		     "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
-		     " SELECT 'stock-sync', e, t, p, o FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[])"
-		     " AS x(e, t, p, o) ON CONFLICT DO NOTHING RETURNING event_id",
+		     " SELECT 'stock-sync', e, t, p, o"
+		     " FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
+		     " WHERE (SELECT true FROM inbox i WHERE i.consumer = 'stock-sync' AND i.event_id = x.e) IS NULL"
+		     " RETURNING event_id",
 		     4, p, err, errlen);
 	if (!r)
 		goto out;
@@ -112,23 +174,18 @@ bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err
 	for (size_t i = 0; i < nf; i++)
 		fresh[i] = PQgetvalue(r, (int)i, 0);
 	qsort(fresh, nf, sizeof *fresh, stock_db_cmp_str);
-	used = calloc(nf ? nf : 1, 1);
-	if (!used)
-		goto out;
-	/* the same event twice in one batch: only its first occurrence counts */
-	for (size_t i = 0; i < n; i++) {
-		const char **hit = bsearch(&rows[i].event_id, fresh, nf, sizeof *fresh, stock_db_cmp_str);
-		size_t at = hit ? (size_t)(hit - fresh) : 0;
-		rows[i].is_new = hit && !used[at];
-		if (hit)
-			used[at] = 1;
+	for (size_t k = 0; k < n; k++) {
+		struct stock_claim *c = &rows[idx[k]];
+		if (k && strcmp(c->event_id, rows[idx[k - 1]].event_id) == 0)
+			continue;
+		c->is_new = bsearch(&c->event_id, fresh, nf, sizeof *fresh, stock_db_cmp_str) != NULL;
 	}
 	ok = true;
 out:
 	if (!ok && !*err)
 		snprintf(err, errlen, "out of memory");
+	free(idx);
 	free(fresh);
-	free(used);
 	PQclear(r);
 	pg_array_cleanup(&ids);
 	pg_array_cleanup(&topics);
@@ -137,7 +194,21 @@ out:
 	return ok;
 }
 
-/* One statement: the newest version per SKU+warehouse wins, older than stored is ignored. */
+/* By SKU, warehouse, then the highest version first. */
+static int stock_db_row_cmp(const void *rows, size_t a, size_t b)
+{
+	const struct stock_row *x = (const struct stock_row *)rows + a, *y = (const struct stock_row *)rows + b;
+	int c = strcmp(x->sku, y->sku);
+	if (!c)
+		c = strcmp(x->warehouse, y->warehouse);
+	if (!c)
+		c = (x->version < y->version) - (x->version > y->version);
+	return c;
+}
+
+/* One statement: the newest version per SKU+warehouse of the batch (chosen in C) is stored when
+ * it is newer than what is stored, and each SKU whose stock changed is marked dirty once per shop
+ * selling from that warehouse. Rows go in sorted, so two transactions lock them in one order. */
 bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,
 		    size_t nshops, char *err, size_t errlen)
 {
@@ -145,12 +216,21 @@ bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const
 	enum { SKU, WH, OH, RS, AV, VER, SRC, MSHOP, MWH, NARR };
 	struct pg_array a[NARR];
 	const char *p[NARR];
-	bool ok = false, any = false;
+	size_t *idx = NULL;
+	bool ok = false;
 	for (int k = 0; k < NARR; k++)
 		pg_array_init(&a[k]);
-	for (size_t i = 0; i < n; i++) {
-		const struct stock_row *x = &rows[i];
-		any = true;
+	if (!n) {
+		ok = true;
+		goto out;
+	}
+	if (!(idx = stock_db_sorted(rows, n, stock_db_row_cmp)))
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		const struct stock_row *x = &rows[idx[k]];
+		if (k && strcmp(x->sku, rows[idx[k - 1]].sku) == 0 &&
+		    strcmp(x->warehouse, rows[idx[k - 1]].warehouse) == 0)
+			continue;       /* an older (or equal) version of the same SKU+warehouse */
 		if (!pg_array_text(&a[SKU], x->sku) || !pg_array_text(&a[WH], x->warehouse) ||
 		    !pg_array_int(&a[OH], x->on_hand_milli) || !pg_array_int(&a[RS], x->reserved_milli) ||
 		    !pg_array_int(&a[AV], x->available_milli) || !pg_array_int(&a[VER], x->version) ||
@@ -161,27 +241,21 @@ bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const
 		for (size_t w = 0; w < shops[s].nwarehouses; w++)
 			if (!pg_array_text(&a[MSHOP], shops[s].id) || !pg_array_text(&a[MWH], shops[s].warehouses[w]))
 				goto out;
-	if (!any) {
-		ok = true;
-		goto out;
-	}
 	for (int k = 0; k < NARR; k++)
 		if (!(p[k] = pg_array_get(&a[k])))
 			goto out;
 	PGresult *r = pg_query(db,
-		"WITH x AS (SELECT DISTINCT ON (sku, wh) sku, wh, oh, rs, av, v, t FROM unnest($1::text[],"
-		"  $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])"
-		"  AS x(sku, wh, oh, rs, av, v, t) ORDER BY sku, wh, v DESC),"
-		" up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli,"
-		"  version, source_us) SELECT * FROM x ON CONFLICT (sku, warehouse) DO UPDATE SET"
+		"WITH up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli,"
+		"  version, source_us) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
+		"  $5::bigint[], $6::bigint[], $7::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET"
 		"  on_hand_milli = excluded.on_hand_milli, reserved_milli = excluded.reserved_milli,"
 		"  available_milli = excluded.available_milli, version = excluded.version,"
 		"  source_us = excluded.source_us, updated_at = now() WHERE s.version < excluded.version"
 		"  RETURNING s.sku, s.warehouse, s.source_us),"
 		" m AS (SELECT * FROM unnest($8::text[], $9::text[]) AS m(shop, wh))"
 		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
-		"  SELECT m.shop, up.sku, nextval('dirty_seq'), min(up.source_us) FROM up JOIN m ON m.wh = up.warehouse"
-		"  GROUP BY m.shop, up.sku"
+		"  SELECT shop, sku, nextval('dirty_seq'), t FROM (SELECT m.shop, up.sku, min(up.source_us) AS t"
+		"   FROM up JOIN m ON m.wh = up.warehouse GROUP BY m.shop, up.sku ORDER BY m.shop, up.sku) g"
 		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
 		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)",
 		NARR, p, err, errlen);
@@ -190,6 +264,7 @@ bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const
 out:
 	if (!ok && !*err)
 		snprintf(err, errlen, "out of memory");
+	free(idx);
 	for (int k = 0; k < NARR; k++)
 		pg_array_cleanup(&a[k]);
 	return ok;

@@ -7,6 +7,27 @@
 #include "event.h"
 #include "pg.h"
 
+bool stock_event_text_ok(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	if (!s || !*s)
+		return false;
+	while (*p) {
+		int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (extra < 0 || (extra == 1 && *p < 0xc2))
+			return false;
+		for (int i = 1; i <= extra; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+		p += extra + 1;
+		n += (size_t)extra + 1;
+		if (n > max)
+			return false;
+	}
+	return true;
+}
+
 bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it,
 		       Erpsync__V1__EventOrigin origin, char *err, size_t errlen)
 {

@@ -105,12 +105,34 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 	erp_stock_page_cleanup(&page);
 }
 
+/* Whether an /admin/... request may proceed; answers it when not. */
+static bool stock_http_admin_ok(const struct stock_http *sh, const struct httpd_req *req,
+				struct httpd_resp *resp)
+{
+	const char *tok = sh->o.admin_token;
+	if (!tok || !*tok) {
+		if (sh->o.admin_open)
+			return true;
+		httpd_resp_error(resp, 403, "forbidden", "set ADMIN_TOKEN to use /admin/... on a non-loopback address");
+		return false;
+	}
+	const char *auth = httpd_req_header(req, "Authorization");
+	size_t n = strlen(tok);
+	if (auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == n && CRYPTO_memcmp(auth + 7, tok, n) == 0)
+		return true;
+	httpd_resp_error(resp, 401, "unauthorized", "Authorization: Bearer <ADMIN_TOKEN> required");
+	return false;
+}
+
 static void stock_http_reconcile(const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct stock_http *sh = req->route_data;
+	if (!stock_http_admin_ok(sh, req, resp))
+		return;
 	if (strcmp(req->method, "POST") == 0) {
 		if (!stock_reconcile_request(sh->o.reconcile)) {
-			httpd_resp_error(resp, 409, "running", "a reconciliation is already running or requested");
+			httpd_resp_error(resp, 409, "busy_or_not_leader",
+					 "a reconciliation is running or requested, or this instance is not the leader");
 			return;
 		}
 		log_info("reconciliation requested over HTTP");
@@ -124,6 +146,8 @@ static void stock_http_unknown(const struct httpd_req *req, struct httpd_resp *r
 {
 	struct stock_http *sh = req->route_data;
 	char err[512];
+	if (!stock_http_admin_ok(sh, req, resp))
+		return;
 	pthread_mutex_lock(&sh->lock);
 	PGresult *r = pg_ensure(sh->db, err, sizeof err) ?
 		pg_query(sh->db,

@@ -8,6 +8,9 @@
  *   GET  /admin/reconcile      the last run
  *   GET  /admin/unknown-skus   SKUs a shop does not know, per shop
  *
+ * /admin/... needs "Authorization: Bearer <ADMIN_TOKEN>"; without a token configured it answers only
+ * when the server listens on loopback (403 otherwise).
+ *
  * Handlers run on the server's threads; they share one PostgreSQL connection under a mutex. */
 #ifndef STOCK_HTTP_H
 #define STOCK_HTTP_H
@@ -22,6 +25,8 @@ struct stock_http_opts {
 	const char *pg_dsn;
 	const char *topic;              /* where pushed records are published (through the outbox) */
 	const char *webhook_secret;     /* NULL or "": the webhook is off */
+	const char *admin_token;        /* Bearer token of /admin/...; NULL or "": see admin_open */
+	bool admin_open;                /* without a token, /admin/... answers (loopback bind only) */
 	struct stock_reconcile *reconcile;
 };
 

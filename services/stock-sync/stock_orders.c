@@ -11,6 +11,7 @@
 #include "pg.h"
 #include "pg_array.h"
 #include "shop_config.h"
+#include "stock_event.h"
 #include "stock_writer.h"
 
 #define STOCK_ORDERS_MAX_LINES 1000
@@ -34,32 +35,51 @@ bool stock_orders_status_holds(Erpsync__V1__OrderStatus s)
 	}
 }
 
+/* Why a line cannot be applied, or NULL. An empty SKU is allowed: such a line holds nothing. */
+static const char *stock_orders_line_invalid(const char *sku, int64_t qty_milli)
+{
+	if (qty_milli < 0 || qty_milli > STOCK_QTY_MAX_MILLI)
+		return "line quantity negative or beyond a billion units";
+	if (sku && *sku && !stock_event_text_ok(sku, 64))
+		return "sku longer than 64 bytes or not UTF-8";
+	return NULL;
+}
+
 const char *stock_orders_invalid(const Erpsync__V1__OrderEvent *ev)
 {
-	if (!ev->meta || !ev->meta->event_id || !*ev->meta->event_id)
-		return "meta.event_id missing";
+	if (!ev->meta || !stock_event_text_ok(ev->meta->event_id, 128))
+		return "meta.event_id missing, longer than 128 bytes or not UTF-8";
 	if (!ev->order)
 		return "order missing";
-	if (!ev->order->shop_id || !*ev->order->shop_id || !ev->order->external_id || !*ev->order->external_id)
-		return "order.shop_id or order.external_id missing";
+	if (!stock_event_text_ok(ev->order->shop_id, 64) || !stock_event_text_ok(ev->order->external_id, 128))
+		return "order.shop_id or order.external_id missing, too long or not UTF-8";
+	if (ev->order->number && *ev->order->number && !stock_event_text_ok(ev->order->number, 128))
+		return "order.number too long or not UTF-8";
 	if (ev->order->n_lines > STOCK_ORDERS_MAX_LINES)
 		return "more than 1000 order lines";
 	for (size_t i = 0; i < ev->order->n_lines; i++) {
-		const Erpsync__V1__OrderLine *l = ev->order->lines[i];
-		if (l->quantity_milli < 0)
-			return "negative line quantity";
-		if (l->sku && strlen(l->sku) > 64)
-			return "sku longer than 64";
+		const char *why = stock_orders_line_invalid(ev->order->lines[i]->sku, ev->order->lines[i]->quantity_milli);
+		if (why)
+			return why;
 	}
 	return NULL;
 }
 
 const char *stock_orders_return_invalid(const Erpsync__V1__Return *r)
 {
-	if (!r->meta || !r->meta->event_id || !*r->meta->event_id)
-		return "meta.event_id missing";
-	if (!r->shop_id || !*r->shop_id || !r->return_id || !*r->return_id)
-		return "shop_id or return_id missing";
+	if (!r->meta || !stock_event_text_ok(r->meta->event_id, 128))
+		return "meta.event_id missing, longer than 128 bytes or not UTF-8";
+	if (!stock_event_text_ok(r->shop_id, 64) || !stock_event_text_ok(r->return_id, 128))
+		return "shop_id or return_id missing, too long or not UTF-8";
+	if (r->restock_warehouse && *r->restock_warehouse && !stock_event_text_ok(r->restock_warehouse, 32))
+		return "restock_warehouse too long or not UTF-8";
+	if (r->n_lines > STOCK_ORDERS_MAX_LINES)
+		return "more than 1000 return lines";
+	for (size_t i = 0; i < r->n_lines; i++) {
+		const char *why = stock_orders_line_invalid(r->lines[i]->sku, r->lines[i]->quantity_milli);
+		if (why)
+			return why;
+	}
 	return NULL;
 }
 
@@ -275,8 +295,6 @@ static bool stock_orders_hold(struct pg *db, const struct stock_orders *so, cons
 		" i AS (INSERT INTO reservation (shop, order_id, sku, qty_milli) SELECT $1, $2, sku, q FROM l"
 		"  ON CONFLICT (shop, order_id, sku) DO UPDATE SET qty_milli = excluded.qty_milli"
 		"  WHERE reservation.qty_milli <> excluded.qty_milli RETURNING sku),"
-		" s AS (INSERT INTO order_state (shop, order_id, closed) VALUES ($1, $2, false)"
-		"  ON CONFLICT DO NOTHING)"
 		" SELECT sku FROM d UNION SELECT sku FROM i",
 		4, p, err, errlen);
 	if (!r)
@@ -295,15 +313,25 @@ out:
 	return ok;
 }
 
-/* "open", "closed" or "new" for an order we may have seen. NULL on error. */
+/* "open", "closed" or "new" for an order we may have seen. The order's row is created if missing
+ * and locked until the transaction ends, so two instances applying events of one order (after a
+ * rebalance) take turns: a close is never overtaken by a hold. NULL on error. */
 static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o, char *err, size_t errlen)
 {
 	const char *p[] = { o->shop_id, o->external_id };
-	PGresult *r = pg_query(db, "SELECT closed FROM order_state WHERE shop = $1 AND order_id = $2", 2, p, err,
-			       errlen);
+	PGresult *ins = pg_query(db,
+		"INSERT INTO order_state (shop, order_id, closed) VALUES ($1, $2, false)"
+		" ON CONFLICT DO NOTHING RETURNING 1",
+		2, p, err, errlen);
+	if (!ins)
+		return NULL;
+	bool created = PQntuples(ins) == 1;
+	PQclear(ins);
+	PGresult *r = pg_query(db, "SELECT closed FROM order_state WHERE shop = $1 AND order_id = $2 FOR UPDATE",
+			       2, p, err, errlen);
 	if (!r)
 		return NULL;
-	const char *s = PQntuples(r) == 0 ? "new" : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? "closed" : "open";
+	const char *s = created ? "new" : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? "closed" : "open";
 	PQclear(r);
 	return s;
 }
@@ -339,6 +367,8 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 			    char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
+	if (!stock_orders_state(db, o, err, errlen))
+		return false;
 	/* Once the ERP has booked the order its own stock figures include it; holding it here as well
 	 * would count it twice. A cancellation in the ERP ends the hold too. */
 	if (ev->kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_BOOKED || (o->erp_id && *o->erp_id))

@@ -38,6 +38,14 @@ static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct
 		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
 		return false;
 	}
+	/* a cursor that goes back would re-read (harmless) but one that jumps over nothing and back
+	 * again forever means a broken ERP: refuse it rather than loop or skip */
+	if (strtoull(page->next_cursor, NULL, 10) < strtoull(*cursor ? cursor : "0", NULL, 10)) {
+		snprintf(err, errlen, "ERP answered cursor %s, behind %s", page->next_cursor, cursor);
+		erp_stock_page_cleanup(page);
+		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+		return false;
+	}
 	if (!pg_begin(p->db, err, errlen))
 		return false;
 	for (size_t i = 0; i < page->n; i++) {
@@ -61,7 +69,8 @@ static void stock_poller_poll(struct stock_poller *p)
 	char cursor[ERP_CURSOR_MAX + 1], err[512];
 	for (int pages = 0; pages < 1000 && !shutdown_requested(); pages++) {
 		struct erp_stock_page page;
-		if (!pg_ensure(p->db, err, sizeof err) ||
+		/* a reconnect in between drops the leader lock: poll on only while it is held */
+		if (!pg_ensure(p->db, err, sizeof err) || !stock_leader_hold(p->db, &p->leader) ||
 		    !stock_db_cursor_get(p->db, STOCK_POLLER_SOURCE, cursor, sizeof cursor, err, sizeof err)) {
 			log_warn("ERP poll skipped: database: %s", err);
 			return;
@@ -84,7 +93,7 @@ static void *stock_poller_main(void *arg)
 {
 	struct stock_poller *p = arg;
 	char err[512];
-	int64_t next_poll = 0;
+	int64_t next_poll = 0, next_prune = 0;
 	while (!shutdown_requested()) {
 		int64_t now = event_monotonic_us();
 		bool leader = pg_ensure(p->db, err, sizeof err) && stock_leader_hold(p->db, &p->leader);
@@ -92,8 +101,24 @@ static void *stock_poller_main(void *arg)
 			stock_poller_poll(p);
 			next_poll = event_monotonic_us() + p->o.interval_ms * 1000;
 		}
+		if (p->o.reconcile)
+			stock_reconcile_set_leader(p->o.reconcile, leader);
 		if (leader && p->o.reconcile && stock_reconcile_erp_take(p->o.reconcile))
 			stock_reconcile_erp(p->o.reconcile, p->db, p->erp);
+		if (leader && now >= next_prune) {
+			int pruned = pg_inbox_prune(p->db, (int)p->o.inbox_keep_days, err, sizeof err);
+			if (pruned < 0)
+				log_warn("inbox prune failed: %s", err);
+			else if (pruned > 0)
+				log_info("inbox: pruned %d event ids older than %lld days", pruned, p->o.inbox_keep_days);
+			next_prune = now + 3600LL * 1000000;
+		}
+		char fatal[256];
+		if (kafka_producer_fatal(p->producer, fatal, sizeof fatal)) {
+			log_error("outbox producer fatal error, stopping: %s", fatal);
+			shutdown_request();
+			break;
+		}
 		/* records queued by other parts of the service (alerts) are relayed here too */
 		int n = pg_ensure(p->db, err, sizeof err) ?
 			pg_outbox_relay(p->db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) : -1;

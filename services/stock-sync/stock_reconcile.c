@@ -14,6 +14,7 @@
 #include "pg_array.h"
 #include "shop.h"
 #include "shop_config.h"
+#include "shutdown.h"
 #include "stock_event.h"
 
 #define STOCK_RECONCILE_PAGE 1000
@@ -26,6 +27,7 @@ struct stock_reconcile {
 	const char *topic;
 	enum stock_reconcile_phase phase;
 	bool requested;
+	bool leader;
 	const char *trigger;
 	int64_t next_us;             /* monotonic time of the next scheduled run */
 	/* the run under way, then the last one */
@@ -62,11 +64,18 @@ void stock_reconcile_free(struct stock_reconcile *rc)
 bool stock_reconcile_request(struct stock_reconcile *rc)
 {
 	pthread_mutex_lock(&rc->lock);
-	bool ok = rc->phase == RECONCILE_IDLE && !rc->requested;
+	bool ok = rc->leader && rc->phase == RECONCILE_IDLE && !rc->requested;
 	if (ok)
 		rc->requested = true;
 	pthread_mutex_unlock(&rc->lock);
 	return ok;
+}
+
+void stock_reconcile_set_leader(struct stock_reconcile *rc, bool leader)
+{
+	pthread_mutex_lock(&rc->lock);
+	rc->leader = leader;
+	pthread_mutex_unlock(&rc->lock);
 }
 
 bool stock_reconcile_status(struct stock_reconcile *rc, struct buf *out)
@@ -74,8 +83,8 @@ bool stock_reconcile_status(struct stock_reconcile *rc, struct buf *out)
 	static const char *const phases[] = { "idle", "erp", "shops" };
 	pthread_mutex_lock(&rc->lock);
 	bool ok = buf_printf(out,
-			     "{\"state\":\"%s\",\"requested\":%s,\"trigger\":", phases[rc->phase],
-			     rc->requested ? "true" : "false") &&
+			     "{\"state\":\"%s\",\"leader\":%s,\"requested\":%s,\"trigger\":", phases[rc->phase],
+			     rc->leader ? "true" : "false", rc->requested ? "true" : "false") &&
 		  buf_json_str(out, rc->trigger ? rc->trigger : "") &&
 		  buf_printf(out, ",\"started_unix_us\":%lld,\"finished_unix_us\":%lld,\"erp_records\":%lld,"
 			     "\"erp_repairs\":%lld,\"shop_items\":%lld,\"shop_repairs\":%lld,\"error\":",
@@ -103,8 +112,10 @@ bool stock_reconcile_erp_take(struct stock_reconcile *rc)
 	return due;
 }
 
-/* One ERP page: the records that differ from the stored state (missing, other quantity, or a
- * version the state never saw) are queued. Returns the number queued, -1 on error. */
+/* One ERP page: the records the state is missing or has an older version of are queued. A record
+ * whose quantity differs at a version the state already has means the ERP's versions went back
+ * (an item recreated): it cannot be applied by version, so it is counted and logged for a person.
+ * Returns the number queued, -1 on error. */
 static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg *db,
 					  const struct erp_stock_page *page, char *err, size_t errlen)
 {
@@ -121,22 +132,36 @@ static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg 
 			goto out;
 	const char *p[] = { pg_array_get(&skus), pg_array_get(&whs), pg_array_get(&avail), pg_array_get(&vers) };
 	r = pg_query(db,
-		"SELECT x.i FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY"
-		"  AS x(sku, wh, av, v, i) LEFT JOIN stock s ON s.sku = x.sku AND s.warehouse = x.wh"
-		" WHERE s.sku IS NULL OR s.available_milli <> x.av OR s.version < x.v",
+		"SELECT x.i, s.sku IS NOT NULL AND s.version >= x.v FROM unnest($1::text[], $2::text[],"
+		"  $3::bigint[], $4::bigint[]) WITH ORDINALITY AS x(sku, wh, av, v, i)"
+		"  LEFT JOIN stock s ON s.sku = x.sku AND s.warehouse = x.wh"
+		" WHERE s.sku IS NULL OR s.version < x.v OR s.available_milli <> x.av",
 		4, p, err, errlen);
 	if (!r || !pg_begin(db, err, errlen))
 		goto out;
+	queued = 0;
 	for (int k = 0; k < PQntuples(r); k++) {
 		long idx = strtol(PQgetvalue(r, k, 0), NULL, 10) - 1;
-		if (idx < 0 || (size_t)idx >= page->n || !stock_event_queue(db, rc->topic, &page->items[idx], ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_RECONCILIATION, err, errlen)) {
+		if (idx < 0 || (size_t)idx >= page->n)
+			continue;
+		const struct erp_stock_item *it = &page->items[idx];
+		if (strcmp(PQgetvalue(r, k, 1), "t") == 0) {
+			log_warn("reconciliation: ERP shows %s in %s at version %lld with another quantity than stock-sync"
+				 " holds at that version or a newer one: the ERP's versions went back; not applied",
+				 it->sku, it->warehouse, (long long)it->version);
+			metrics_inc(metrics_series1(rc->m_drift, "erp_version_conflict"));
+			continue;
+		}
+		if (!stock_event_queue(db, rc->topic, it, ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_RECONCILIATION, err,
+				       errlen)) {
 			pg_rollback(db);
+			queued = -1;
 			goto out;
 		}
+		queued++;
 	}
 	if (!pg_commit(db, err, errlen))
-		goto out;
-	queued = PQntuples(r);
+		queued = -1;
 out:
 	PQclear(r);
 	pg_array_cleanup(&skus);
@@ -159,7 +184,7 @@ void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *
 	char cursor[ERP_CURSOR_MAX + 1] = "0", err[512];
 	long long records = 0, drift = 0;
 	bool more = true;
-	while (more) {
+	while (more && !shutdown_requested()) {
 		struct erp_stock_page page;
 		if (!erp->ops->stock_changes(erp, cursor, STOCK_RECONCILE_PAGE, &page, err, sizeof err)) {
 			stock_reconcile_fail(rc, "reading the ERP", err);
@@ -220,15 +245,17 @@ static long long stock_reconcile_shop_page(struct pg *db, const struct shop_conf
 			    pg_array_get(&qtys), pg_array_get(&wh), buffer };
 	/* sellable as stock_writer_sellable computes it, in SQL over the page */
 	r = pg_query(db,
-		"WITH x AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[])"
-		"  AS x(sku, id, parent, q)),"
+		"WITH x AS (SELECT DISTINCT ON (sku) * FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
+		"  $5::bigint[]) AS x(sku, id, parent, q) ORDER BY sku, id),"
 		" m AS (INSERT INTO sku_map (shop, sku, product_id, parent_id) SELECT $1, sku, id, parent FROM x"
 		"  ON CONFLICT (shop, sku) DO UPDATE SET product_id = excluded.product_id,"
 		"  parent_id = excluded.parent_id),"
-		" e AS (SELECT x.sku, x.q, GREATEST(0, (GREATEST(0, a.av - COALESCE(r.held, 0)) / 1000) - $7::bigint) AS want"
+		" e AS (SELECT x.sku, x.q,"
+		"  GREATEST(0, div(GREATEST(0, a.av - COALESCE(r.held, 0)), 1000) - $7::bigint) AS want"
 		"  FROM x JOIN (SELECT sku, sum(available_milli) av FROM stock WHERE warehouse = ANY($6::text[])"
-		"              GROUP BY sku) a ON a.sku = x.sku"
-		"  LEFT JOIN (SELECT sku, sum(qty_milli) held FROM reservation GROUP BY sku) r ON r.sku = x.sku),"
+		"              AND sku = ANY($2::text[]) GROUP BY sku) a ON a.sku = x.sku"
+		"  LEFT JOIN (SELECT sku, sum(qty_milli) held FROM reservation WHERE sku = ANY($2::text[])"
+		"             GROUP BY sku) r ON r.sku = x.sku),"
 		" d AS (SELECT sku FROM e WHERE q IS DISTINCT FROM want),"
 		" w AS (DELETE FROM shop_stock s USING d WHERE s.shop = $1 AND s.sku = d.sku)"
 		" INSERT INTO shop_dirty AS sd (shop, sku, seq, first_source_us)"
@@ -253,7 +280,7 @@ void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struc
 	char err[512];
 	long long drift = 0, seen = 0;
 	bool more = true;
-	for (int page = 1; more; page++) {
+	for (int page = 1; more && !shutdown_requested(); page++) {
 		struct shop_item *items;
 		size_t n;
 		if (!shop->ops->list_items(shop, page, &items, &n, &more, err, sizeof err)) {
@@ -291,7 +318,9 @@ void stock_reconcile_shop_done(struct stock_reconcile *rc, struct pg *db)
 	snprintf(e1, sizeof e1, "%lld", rc->erp_drift);
 	snprintf(e2, sizeof e2, "%lld", rc->shop_drift);
 	snprintf(start, sizeof start, "%lld", (long long)rc->started_us);
-	const char *p[] = { start, rc->trigger ? rc->trigger : "schedule", e1, e2, rc->error[0] ? rc->error : NULL };
+	char error[sizeof rc->error];
+	memcpy(error, rc->error, sizeof error);   /* a new run may clear rc->error once unlocked */
+	const char *p[] = { start, rc->trigger ? rc->trigger : "schedule", e1, e2, error[0] ? error : NULL };
 	pthread_mutex_unlock(&rc->lock);
 	metrics_inc(metrics_series0(rc->m_runs));
 	PGresult *r = pg_query(db,

@@ -24,8 +24,11 @@ struct stock_reconcile;
 struct stock_reconcile *stock_reconcile_new(long long interval_ms, const char *topic);
 void stock_reconcile_free(struct stock_reconcile *rc);
 
-/* Asks for a run now (thread-safe): what POST /admin/reconcile does. false if one is running. */
+/* Asks for a run now (thread-safe): what POST /admin/reconcile does. false if one is running or
+ * this instance is not the leader (whose poller runs reconciliation). */
 bool stock_reconcile_request(struct stock_reconcile *rc);
+/* Poller thread: whether this instance is the leader. */
+void stock_reconcile_set_leader(struct stock_reconcile *rc, bool leader);
 /* The last run as JSON into out (thread-safe): GET /admin/reconcile. */
 bool stock_reconcile_status(struct stock_reconcile *rc, struct buf *out) __attribute__((warn_unused_result));
 
