@@ -294,7 +294,7 @@ static bool stock_orders_hold(struct pg *db, const struct stock_orders *so, cons
 		"  AND r.sku <> ALL($3::text[]) RETURNING r.sku),"
 		" i AS (INSERT INTO reservation (shop, order_id, sku, qty_milli) SELECT $1, $2, sku, q FROM l"
 		"  ON CONFLICT (shop, order_id, sku) DO UPDATE SET qty_milli = excluded.qty_milli"
-		"  WHERE reservation.qty_milli <> excluded.qty_milli RETURNING sku),"
+		"  WHERE reservation.qty_milli <> excluded.qty_milli RETURNING sku)"
 		" SELECT sku FROM d UNION SELECT sku FROM i",
 		4, p, err, errlen);
 	if (!r)
