@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "erp_control.h"
+#include "erp_push.h"
 #include "erp_store.h"
 #include "httpd.h"
 
@@ -19,6 +20,7 @@ struct erp_api {
 	const char *token;           /* the Bearer token (secret) */
 	long long demo;              /* what POST /sandbox/reset loads again */
 	const char *seed_file;
+	struct erp_push *push;       /* the webhook; NULL when SANDBOX_ERP_WEBHOOK_URL is unset */
 };
 
 /* Registers the /api/v1/ and /sandbox/ prefixes. */

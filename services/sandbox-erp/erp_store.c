@@ -37,6 +37,8 @@ struct erp_store {
 	struct erp_warehouse wh[ERP_STORE_WAREHOUSES_MAX];
 	size_t nwh;
 	uint64_t seq;
+	erp_store_listener listener;
+	void *listener_ud;
 };
 
 #define ERP_LOG_SLACK 1024
@@ -72,6 +74,14 @@ static void erp_store_clear_locked(struct erp_store *st)
 	st->count = 0;
 	st->log_len = 0;
 	st->nwh = 0;
+}
+
+void erp_store_listen(struct erp_store *st, erp_store_listener fn, void *ud)
+{
+	pthread_mutex_lock(&st->lock);
+	st->listener = fn;
+	st->listener_ud = ud;
+	pthread_mutex_unlock(&st->lock);
 }
 
 void erp_store_free(struct erp_store *st)
@@ -232,6 +242,8 @@ static bool erp_change_locked(struct erp_store *st, struct erp_rec *rec, int64_t
 	rec->s.changed_at_us = event_now_us();
 	if (out)
 		*out = rec->s;
+	if (st->listener)
+		st->listener(st->listener_ud, &rec->s);
 	return true;
 }
 

@@ -38,6 +38,12 @@ struct erp_store;
 struct erp_store *erp_store_new(void);
 void erp_store_free(struct erp_store *st);      /* NULL-safe */
 
+/* Told every change (the record as stored), in sequence order, with the store's lock held: it must
+ * be quick, must not block on I/O and must not call back into the store (the webhook queues a
+ * copy). One listener; NULL fn: none. Set it before the store is shared between threads. */
+typedef void (*erp_store_listener)(void *ud, const struct erp_stock *s);
+void erp_store_listen(struct erp_store *st, erp_store_listener fn, void *ud);
+
 /* true when sku / warehouse are acceptable keys (non-empty, short enough, printable, no
  * whitespace or '/'); otherwise err says why. Pure: used by the admin API before it writes. */
 bool erp_store_key_valid(const char *sku, const char *warehouse, char *err, size_t errlen);

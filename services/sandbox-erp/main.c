@@ -7,6 +7,7 @@
 #include "config.h"
 #include "erp_api.h"
 #include "erp_control.h"
+#include "erp_push.h"
 #include "erp_seed.h"
 #include "erp_store.h"
 #include "httpd.h"
@@ -25,6 +26,9 @@ struct config {
 	char *seed_file;
 	long long threads;
 	char *log_level;
+	char *webhook_url;
+	char *webhook_secret;
+	long long webhook_queue;
 };
 
 static const struct config_key config_keys[] = {
@@ -45,6 +49,15 @@ static const struct config_key config_keys[] = {
 	  "server threads (the slow fault holds one per delayed call)" },
 	{ "SANDBOX_ERP_TOKEN", CONFIG_STRING, "erp-dev-token", 0, 0, false, true,
 	  offsetof(struct config, token), NULL, "Bearer token every call must carry" },
+	{ "SANDBOX_ERP_WEBHOOK_QUEUE", CONFIG_INT, "10000", 1, 1000000, false, false,
+	  offsetof(struct config, webhook_queue), NULL,
+	  "stock changes held for the webhook; when full the oldest is dropped (counted)" },
+	{ "SANDBOX_ERP_WEBHOOK_SECRET", CONFIG_STRING, NULL, 0, 0, false, true,
+	  offsetof(struct config, webhook_secret), NULL,
+	  "HMAC-SHA256 key of X-ERP-Signature; required with SANDBOX_ERP_WEBHOOK_URL" },
+	{ "SANDBOX_ERP_WEBHOOK_URL", CONFIG_STRING, NULL, 0, 0, false, false,
+	  offsetof(struct config, webhook_url), NULL,
+	  "every stock change is also POSTed here, one signed JSON record a call; unset: no push" },
 	CONFIG_KEY_END,
 };
 
@@ -62,7 +75,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init(SERVICE, LOG_INFO);
-	if (!config_load(config_keys, &cfg)) {
+	bool ok = config_load(config_keys, &cfg);
+	bool push = cfg.webhook_url && *cfg.webhook_url;
+	if (push && (!cfg.webhook_secret || !*cfg.webhook_secret)) {
+		log_error("SANDBOX_ERP_WEBHOOK_SECRET is required with SANDBOX_ERP_WEBHOOK_URL");
+		ok = false;
+	}
+	if (push && strncmp(cfg.webhook_url, "http://", 7) != 0 && strncmp(cfg.webhook_url, "https://", 8) != 0) {
+		log_error("SANDBOX_ERP_WEBHOOK_URL must start with http:// or https://");
+		ok = false;
+	}
+	if (!ok) {
 		rc = 2;
 		goto out;
 	}
@@ -79,6 +102,19 @@ int main(int argc, char **argv)
 	if (!api.store || !api.control) {
 		log_error("out of memory");
 		goto out;
+	}
+	if (push) {
+		/* before the catalogue is loaded: the demo and seed records are changes, pushed too */
+		struct erp_push_opts po = { cfg.webhook_url, cfg.webhook_secret, (size_t)cfg.webhook_queue };
+		api.push = erp_push_start(&po, err, sizeof err);
+		if (!api.push) {
+			log_error("webhook: %s", err);
+			rc = 2;
+			goto out;
+		}
+		erp_store_listen(api.store, erp_push_record, api.push);
+		log_info("webhook on: every stock change is POSTed, signed, to the configured URL (queue %lld)",
+			 cfg.webhook_queue);
 	}
 	if (!erp_seed_load(api.store, cfg.demo, cfg.seed_file, err, sizeof err)) {
 		log_error("%s", err);
@@ -100,6 +136,9 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	httpd_free(h);   /* first: no handler may run past this point */
+	if (api.store)
+		erp_store_listen(api.store, NULL, NULL);
+	erp_push_stop(api.push);
 	erp_control_free(api.control);
 	erp_store_free(api.store);
 	config_free(config_keys, &cfg);

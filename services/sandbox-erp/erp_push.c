@@ -1,0 +1,308 @@
+#include "erp_push.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "erp_api.h"
+#include "http_client.h"
+#include "log.h"
+#include "metrics.h"
+#include "shutdown.h"
+
+/* Refusals and drops are logged one by one up to ERP_PUSH_LOG_FIRST, then every
+ * ERP_PUSH_LOG_EVERY-th, so a receiver refusing everything cannot flood the log. */
+#define ERP_PUSH_LOG_FIRST 10
+#define ERP_PUSH_LOG_EVERY 1000
+/* The thread re-checks the process-wide shutdown flag at least this often while idle. */
+#define ERP_PUSH_IDLE_MS 200
+
+struct erp_push {
+	char *url;
+	char *secret;
+	pthread_t thread;
+	pthread_mutex_t lock;         /* guards everything below */
+	pthread_cond_t cond;          /* a record was queued, or stop */
+	bool stop;
+	struct erp_stock *ring;       /* the queue: len records from head, oldest first */
+	size_t cap, head, len;
+	unsigned long long sent, retried, rejected, dropped;
+	char last_error[300];
+	struct http_client *http;     /* the delivery thread's only */
+	struct metric_series *m_sent, *m_retried, *m_rejected, *m_dropped, *m_queue;
+};
+
+bool erp_push_sign(const char *secret, const char *body, size_t len, char hex[65])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	static const char digits[] = "0123456789abcdef";
+	if (!secret || !*secret ||
+	    !HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac, &maclen) ||
+	    maclen != 32)
+		return false;
+	for (unsigned int i = 0; i < maclen; i++) {
+		hex[2 * i] = digits[mac[i] >> 4];
+		hex[2 * i + 1] = digits[mac[i] & 15];
+	}
+	hex[64] = '\0';
+	return true;
+}
+
+static bool erp_push_log_due(unsigned long long n)
+{
+	return n <= ERP_PUSH_LOG_FIRST || n % ERP_PUSH_LOG_EVERY == 0;
+}
+
+void erp_push_record(void *push, const struct erp_stock *s)
+{
+	struct erp_push *p = push;
+	unsigned long long dropped = 0;
+	pthread_mutex_lock(&p->lock);
+	if (p->len == p->cap) {
+		/* full: the oldest waiting record gives way to the newest */
+		p->head = (p->head + 1) % p->cap;
+		p->len--;
+		dropped = ++p->dropped;
+		metrics_inc(p->m_dropped);
+	}
+	p->ring[(p->head + p->len) % p->cap] = *s;
+	p->len++;
+	metrics_set(p->m_queue, (double)p->len);
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (dropped && erp_push_log_due(dropped))
+		log_warn("webhook: queue full (%zu records); the oldest waiting change was dropped (%llu dropped so far)",
+			 p->cap, dropped);
+}
+
+/* Waits up to ms for a stop; true when the thread must end. Called with the lock held. */
+static bool erp_push_wait_locked(struct erp_push *p, long ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (!p->stop && !shutdown_requested())
+		pthread_cond_timedwait(&p->cond, &p->lock, &until);
+	return p->stop || shutdown_requested();
+}
+
+/* Sleeps ms between attempts, waking for a stop; true when the thread must end. */
+static bool erp_push_backoff(struct erp_push *p, long ms)
+{
+	bool end = false;
+	pthread_mutex_lock(&p->lock);
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (long left = ms; left > 0 && !end;) {
+		end = erp_push_wait_locked(p, left < ERP_PUSH_IDLE_MS ? left : ERP_PUSH_IDLE_MS);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return end;
+}
+
+static void erp_push_note(struct erp_push *p, const char *why, unsigned long long *counter,
+			  struct metric_series *m, unsigned long long *now)
+{
+	pthread_mutex_lock(&p->lock);
+	snprintf(p->last_error, sizeof p->last_error, "%s", why);
+	*now = ++*counter;
+	pthread_mutex_unlock(&p->lock);
+	metrics_inc(m);
+}
+
+/* Delivers one record, retrying until it is delivered or refused; false when the thread must end
+ * first (the record is then lost: counted as dropped). */
+static bool erp_push_deliver(struct erp_push *p, const struct erp_stock *s)
+{
+	json_t *j = erp_api_stock_json(s);
+	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	char sig[65], why[300];
+	unsigned long long n;
+	bool alive = true;
+	json_decref(j);
+	if (!body || !erp_push_sign(p->secret, body, strlen(body), sig)) {
+		erp_push_note(p, "cannot build or sign the record (out of memory)", &p->rejected, p->m_rejected, &n);
+		log_error("webhook: cannot build or sign the record of %s/%s; dropped", s->sku, s->warehouse);
+		free(body);
+		return true;
+	}
+	const struct http_header h[] = { { "Content-Type", "application/json" }, { "X-ERP-Signature", sig } };
+	long backoff = ERP_PUSH_BACKOFF_MIN_MS;
+	for (unsigned attempt = 1;; attempt++) {
+		struct http_response resp;
+		http_response_init(&resp);
+		bool answered = http_request(p->http, "POST", p->url, h, 2, body, strlen(body), &resp);
+		long status = answered ? resp.status : 0;
+		if (status >= 200 && status <= 299) {
+			http_response_cleanup(&resp);
+			pthread_mutex_lock(&p->lock);
+			p->sent++;
+			pthread_mutex_unlock(&p->lock);
+			metrics_inc(p->m_sent);
+			if (attempt > 1)
+				log_info("webhook: %s/%s version %lld delivered after %u attempts", s->sku, s->warehouse,
+					 (long long)s->version, attempt);
+			break;
+		}
+		if (!answered)
+			snprintf(why, sizeof why, "transport error: %s", resp.error);
+		else
+			snprintf(why, sizeof why, "HTTP %ld", status);
+		bool retry = !answered || status >= 500 || status == 408 || status == 429;
+		long wait = backoff;
+		if (status == 429) {
+			long ra = http_retry_after_ms(resp.retry_after);
+			if (ra >= 0)
+				wait = ra < ERP_PUSH_BACKOFF_MAX_MS ? ra : ERP_PUSH_BACKOFF_MAX_MS;
+		}
+		http_response_cleanup(&resp);
+		if (!retry) {
+			erp_push_note(p, why, &p->rejected, p->m_rejected, &n);
+			if (erp_push_log_due(n))
+				log_warn("webhook: the receiver refused %s/%s version %lld (%s); dropped, not retried "
+					 "(%llu refused so far)", s->sku, s->warehouse, (long long)s->version, why, n);
+			break;
+		}
+		erp_push_note(p, why, &p->retried, p->m_retried, &n);
+		log_warn("webhook: delivery of %s/%s version %lld failed (attempt %u: %s); retrying in %ld ms",
+			 s->sku, s->warehouse, (long long)s->version, attempt, why, wait);
+		if (erp_push_backoff(p, wait)) {
+			pthread_mutex_lock(&p->lock);
+			p->dropped++;
+			pthread_mutex_unlock(&p->lock);
+			metrics_inc(p->m_dropped);
+			alive = false;
+			break;
+		}
+		backoff = backoff * 2 < ERP_PUSH_BACKOFF_MAX_MS ? backoff * 2 : ERP_PUSH_BACKOFF_MAX_MS;
+	}
+	free(body);
+	return alive;
+}
+
+static void *erp_push_main(void *arg)
+{
+	struct erp_push *p = arg;
+	for (;;) {
+		struct erp_stock rec;
+		bool end = false;
+		pthread_mutex_lock(&p->lock);
+		while (!end && p->len == 0)
+			end = erp_push_wait_locked(p, ERP_PUSH_IDLE_MS);
+		end = end || p->stop || shutdown_requested();
+		if (!end) {
+			rec = p->ring[p->head];
+			p->head = (p->head + 1) % p->cap;
+			p->len--;
+			metrics_set(p->m_queue, (double)p->len);
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (end || !erp_push_deliver(p, &rec))
+			break;
+	}
+	return NULL;
+}
+
+static void erp_push_free(struct erp_push *p)
+{
+	http_client_free(p->http);
+	free(p->ring);
+	free(p->url);
+	if (p->secret)
+		memset(p->secret, 0, strlen(p->secret));
+	free(p->secret);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+struct erp_push *erp_push_start(const struct erp_push_opts *o, char *err, size_t errlen)
+{
+	static const char *const result_label[] = { "result", NULL };
+	if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)) {
+		snprintf(err, errlen, "the webhook URL must start with http:// or https://");
+		return NULL;
+	}
+	if (!o->secret || !*o->secret) {
+		snprintf(err, errlen, "the webhook needs a secret (SANDBOX_ERP_WEBHOOK_SECRET)");
+		return NULL;
+	}
+	struct erp_push *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	p->cap = o->queue_max ? o->queue_max : 1;
+	p->ring = calloc(p->cap, sizeof *p->ring);
+	p->url = strdup(o->url);
+	p->secret = strdup(o->secret);
+	struct http_client_opts ho = { .connect_timeout_ms = 2000, .timeout_ms = ERP_PUSH_TIMEOUT_MS,
+				       .max_attempts = 1, .user_agent = "sandbox-erp-webhook",
+				       .metrics_system = "erp-webhook" };
+	p->http = http_client_new(&ho);
+	struct metric_family *total = metrics_counter("erpsync_sandbox_erp_webhook_total",
+		"Stock changes pushed to the webhook, by result (retried: failed attempts)", result_label);
+	p->m_sent = metrics_series1(total, "sent");
+	p->m_retried = metrics_series1(total, "retried");
+	p->m_rejected = metrics_series1(total, "rejected");
+	p->m_dropped = metrics_series1(total, "dropped");
+	p->m_queue = metrics_series0(metrics_gauge("erpsync_sandbox_erp_webhook_queue",
+						   "Stock changes waiting for the webhook", NULL));
+	if (!p->ring || !p->url || !p->secret || !p->http) {
+		snprintf(err, errlen, "out of memory");
+		erp_push_free(p);
+		return NULL;
+	}
+	if (pthread_create(&p->thread, NULL, erp_push_main, p) != 0) {
+		snprintf(err, errlen, "cannot start the webhook thread");
+		erp_push_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void erp_push_stop(struct erp_push *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	if (p->len)
+		log_warn("webhook: %zu queued changes were not delivered before stopping", p->len);
+	log_info("webhook: %llu delivered, %llu failed attempts retried, %llu refused, %llu dropped",
+		 p->sent, p->retried, p->rejected, p->dropped + p->len);
+	erp_push_free(p);
+}
+
+json_t *erp_push_stats_json(struct erp_push *p)
+{
+	pthread_mutex_lock(&p->lock);
+	json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "queued", (json_int_t)p->len, "queue_max",
+			      (json_int_t)p->cap, "sent", (json_int_t)p->sent, "retried",
+			      (json_int_t)p->retried, "rejected", (json_int_t)p->rejected, "dropped",
+			      (json_int_t)p->dropped, "last_error", p->last_error);
+	pthread_mutex_unlock(&p->lock);
+	return j;
+}
