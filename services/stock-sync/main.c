@@ -145,7 +145,9 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct kafka_producer *dlq = kafka_producer_new(SERVICE, err, sizeof err);
 	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 4, err, sizeof err) : NULL;
 	struct stock_ready ready = { cfg->pg_dsn, consumer, 0 };
+	/* a pushed batch of 10,000 records is about 1.4 MB */
 	struct httpd_opts ho = { .bind = cfg->http_bind, .port = (int)cfg->http_port, .builtin_routes = true,
+				 .max_body = 8u << 20,
 				 .ready = stock_ready, .ready_ud = &ready };
 	struct httpd *http = NULL;
 	struct stock_apply *apply = NULL;

@@ -22,8 +22,10 @@
 
 struct stock_poller {
 	struct stock_poller_opts o;
-	pthread_t thread;
+	pthread_t thread, relay_thread;
+	bool relay_started;
 	struct pg *db;
+	struct pg *relay_db;
 	struct erp *erp;
 	struct kafka_producer *producer;
 	struct metric_family *m_polls, *m_changes;
@@ -82,8 +84,6 @@ static void stock_poller_poll(struct stock_poller *p)
 		else if (page.n)
 			log_info("ERP poll: %zu changes, cursor %s -> %s", page.n, cursor, page.next_cursor);
 		erp_stock_page_cleanup(&page);
-		if (pg_outbox_relay(p->db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) < 0)
-			log_warn("outbox relay failed: %s", err);
 		if (!more)
 			return;
 	}
@@ -113,19 +113,30 @@ static void *stock_poller_main(void *arg)
 				log_info("inbox: pruned %d event ids older than %lld days", pruned, p->o.inbox_keep_days);
 			next_prune = now + 3600LL * 1000000;
 		}
-		char fatal[256];
+		long long wait = (next_poll - event_monotonic_us()) / 1000;
+		shutdown_sleep_ms(wait < 50 ? 50 : wait > 1000 ? 1000 : wait);
+	}
+	return NULL;
+}
+
+/* The outbox relay has its own thread and connection: what the ERP webhook, polling and the
+ * oversell check queue goes out within ~50 ms, whatever a slow ERP poll is doing meanwhile. */
+static void *stock_poller_relay_main(void *arg)
+{
+	struct stock_poller *p = arg;
+	char err[512], fatal[256];
+	while (!shutdown_requested()) {
 		if (kafka_producer_fatal(p->producer, fatal, sizeof fatal)) {
 			log_error("outbox producer fatal error, stopping: %s", fatal);
 			shutdown_request();
 			break;
 		}
-		/* records queued by other parts of the service (alerts) are relayed here too */
-		int n = pg_ensure(p->db, err, sizeof err) ?
-			pg_outbox_relay(p->db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) : -1;
+		int n = pg_ensure(p->relay_db, err, sizeof err) ?
+			pg_outbox_relay(p->relay_db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) : -1;
 		if (n < 0)
 			log_warn("outbox relay failed: %s", err);
 		if (n < STOCK_POLLER_RELAY_MAX)
-			shutdown_sleep_ms(50);
+			shutdown_sleep_ms(n < 0 ? 500 : 50);
 	}
 	return NULL;
 }
@@ -140,20 +151,29 @@ struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 	p->o = *opts;
 	p->leader.role = "poller";
 	p->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
+	p->relay_db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	p->erp = erp_rest_new(opts->erp_url, opts->erp_token, opts->erp_rate);
 	p->producer = kafka_producer_new("stock-sync", err, sizeof err);
 	p->m_polls = metrics_counter("erpsync_stock_erp_polls_total", "ERP stock polls by result", result_label);
 	p->m_changes = metrics_counter("erpsync_stock_erp_changes_total",
 				       "Stock changes read from the ERP and queued for erp.stock.v1", NULL);
-	if (!p->db || !p->erp || !p->producer) {
+	if (!p->db || !p->relay_db || !p->erp || !p->producer) {
 		log_error("stock poller: cannot start: %s", p->producer ? "out of memory" : err);
 		goto fail;
 	}
+	if (pthread_create(&p->relay_thread, NULL, stock_poller_relay_main, p) != 0)
+		goto fail;
+	p->relay_started = true;
 	if (pthread_create(&p->thread, NULL, stock_poller_main, p) != 0)
 		goto fail;
 	return p;
 fail:
+	if (p->relay_started) {
+		shutdown_request();
+		pthread_join(p->relay_thread, NULL);
+	}
 	pg_free(p->db);
+	pg_free(p->relay_db);
 	erp_free(p->erp);
 	kafka_producer_free(p->producer);
 	free(p);
@@ -165,8 +185,10 @@ void stock_poller_stop(struct stock_poller *p)
 	if (!p)
 		return;
 	pthread_join(p->thread, NULL);
+	pthread_join(p->relay_thread, NULL);
 	kafka_producer_free(p->producer);
 	erp_free(p->erp);
 	pg_free(p->db);
+	pg_free(p->relay_db);
 	free(p);
 }

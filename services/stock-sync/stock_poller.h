@@ -1,6 +1,7 @@
 /* stock_poller — a thread that polls the ERP's stock changes after a persisted cursor and queues
- * them as erp.stock.v1 records in the outbox, in the same transaction that advances the cursor;
- * then relays the outbox to Kafka. A failed or malformed answer leaves the cursor where it was. */
+ * them as erp.stock.v1 records in the outbox, in the same transaction that advances the cursor
+ * (only on the instance holding the poller lock), and a second thread that relays the outbox to
+ * Kafka. A failed or malformed answer leaves the cursor where it was. */
 #ifndef STOCK_POLLER_H
 #define STOCK_POLLER_H
 

@@ -112,10 +112,37 @@ bool stock_reconcile_erp_take(struct stock_reconcile *rc)
 	return due;
 }
 
-/* One ERP page: the records the state is missing or has an older version of are queued. A record
- * whose quantity differs at a version the state already has means the ERP's versions went back
- * (an item recreated): it cannot be applied by version, so it is counted and logged for a person.
- * Returns the number queued, -1 on error. */
+/* A record whose quantity differs at a version stock-sync already has: the ERP's versions went
+ * back (an item deleted and created again, a restored backup). No event can carry it past the
+ * version guard, and the full read is the ERP's own truth, so it is written to the state directly
+ * (with the ERP's version, so later changes apply again) and every shop that knows the SKU is
+ * told. Inside the caller's transaction. */
+static bool stock_reconcile_reset(struct pg *db, const struct erp_stock_item *it, char *err, size_t errlen)
+{
+	char oh[24], rs[24], av[24], v[24], t[24];
+	snprintf(oh, sizeof oh, "%lld", (long long)it->on_hand * 1000);
+	snprintf(rs, sizeof rs, "%lld", (long long)it->reserved * 1000);
+	snprintf(av, sizeof av, "%lld", (long long)it->available * 1000);
+	snprintf(v, sizeof v, "%lld", (long long)it->version);
+	snprintf(t, sizeof t, "%lld", (long long)it->changed_at_us);
+	const char *p[] = { it->sku, it->warehouse, oh, rs, av, v, t };
+	PGresult *r = pg_query(db,
+		"WITH u AS (UPDATE stock SET on_hand_milli = $3, reserved_milli = $4, available_milli = $5,"
+		"  version = $6, source_us = $7, updated_at = now() WHERE sku = $1 AND warehouse = $2 RETURNING sku)"
+		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
+		"  SELECT m.shop, m.sku, nextval('dirty_seq'), $7::bigint FROM sku_map m JOIN u ON u.sku = m.sku"
+		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq",
+		7, p, err, errlen);
+	PQclear(r);
+	if (r)
+		log_warn("reconciliation: the ERP's version of %s in %s went back to %lld; its quantity was written"
+			 " to the state directly", it->sku, it->warehouse, (long long)it->version);
+	return r != NULL;
+}
+
+/* One ERP page: the records the state is missing or has an older version of are queued as
+ * events; those whose versions went back are reset (above). Returns the number of repairs, -1 on
+ * error. */
 static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg *db,
 					  const struct erp_stock_page *page, char *err, size_t errlen)
 {
@@ -145,15 +172,12 @@ static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg 
 		if (idx < 0 || (size_t)idx >= page->n)
 			continue;
 		const struct erp_stock_item *it = &page->items[idx];
-		if (strcmp(PQgetvalue(r, k, 1), "t") == 0) {
-			log_warn("reconciliation: ERP shows %s in %s at version %lld with another quantity than stock-sync"
-				 " holds at that version or a newer one: the ERP's versions went back; not applied",
-				 it->sku, it->warehouse, (long long)it->version);
-			metrics_inc(metrics_series1(rc->m_drift, "erp_version_conflict"));
-			continue;
-		}
-		if (!stock_event_queue(db, rc->topic, it, ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_RECONCILIATION, err,
-				       errlen)) {
+		bool reset = strcmp(PQgetvalue(r, k, 1), "t") == 0;
+		if (reset)
+			metrics_inc(metrics_series1(rc->m_drift, "erp_version_reset"));
+		if (reset ? !stock_reconcile_reset(db, it, err, errlen)
+			  : !stock_event_queue(db, rc->topic, it, ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_RECONCILIATION,
+					       err, errlen)) {
 			pg_rollback(db);
 			queued = -1;
 			goto out;
