@@ -251,6 +251,16 @@ const char *httpd_req_query(const struct httpd_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* No early exit, so the answer time says nothing about the secret. */
+bool httpd_secret_equal(const char *given, const char *secret)
+{
+	size_t glen = strlen(given), slen = strlen(secret);
+	unsigned char diff = glen != slen;
+	for (size_t i = 0; i < glen; i++)
+		diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % (slen ? slen : 1)];
+	return diff == 0;
+}
+
 static void httpd_count(struct httpd *h, const struct httpd_route *r, int status)
 {
 	char code[16];

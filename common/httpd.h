@@ -62,6 +62,8 @@ bool httpd_route(struct httpd *h, const char *method, const char *path, httpd_ha
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name);  /* case-insensitive */
 const char *httpd_req_query(const struct httpd_req *req, const char *name);   /* decoded value */
+/* true when a credential the request carries equals secret; takes as long whatever part differs. */
+bool httpd_secret_equal(const char *given, const char *secret) __attribute__((warn_unused_result));
 
 /* Response helpers. */
 bool httpd_resp_header(struct httpd_resp *resp, const char *name, const char *value)

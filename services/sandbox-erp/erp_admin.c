@@ -67,17 +67,17 @@ static void erp_admin_adjust(const struct erp_api *api, const json_t *body, stru
 static void erp_admin_faults(const struct erp_api *api, const json_t *body, struct httpd_resp *resp)
 {
 	char err[200];
-	if (body && !erp_control_set_fault(api->control, body, err, sizeof err)) {
+	if (body && !sandbox_fault_arm(api->fault, body, err, sizeof err)) {
 		erp_admin_bad(resp, err);
 		return;
 	}
-	erp_api_json(resp, 200, erp_control_fault_json(api->control));
+	erp_api_json(resp, 200, sandbox_fault_json(api->fault));
 }
 
 static void erp_admin_stats(const struct erp_api *api, const json_t *body, struct httpd_resp *resp)
 {
 	(void)body;
-	json_t *j = erp_control_stats_json(api->control);
+	json_t *j = sandbox_fault_stats_json(api->fault);
 	json_t *sum = erp_admin_summary(api);
 	json_object_update(j, sum);
 	json_decref(sum);
@@ -89,7 +89,7 @@ static void erp_admin_reset(const struct erp_api *api, const json_t *body, struc
 {
 	char err[300];
 	(void)body;
-	erp_control_reset(api->control);
+	sandbox_fault_reset(api->fault);
 	if (!erp_seed_load(api->store, api->demo, api->seed_file, err, sizeof err)) {
 		httpd_resp_error(resp, 500, "internal_error", err);
 		return;

@@ -14,6 +14,24 @@
 #define ERP_LIMIT_DEFAULT 500
 #define ERP_LIMIT_MAX 1000
 
+/* Indexes into erp_api_faults.modes and .variants. */
+enum erp_fault_mode {
+	ERP_FAULT_NONE = SANDBOX_FAULT_NONE,
+	ERP_FAULT_500,
+	ERP_FAULT_429,
+	ERP_FAULT_SLOW,
+	ERP_FAULT_MALFORMED,
+};
+enum erp_malformed { ERP_MALFORMED_TRUNCATED, ERP_MALFORMED_MISSING_FIELDS };
+
+static const char *const erp_fault_names[] = { "none", "500", "429", "slow", "malformed" };
+static const char *const erp_malformed_names[] = { "truncated", "missing_fields" };
+
+const struct sandbox_fault_modes erp_api_faults = {
+	erp_fault_names, sizeof erp_fault_names / sizeof erp_fault_names[0],
+	erp_malformed_names, sizeof erp_malformed_names / sizeof erp_malformed_names[0],
+};
+
 void erp_api_json(struct httpd_resp *resp, int status, json_t *body)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -28,21 +46,11 @@ void erp_api_json(struct httpd_resp *resp, int status, json_t *body)
 	resp->status = status;
 }
 
-/* Compares without an early exit, so the answer time says nothing about the token. */
-static bool erp_token_equal(const char *given, const char *token)
-{
-	size_t glen = strlen(given), tlen = strlen(token);
-	unsigned char diff = glen != tlen;
-	for (size_t i = 0; i < glen; i++)
-		diff |= (unsigned char)given[i] ^ (unsigned char)token[i % (tlen ? tlen : 1)];
-	return diff == 0;
-}
-
 bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req,
 			struct httpd_resp *resp)
 {
 	const char *h = httpd_req_header(req, "Authorization");
-	if (h && strncasecmp(h, "Bearer ", 7) == 0 && erp_token_equal(h + 7, api->token))
+	if (h && strncasecmp(h, "Bearer ", 7) == 0 && httpd_secret_equal(h + 7, api->token))
 		return true;
 	httpd_resp_error(resp, 401, "unauthorized", "missing or invalid bearer token");
 	if (!httpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"erp\""))
@@ -196,10 +204,10 @@ static void erp_route(const struct erp_api *api, const struct httpd_req *req, st
 }
 
 /* Takes the armed fault's share; true when the fault already answered the call. */
-static bool erp_apply_fault(const struct erp_fault_shot *f, struct httpd_resp *resp)
+static bool erp_apply_fault(const struct sandbox_fault_shot *f, struct httpd_resp *resp)
 {
 	char secs[24];
-	switch (f->mode) {
+	switch ((enum erp_fault_mode)f->mode) {
 	case ERP_FAULT_500:
 		httpd_resp_error(resp, 500, "internal_error", "simulated ERP failure");
 		return true;
@@ -223,14 +231,14 @@ static void erp_api_handle(const struct httpd_req *req, struct httpd_resp *resp)
 {
 	const struct erp_api *api = req->route_data;
 	if (erp_api_authorized(api, req, resp)) {
-		struct erp_fault_shot f = erp_control_take_fault(api->control);
+		struct sandbox_fault_shot f = sandbox_fault_take(api->fault);
 		if (!erp_apply_fault(&f, resp)) {
 			erp_route(api, req, resp);
 			if (f.mode == ERP_FAULT_MALFORMED && resp->status == 200)
-				erp_break_body(resp, f.malformed);
+				erp_break_body(resp, (enum erp_malformed)f.variant);
 		}
 	}
-	erp_control_count(api->control, resp->status);
+	sandbox_fault_count(api->fault, resp->status);
 }
 
 bool erp_api_routes(struct erp_api *api, struct httpd *h)

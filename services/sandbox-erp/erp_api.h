@@ -8,20 +8,25 @@
 
 #include <jansson.h>
 
-#include "erp_control.h"
 #include "erp_push.h"
 #include "erp_store.h"
 #include "httpd.h"
+#include "sandbox_fault.h"
 
 /* What the handlers share; filled by main and given to httpd as route data (nothing owned). */
 struct erp_api {
 	struct erp_store *store;
-	struct erp_control *control;
+	struct sandbox_fault *fault; /* the fault switch and call statistics */
 	const char *token;           /* the Bearer token (secret) */
 	long long demo;              /* what POST /sandbox/reset loads again */
 	const char *seed_file;
 	struct erp_push *push;       /* the webhook; NULL when SANDBOX_ERP_WEBHOOK_URL is unset */
 };
+
+/* The faults the API knows: "none", "500" (500 with an error body), "429" (429 with
+ * Retry-After), "slow" (answered normally after delay_ms) and "malformed" (200 with a truncated
+ * body or items missing fields; "variant" truncated or missing_fields, else in turn). */
+extern const struct sandbox_fault_modes erp_api_faults;
 
 /* Registers the /api/v1/ and /sandbox/ prefixes. */
 bool erp_api_routes(struct erp_api *api, struct httpd *h) __attribute__((warn_unused_result));

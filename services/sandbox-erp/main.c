@@ -6,12 +6,12 @@
 
 #include "config.h"
 #include "erp_api.h"
-#include "erp_control.h"
 #include "erp_push.h"
 #include "erp_seed.h"
 #include "erp_store.h"
 #include "httpd.h"
 #include "log.h"
+#include "sandbox_fault.h"
 #include "shutdown.h"
 
 #define SERVICE "sandbox-erp"
@@ -95,11 +95,11 @@ int main(int argc, char **argv)
 	shutdown_install();
 
 	api.store = erp_store_new();
-	api.control = erp_control_new();
+	api.fault = sandbox_fault_new(&erp_api_faults);
 	api.token = cfg.token;
 	api.demo = cfg.demo;
 	api.seed_file = cfg.seed_file;
-	if (!api.store || !api.control) {
+	if (!api.store || !api.fault) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -139,7 +139,7 @@ out:
 	if (api.store)
 		erp_store_listen(api.store, NULL, NULL);
 	erp_push_stop(api.push);
-	erp_control_free(api.control);
+	sandbox_fault_free(api.fault);
 	erp_store_free(api.store);
 	config_free(config_keys, &cfg);
 	return rc;

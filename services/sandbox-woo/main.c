@@ -8,11 +8,12 @@
 #include "config.h"
 #include "httpd.h"
 #include "log.h"
+#include "sandbox_fault.h"
 #include "shutdown.h"
 #include "woo_api.h"
 #include "woo_catalog.h"
-#include "woo_control.h"
 #include "woo_demo.h"
+#include "woo_stats.h"
 
 #define SERVICE "sandbox-woo"
 /* POST /sandbox/products with a large catalogue */
@@ -86,12 +87,13 @@ int main(int argc, char **argv)
 	shutdown_install();
 
 	api.catalog = woo_catalog_new();
-	api.control = woo_control_new();
+	api.fault = sandbox_fault_new(&woo_api_faults);
+	api.stats = woo_stats_new();
 	api.consumer_key = cfg.consumer_key;
 	api.consumer_secret = cfg.consumer_secret;
 	api.shop_name = cfg.shop_name;
 	api.demo = (struct woo_demo_opts){ cfg.demo, cfg.variable_every, cfg.per_parent, cfg.skip_skus };
-	if (!api.catalog || !api.control) {
+	if (!api.catalog || !api.fault || !api.stats) {
 		log_error("out of memory");
 		goto out;
 	}
@@ -114,7 +116,8 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	httpd_free(h);   /* first: no handler may run past this point */
-	woo_control_free(api.control);
+	woo_stats_free(api.stats);
+	sandbox_fault_free(api.fault);
 	woo_catalog_free(api.catalog);
 	config_free(config_keys, &cfg);
 	return rc;

@@ -20,11 +20,11 @@ static void woo_admin_faults(const struct woo_api *api, const struct httpd_req *
 {
 	char err[200];
 	(void)req;
-	if (body && !woo_control_set_fault(api->control, body, err, sizeof err)) {
+	if (body && !sandbox_fault_arm(api->fault, body, err, sizeof err)) {
 		woo_admin_bad(resp, err);
 		return;
 	}
-	woo_api_json(resp, 200, woo_control_fault_json(api->control));
+	woo_api_json(resp, 200, sandbox_fault_json(api->fault));
 }
 
 static void woo_admin_stats(const struct woo_api *api, const struct httpd_req *req,
@@ -32,7 +32,11 @@ static void woo_admin_stats(const struct woo_api *api, const struct httpd_req *r
 {
 	(void)req;
 	(void)body;
-	json_t *j = woo_control_stats_json(api->control);
+	json_t *j = sandbox_fault_stats_json(api->fault);
+	if (j && !woo_stats_add_json(api->stats, j)) {
+		json_decref(j);
+		j = NULL;
+	}
 	if (j) {
 		json_object_set_new(j, "shop", json_string(api->shop_name));
 		json_object_set_new(j, "items", json_integer((json_int_t)woo_catalog_count(api->catalog)));
@@ -69,7 +73,8 @@ static void woo_admin_reset(const struct woo_api *api, const struct httpd_req *r
 	char err[200];
 	(void)req;
 	(void)body;
-	woo_control_reset(api->control);
+	sandbox_fault_reset(api->fault);
+	woo_stats_reset(api->stats);
 	if (!woo_demo_load(api->catalog, &api->demo, err, sizeof err)) {
 		httpd_resp_error(resp, 500, "internal_server_error", err);
 		return;

@@ -13,6 +13,20 @@
 #define WOO_CONTENT_TYPE "application/json; charset=UTF-8"
 #define WOO_CRED_MAX 256
 
+/* Indexes into woo_api_faults.modes. */
+enum woo_fault_mode {
+	WOO_FAULT_NONE = SANDBOX_FAULT_NONE,
+	WOO_FAULT_500,
+	WOO_FAULT_429,
+	WOO_FAULT_SLOW,
+};
+
+static const char *const woo_fault_names[] = { "none", "500", "429", "slow" };
+
+const struct sandbox_fault_modes woo_api_faults = {
+	woo_fault_names, sizeof woo_fault_names / sizeof woo_fault_names[0], NULL, 0,
+};
+
 /* WordPress' answer when PHP dies (wp_die for a REST request after a fatal error). */
 #define WOO_CRITICAL_MESSAGE \
 	"<p>There has been a critical error on this website.</p><p><a " \
@@ -84,16 +98,6 @@ static bool woo_b64_decode(const char *in, char *out, size_t outlen)
 	return true;
 }
 
-/* Compares without an early exit, so the answer time says nothing about the secret. */
-static bool woo_secret_equal(const char *given, const char *secret)
-{
-	size_t glen = strlen(given), slen = strlen(secret);
-	unsigned char diff = glen != slen;
-	for (size_t i = 0; i < glen; i++)
-		diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % (slen ? slen : 1)];
-	return diff == 0;
-}
-
 bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req,
 			struct httpd_resp *resp, const char *deny_code, const char *deny_message)
 {
@@ -115,7 +119,7 @@ bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req,
 	}
 	struct woo_error e;
 	if (key && secret && strcmp(key, api->consumer_key) == 0) {
-		if (woo_secret_equal(secret, api->consumer_secret))
+		if (httpd_secret_equal(secret, api->consumer_secret))
 			return true;
 		woo_error_set(&e, 401, "woocommerce_rest_authentication_error", "Consumer secret is invalid.");
 	} else {
@@ -271,11 +275,11 @@ static bool woo_match(const char *pattern, const char *path, int64_t ids[2])
 }
 
 /* The fault's share of this call; true when the fault already answered it. */
-static bool woo_apply_fault(const struct woo_fault_shot *f, struct httpd_resp *resp)
+static bool woo_apply_fault(const struct sandbox_fault_shot *f, struct httpd_resp *resp)
 {
 	struct woo_error e;
 	char secs[24];
-	switch (f->mode) {
+	switch ((enum woo_fault_mode)f->mode) {
 	case WOO_FAULT_500:
 		woo_api_json(resp, 500, json_pack("{s:s,s:s,s:{s:i},s:[]}", "code", "internal_server_error",
 						  "message", WOO_CRITICAL_MESSAGE, "data", "status", 500,
@@ -311,12 +315,13 @@ static void woo_api_handle(const struct httpd_req *req, struct httpd_resp *resp)
 		woo_error_set(&e, 404, "rest_no_route", "No route was found matching the URL and request method.");
 		woo_api_error(resp, &e);
 	} else if (woo_api_authorized(call.api, req, resp, r->deny_code, r->deny_message)) {
-		struct woo_fault_shot f = woo_control_take_fault(call.api->control);
+		struct sandbox_fault_shot f = sandbox_fault_take(call.api->fault);
 		if (!woo_apply_fault(&f, resp))
 			r->fn(&call);
 	}
-	woo_control_count(call.api->control, r ? r->label : NULL, resp->status, r && r->batch,
-			  call.changed, call.unchanged);
+	sandbox_fault_count(call.api->fault, resp->status);
+	woo_stats_count(call.api->stats, r ? r->label : NULL, r && r->batch, call.changed,
+			call.unchanged);
 }
 
 bool woo_api_routes(struct woo_api *api, struct httpd *h)

@@ -1,5 +1,5 @@
 /* woo_api — the sandbox shop's HTTP face: routing of the WooCommerce REST v3 paths, consumer-key
- * authentication, the fault switch and call counting, and the response helpers the handlers
+ * authentication, the faults and call counting, and the response helpers the handlers
  * share (JSON bodies, WordPress errors, pagination headers). The sandbox's own controls are in
  * woo_admin, the product and variation endpoints in woo_products. See README.md. */
 #ifndef SANDBOX_WOO_API_H
@@ -12,17 +12,19 @@
 #include <jansson.h>
 
 #include "httpd.h"
+#include "sandbox_fault.h"
 #include "woo_catalog.h"
-#include "woo_control.h"
 #include "woo_demo.h"
 #include "woo_error.h"
+#include "woo_stats.h"
 
 #define WOO_API_BASE "/wp-json/wc/v3/"
 
 /* What the handlers share; filled by main and given to httpd as route data (nothing owned). */
 struct woo_api {
 	struct woo_catalog *catalog;
-	struct woo_control *control;
+	struct sandbox_fault *fault;       /* the fault switch and per-status counts */
+	struct woo_stats *stats;           /* the shop's own call statistics */
 	const char *consumer_key;
 	const char *consumer_secret;       /* secret */
 	const char *shop_name;
@@ -37,6 +39,10 @@ struct woo_call {
 	int64_t ids[2];                    /* the numbers in the path, in order */
 	unsigned long changed, unchanged;  /* items written with / without a change */
 };
+
+/* The faults the shop knows: "none", "500" (WordPress' "critical error" answer), "429" (429
+ * with Retry-After) and "slow" (answered normally after delay_ms). */
+extern const struct sandbox_fault_modes woo_api_faults;
 
 /* Registers the REST prefix and the sandbox prefix. */
 bool woo_api_routes(struct woo_api *api, struct httpd *h) __attribute__((warn_unused_result));
