@@ -751,6 +751,18 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 		{ "auto.offset.reset", "earliest" },
 		{ "enable.partition.eof", "false" },
 		{ "statistics.interval.ms", KAFKA_STATS_INTERVAL_MS },
+		/* Prefetch sized for memory, not for a second of traffic: librdkafka's defaults queue up
+		 * to 100,000 messages or 64 MB and fetch 1 MB per partition at a time, which was most of
+		 * a service's resident memory (docs/benchmarks.md). A message costs about 0.8 KB queued
+		 * (payload, headers, bookkeeping). Consumers that apply faster than librdkafka 2.0
+		 * refills this queue wake it (see stock_apply.c). */
+		{ "queued.min.messages", "5000" },
+		{ "queued.max.messages.kbytes", "4096" },
+		{ "max.partition.fetch.bytes", "262144" },
+		/* One fetch at a time goes to a broker, and while it waits there for data of quiet
+		 * partitions a partition that became fetchable again (its queue drained) waits with it:
+		 * up to this long. New data on a partition in the fetch answers it at once either way. */
+		{ "fetch.wait.max.ms", "100" },
 	};
 	const struct kafka_prop required[] = {
 		{ "group.id", group_id },

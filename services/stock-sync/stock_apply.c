@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "erpsync/v1/order.pb-c.h"
 #include "erpsync/v1/return.pb-c.h"
 #include "erpsync/v1/stock.pb-c.h"
@@ -17,20 +18,68 @@
 
 #define STOCK_APPLY_SERVICE "stock-sync"
 #define STOCK_APPLY_GATHER_MS 5
+#define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
+#define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
+#define STOCK_APPLY_NUDGE_MS 50         /* at most this often */
+
+/* How a batch travels (measured in docs/benchmarks.md):
+ *
+ * A batch of stock records only (the bulk of the traffic) is one statement that is its own
+ * transaction (stock_db_batch_*): claim every event id, store the newest version of each
+ * SKU+warehouse, mark the changed SKUs dirty per shop and wake the writer. It is sent without
+ * waiting; while PostgreSQL works on it the next batch is taken from the consumer, decoded and
+ * made ready to send, so the database is rarely idle waiting for us.
+ *
+ * A batch that holds order or return events goes the careful way: BEGIN, claim, store, each new
+ * event applied in order, COMMIT.
+ *
+ * Either way offsets are stored only after the commit, in order, and a batch whose transaction
+ * failed is kept and retried as it is before anything later.
+ *
+ * Memory: a stock record is copied out of its message as soon as it is decoded (its strings into
+ * the batch's arena), and the message is let go unless it is still needed: for the dead-letter
+ * topic, or as the last of its partition in the batch (whose offset is stored). librdkafka frees a
+ * fetched buffer when the last message in it is gone, so a batch does not pin them all. */
 
 enum stock_apply_kind { STOCK_KIND_STOCK, STOCK_KIND_SHOP_ORDER, STOCK_KIND_ERP_ORDER, STOCK_KIND_RETURN };
 
 struct stock_apply_item {
-	rd_kafka_message_t *msg;
+	rd_kafka_message_t *msg;            /* NULL once let go */
 	enum stock_apply_kind kind;
+	const char *topic;                  /* one of the configured names */
+	int32_t partition;
+	int64_t offset;
 	union {
-		Erpsync__V1__StockLevel *level;
 		Erpsync__V1__OrderEvent *order;
 		Erpsync__V1__Return *ret;
 		void *any;
-	} v;                                /* NULL when it cannot be applied */
-	const char *dead;                   /* why it cannot: it goes to the DLQ */
+	} v;                                /* decoded order or return event */
+	bool ok;                            /* decoded and valid: to be applied */
+	const char *dead;                   /* why not: it goes to the DLQ */
 	bool dead_sent;                     /* the DLQ acknowledged it */
+	/* a stock record: its strings are offsets into the batch's arena */
+	size_t id_at, sku_at, wh_at;
+	int64_t on_hand_milli, reserved_milli, available_milli, version, occurred_at;
+};
+
+struct stock_apply_last {
+	const char *topic;
+	int32_t partition;
+	size_t item;
+};
+
+struct stock_apply_batch {
+	struct stock_apply_item *items;
+	struct stock_claim *claims;         /* of the applicable items, in order */
+	struct stock_row *rows;             /* of its stock records */
+	size_t n, nclaims, nrows;
+	struct buf arena;
+	struct stock_apply_last last[STOCK_APPLY_PARTS_MAX];
+	size_t nlast;
+	struct stock_db_batch *stmt;
+	bool built;                         /* stmt holds this batch, ready to send */
+	bool stock_only;
+	int64_t sent_us;
 };
 
 struct stock_apply {
@@ -42,21 +91,33 @@ struct stock_apply {
 	size_t batch_max;
 	struct stock_apply_topics topics;
 	struct stock_orders orders;
-	/* a batch that failed to apply is kept and retried as it is */
-	struct stock_apply_item *items;
-	struct stock_claim *claims;
-	struct stock_row *rows;
-	size_t n;
+	struct stock_apply_batch slot[2];
+	struct stock_apply_batch *next;     /* being gathered, or waiting to be applied */
+	struct stock_apply_batch *flight;   /* sent; its outcome not read yet */
+	struct stock_apply_batch *redo;     /* failed; goes before next */
 	int64_t gauges_at_us;
+	rd_kafka_queue_t *queue;            /* the consumer's, to see how much is prefetched */
+	int queued_min;                     /* queued.min.messages */
+	int64_t nudged_us;
 	struct metric_family *m_applied, *m_duplicate, *m_dlq, *m_failed, *m_batch;
 };
+
+static bool stock_apply_slot_init(struct stock_apply_batch *b, size_t max)
+{
+	b->items = calloc(max, sizeof *b->items);
+	b->claims = calloc(max, sizeof *b->claims);
+	b->rows = calloc(max, sizeof *b->rows);
+	buf_init(&b->arena);
+	b->stmt = stock_db_batch_new();
+	return b->items && b->claims && b->rows && b->stmt;
+}
 
 struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_producer *dlq, struct pg *db,
 				    const struct shop_config *shops, size_t nshops, size_t batch_max,
 				    const struct stock_apply_topics *topics)
 {
 	static const char *const topic_label[] = { "topic", NULL };
-	static const double sizes[] = { 1, 10, 50, 100, 250, 500, 1000, 2000, 5000 };
+	static const double sizes[] = { 1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000 };
 	struct stock_apply *a = calloc(1, sizeof *a);
 	if (!a)
 		return NULL;
@@ -68,9 +129,13 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 	a->batch_max = batch_max;
 	a->topics = *topics;
 	a->orders = (struct stock_orders){ shops, nshops, topics->alerts };
-	a->items = calloc(batch_max, sizeof *a->items);
-	a->claims = calloc(batch_max, sizeof *a->claims);
-	a->rows = calloc(batch_max, sizeof *a->rows);
+	a->next = &a->slot[0];
+	rd_kafka_t *rk = kafka_consumer_handle(c);
+	a->queue = rk ? rd_kafka_queue_get_consumer(rk) : NULL;
+	char v[32];
+	size_t vlen = sizeof v;
+	if (rk && rd_kafka_conf_get(rd_kafka_conf(rk), "queued.min.messages", v, &vlen) == RD_KAFKA_CONF_OK)
+		a->queued_min = (int)strtol(v, NULL, 10);
 	a->m_applied = metrics_counter("erpsync_stock_events_applied_total",
 				       "Events applied to stock-sync's state", topic_label);
 	a->m_duplicate = metrics_counter("erpsync_stock_events_duplicate_total",
@@ -81,7 +146,8 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 				      "Batches whose database transaction failed (retried)", NULL);
 	a->m_batch = metrics_histogram("erpsync_stock_apply_batch_size", "Messages per applied batch",
 				       NULL, sizes, sizeof sizes / sizeof sizes[0]);
-	if (!a->items || !a->claims || !a->rows) {
+	if (!a->queue || !stock_apply_slot_init(&a->slot[0], batch_max) ||
+	    !stock_apply_slot_init(&a->slot[1], batch_max)) {
 		stock_apply_free(a);
 		return NULL;
 	}
@@ -92,39 +158,23 @@ static void stock_apply_item_free(struct stock_apply_item *it)
 {
 	if (!it->v.any)
 		return;
-	switch (it->kind) {
-	case STOCK_KIND_STOCK:
-		erpsync__v1__stock_level__free_unpacked(it->v.level, NULL);
-		break;
-	case STOCK_KIND_SHOP_ORDER:
-	case STOCK_KIND_ERP_ORDER:
-		erpsync__v1__order_event__free_unpacked(it->v.order, NULL);
-		break;
-	case STOCK_KIND_RETURN:
+	if (it->kind == STOCK_KIND_RETURN)
 		erpsync__v1__return__free_unpacked(it->v.ret, NULL);
-		break;
-	}
+	else
+		erpsync__v1__order_event__free_unpacked(it->v.order, NULL);
 	it->v.any = NULL;
 }
 
-static void stock_apply_release(struct stock_apply *a)
+static void stock_apply_release(struct stock_apply_batch *b)
 {
-	for (size_t i = 0; i < a->n; i++) {
-		stock_apply_item_free(&a->items[i]);
-		rd_kafka_message_destroy(a->items[i].msg);
+	for (size_t i = 0; i < b->n; i++) {
+		stock_apply_item_free(&b->items[i]);
+		if (b->items[i].msg)
+			rd_kafka_message_destroy(b->items[i].msg);
 	}
-	a->n = 0;
-}
-
-void stock_apply_free(struct stock_apply *a)
-{
-	if (!a)
-		return;
-	stock_apply_release(a);
-	free(a->items);
-	free(a->claims);
-	free(a->rows);
-	free(a);
+	b->n = b->nclaims = b->nrows = b->nlast = 0;
+	b->built = false;
+	buf_reset(&b->arena);
 }
 
 /* Why a stock record cannot be applied, or NULL when it can. */
@@ -141,51 +191,111 @@ static const char *stock_apply_invalid(const Erpsync__V1__StockLevel *l)
 	return NULL;
 }
 
+static bool stock_apply_arena_put(struct buf *arena, const char *s, size_t *at)
+{
+	*at = arena->len;
+	return buf_append(arena, s, strlen(s) + 1);
+}
+
+/* Decodes a stock record and copies what is needed out of it. */
+static void stock_apply_decode_stock(struct stock_apply_batch *b, struct stock_apply_item *it,
+				     const rd_kafka_message_t *m)
+{
+	Erpsync__V1__StockLevel *l = erpsync__v1__stock_level__unpack(NULL, m->len, m->payload);
+	it->dead = l ? stock_apply_invalid(l) : "value is not a valid erpsync.v1.StockLevel protobuf";
+	if (!it->dead) {
+		if (stock_apply_arena_put(&b->arena, l->meta->event_id, &it->id_at) &&
+		    stock_apply_arena_put(&b->arena, l->sku, &it->sku_at) &&
+		    stock_apply_arena_put(&b->arena, l->warehouse, &it->wh_at)) {
+			it->on_hand_milli = l->on_hand_milli;
+			it->reserved_milli = l->reserved_milli;
+			it->available_milli = l->available_milli;
+			it->version = (int64_t)l->version;
+			it->occurred_at = l->meta->occurred_at;
+			it->ok = true;
+		} else {
+			it->dead = "out of memory decoding the record";    /* not reached in practice */
+		}
+	}
+	erpsync__v1__stock_level__free_unpacked(l, NULL);
+}
+
 /* Decodes one message by its topic. */
-static void stock_apply_decode(struct stock_apply *a, struct stock_apply_item *it)
+static void stock_apply_decode(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it)
 {
 	const rd_kafka_message_t *m = it->msg;
 	const char *topic = rd_kafka_topic_name(m->rkt);
 	if (strcmp(topic, a->topics.stock) == 0) {
 		it->kind = STOCK_KIND_STOCK;
-		it->v.level = erpsync__v1__stock_level__unpack(NULL, m->len, m->payload);
-		it->dead = it->v.level ? stock_apply_invalid(it->v.level)
-				       : "value is not a valid erpsync.v1.StockLevel protobuf";
-	} else if (strcmp(topic, a->topics.returns) == 0) {
+		it->topic = a->topics.stock;
+		stock_apply_decode_stock(b, it, m);
+		return;
+	}
+	if (strcmp(topic, a->topics.returns) == 0) {
 		it->kind = STOCK_KIND_RETURN;
+		it->topic = a->topics.returns;
 		it->v.ret = erpsync__v1__return__unpack(NULL, m->len, m->payload);
 		it->dead = it->v.ret ? stock_orders_return_invalid(it->v.ret)
 				     : "value is not a valid erpsync.v1.Return protobuf";
 	} else {
-		it->kind = strcmp(topic, a->topics.erp_orders) == 0 ? STOCK_KIND_ERP_ORDER : STOCK_KIND_SHOP_ORDER;
+		bool erp = strcmp(topic, a->topics.erp_orders) == 0;
+		it->kind = erp ? STOCK_KIND_ERP_ORDER : STOCK_KIND_SHOP_ORDER;
+		it->topic = erp ? a->topics.erp_orders : a->topics.shop_orders;
 		it->v.order = erpsync__v1__order_event__unpack(NULL, m->len, m->payload);
 		it->dead = it->v.order ? stock_orders_invalid(it->v.order)
 				       : "value is not a valid erpsync.v1.OrderEvent protobuf";
 	}
+	it->ok = !it->dead;
 	if (it->dead)
 		stock_apply_item_free(it);
 }
 
+/* The batch keeps the last message of each partition (its offset is stored after the commit):
+ * the one before it in the same partition is let go, unless the DLQ still needs it. */
+static void stock_apply_keep_last(struct stock_apply_batch *b, size_t i)
+{
+	struct stock_apply_item *it = &b->items[i];
+	size_t k = 0;
+	while (k < b->nlast && !(b->last[k].partition == it->partition && b->last[k].topic == it->topic))
+		k++;
+	if (k == b->nlast) {
+		if (b->nlast == STOCK_APPLY_PARTS_MAX)
+			return;         /* a great many partitions: keep the messages */
+		b->last[b->nlast++] = (struct stock_apply_last){ it->topic, it->partition, i };
+		return;
+	}
+	struct stock_apply_item *prev = &b->items[b->last[k].item];
+	if (prev->msg && !prev->dead) {
+		rd_kafka_message_destroy(prev->msg);
+		prev->msg = NULL;
+	}
+	b->last[k].item = i;
+}
+
 /* Takes one message into the batch. An undecodable one stays in the batch with its reason: it
  * goes to the DLQ, and its offset is stored with the others, in order, after the batch. */
-static void stock_apply_take(struct stock_apply *a, rd_kafka_message_t *m)
+static void stock_apply_take(struct stock_apply *a, struct stock_apply_batch *b, rd_kafka_message_t *m)
 {
-	struct stock_apply_item *it = &a->items[a->n++];
+	size_t i = b->n++;
+	struct stock_apply_item *it = &b->items[i];
 	memset(it, 0, sizeof *it);
 	it->msg = m;
-	stock_apply_decode(a, it);
+	it->partition = m->partition;
+	it->offset = m->offset;
+	stock_apply_decode(a, b, it);
+	stock_apply_keep_last(b, i);
+	b->built = false;
 }
 
 /* Sends the batch's undecodable records to the DLQ; false when one was not acknowledged. */
-static bool stock_apply_dead_letter(struct stock_apply *a)
+static bool stock_apply_dead_letter(struct stock_apply *a, struct stock_apply_batch *b)
 {
-	for (size_t i = 0; i < a->n; i++) {
-		struct stock_apply_item *it = &a->items[i];
+	for (size_t i = 0; i < b->n; i++) {
+		struct stock_apply_item *it = &b->items[i];
 		if (!it->dead || it->dead_sent)
 			continue;
 		const rd_kafka_message_t *m = it->msg;
-		struct log_ctx ctx = { .topic = rd_kafka_topic_name(m->rkt), .partition = m->partition,
-				       .offset = m->offset };
+		struct log_ctx ctx = { .topic = it->topic, .partition = m->partition, .offset = m->offset };
 		log_ctx_warn(&ctx, "dead-lettering record: %s", it->dead);
 		if (!kafka_dlq_send(a->dlq, m, STOCK_APPLY_SERVICE, it->dead, 1)) {
 			log_ctx_error(&ctx, "dead-letter topic did not acknowledge; will retry");
@@ -197,31 +307,64 @@ static bool stock_apply_dead_letter(struct stock_apply *a)
 	return true;
 }
 
-static void stock_apply_gather(struct stock_apply *a, int wait_ms)
+/* librdkafka 2.0 stops fetching a partition while its queue holds queued.min.messages (or
+ * queued.max.messages.kbytes) and looks again only when something wakes its broker thread, at
+ * the latest a second later (2.1 made that fetch.queue.backoff.ms). With a queue sized for memory
+ * rather than for a second of traffic, a fast consumer would idle most of that second. So when
+ * the queue is down to half and a partition has records left on the broker, a watermark query
+ * (a request to the partition's leader) wakes the thread, which then fetches at once. */
+static void stock_apply_nudge(struct stock_apply *a)
 {
-	int64_t deadline = 0;
-	while (a->n < a->batch_max) {
+	int64_t now = event_monotonic_us();
+	if (a->queued_min <= 0 || now - a->nudged_us < STOCK_APPLY_NUDGE_MS * 1000 ||
+	    rd_kafka_queue_length(a->queue) * 2 > (size_t)a->queued_min)
+		return;
+	a->nudged_us = now;
+	rd_kafka_t *rk = kafka_consumer_handle(a->consumer);
+	rd_kafka_topic_partition_list_t *l = NULL;
+	if (rd_kafka_assignment(rk, &l) || !l)
+		return;
+	if (!rd_kafka_position(rk, l)) {
+		for (int i = 0; i < l->cnt; i++) {
+			const rd_kafka_topic_partition_t *p = &l->elems[i];
+			int64_t lo, hi;
+			if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) &&
+			    hi > p->offset)
+				(void)rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &lo, &hi, 100);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Fills the batch up to batch_max: waits up to wait_ms for the first record, then takes what the
+ * consumer already holds; when it runs dry, waits for more until linger_ms after the first. A
+ * backlog thus goes in full batches, a trickle with little delay. */
+static void stock_apply_gather(struct stock_apply *a, struct stock_apply_batch *b, int wait_ms, int linger_ms)
+{
+	int64_t deadline = b->n ? event_monotonic_us() + (int64_t)linger_ms * 1000 : 0;
+	while (b->n < a->batch_max) {
 		int timeout = wait_ms;
 		if (deadline) {
 			int64_t left = (deadline - event_monotonic_us()) / 1000;
-			if (left <= 0)
-				break;
-			timeout = (int)left;
+			timeout = left > 0 ? (int)left : 0;
 		}
-		rd_kafka_message_t *m = kafka_consumer_poll(a->consumer, timeout);
+		rd_kafka_message_t *m = kafka_consumer_poll(a->consumer, 0);
+		if (!m && timeout > 0)
+			m = kafka_consumer_poll(a->consumer, timeout);
 		if (!m)
 			break;
 		if (!deadline)
-			deadline = event_monotonic_us() + STOCK_APPLY_GATHER_MS * 1000;
-		stock_apply_take(a, m);
+			deadline = event_monotonic_us() + (int64_t)linger_ms * 1000;
+		stock_apply_take(a, b, m);
 	}
+	stock_apply_nudge(a);
 }
 
-static const char *stock_apply_event_id(const struct stock_apply_item *it)
+static const char *stock_apply_event_id(const struct stock_apply_batch *b, const struct stock_apply_item *it)
 {
 	switch (it->kind) {
 	case STOCK_KIND_STOCK:
-		return it->v.level->meta->event_id;
+		return b->arena.data + it->id_at;
 	case STOCK_KIND_RETURN:
 		return it->v.ret->meta->event_id;
 	default:
@@ -229,44 +372,69 @@ static const char *stock_apply_event_id(const struct stock_apply_item *it)
 	}
 }
 
-/* Claims of the applicable records (claims[k] belongs to items[idx]), returns how many. */
-static size_t stock_apply_fill_claims(struct stock_apply *a)
+/* The claims of the applicable records (claims[k] belongs to the k-th of them) and the rows of the
+ * stock records among them; notes whether every applicable record is a stock record. The arena
+ * does not grow after this (the batch is complete), so pointers into it hold. */
+static void stock_apply_prepare(struct stock_apply_batch *b)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct stock_apply_item *it = &a->items[i];
-		if (!it->v.any)
+	b->stock_only = true;
+	b->nclaims = b->nrows = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct stock_apply_item *it = &b->items[i];
+		if (!it->ok)
 			continue;
-		a->claims[n++] = (struct stock_claim){
-			.event_id = stock_apply_event_id(it),
-			.topic = rd_kafka_topic_name(it->msg->rkt),
-			.partition = it->msg->partition,
-			.offset = it->msg->offset,
+		b->claims[b->nclaims++] = (struct stock_claim){
+			.event_id = stock_apply_event_id(b, it),
+			.topic = it->topic,
+			.partition = it->partition,
+			.offset = it->offset,
 		};
+		if (it->kind != STOCK_KIND_STOCK) {
+			b->stock_only = false;
+			continue;
+		}
+		b->rows[b->nrows++] = (struct stock_row){ b->arena.data + it->sku_at, b->arena.data + it->wh_at,
+							  it->on_hand_milli, it->reserved_milli, it->available_milli,
+							  it->version, it->occurred_at };
 	}
-	return n;
 }
 
-/* Applies the new records of the batch, in order: stock records in one statement first, then
- * order and return events one by one. Inside the transaction. */
-static bool stock_apply_new_records(struct stock_apply *a, char *err, size_t errlen)
+/* Makes b ready to go: dead letters sent, claims and rows listed, and for a batch of stock records
+ * its statement built. false when the DLQ did not acknowledge or memory ran out. */
+static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b)
 {
-	size_t k = 0, nrows = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct stock_apply_item *it = &a->items[i];
-		if (!it->v.any || !a->claims[k++].is_new || it->kind != STOCK_KIND_STOCK)
-			continue;
-		const Erpsync__V1__StockLevel *l = it->v.level;
-		a->rows[nrows++] = (struct stock_row){ l->sku, l->warehouse, l->on_hand_milli, l->reserved_milli,
-						       l->available_milli, (int64_t)l->version, l->meta->occurred_at };
-	}
-	if (nrows && !stock_db_store(a->db, a->rows, nrows, a->shops, a->nshops, err, errlen))
+	if (b->built)
+		return true;
+	if (!stock_apply_dead_letter(a, b))
 		return false;
-	k = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		const struct stock_apply_item *it = &a->items[i];
-		if (!it->v.any || !a->claims[k++].is_new)
+	stock_apply_prepare(b);
+	if (b->nclaims && b->stock_only &&
+	    !stock_db_batch_build(b->stmt, b->claims, b->nclaims, b->rows, b->nrows, a->shops, a->nshops)) {
+		log_error("building the statement of %zu records: out of memory", b->nclaims);
+		return false;
+	}
+	b->built = true;
+	return true;
+}
+
+/* Inside the transaction: the stock records in one statement first (stock_db_store), then the new
+ * order and return events one by one, in order.
+ *
+ * Stock records are stored whether their event is new or not: a record applied before can change
+ * nothing, because stored versions only grow and a record is taken only when its version is newer
+ * than the stored one. That is also what lets a batch of stock records go in one statement
+ * without waiting for the claim's answer. */
+static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch *b, bool *any_new, char *err,
+				size_t errlen)
+{
+	size_t k = 0;
+	if (b->nrows && !stock_db_store(a->db, b->rows, b->nrows, a->shops, a->nshops, err, errlen))
+		return false;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct stock_apply_item *it = &b->items[i];
+		if (!it->ok || !b->claims[k++].is_new)
 			continue;
+		*any_new = true;
 		bool ok = true;
 		if (it->kind == STOCK_KIND_SHOP_ORDER)
 			ok = stock_orders_shop_event(a->db, &a->orders, it->v.order, err, errlen);
@@ -280,48 +448,180 @@ static bool stock_apply_new_records(struct stock_apply *a, char *err, size_t err
 	return true;
 }
 
-static bool stock_apply_tx(struct stock_apply *a, size_t nclaims, char *err, size_t errlen)
+static bool stock_apply_tx(struct stock_apply *a, struct stock_apply_batch *b, char *err, size_t errlen)
 {
+	bool any_new = false;
 	if (!pg_ensure(a->db, err, errlen) || !pg_begin(a->db, err, errlen))
 		return false;
-	if (!stock_db_claim(a->db, a->claims, nclaims, err, errlen) || !stock_apply_new_records(a, err, errlen) ||
-	    !pg_commit(a->db, err, errlen)) {
+	if (!stock_db_claim(a->db, b->claims, b->nclaims, err, errlen) ||
+	    !stock_apply_records(a, b, &any_new, err, errlen) ||
+	    (any_new && !stock_db_dirty_notify(a->db, err, errlen)) || !pg_commit(a->db, err, errlen)) {
 		pg_rollback(a->db);
 		return false;
 	}
 	return true;
 }
 
-int stock_apply_run_once(struct stock_apply *a, int wait_ms)
+/* Counts the batch's events per topic: one metrics look-up per topic, not per event. */
+static void stock_apply_count(struct stock_apply *a, const struct stock_apply_batch *b)
+{
+	struct stock_apply_tally {
+		const char *topic;
+		double applied, duplicate;
+	} t[STOCK_APPLY_TOPICS_MAX];
+	size_t nt = 0;
+	for (size_t i = 0; i < b->nclaims; i++) {
+		const struct stock_claim *c = &b->claims[i];
+		size_t k = 0;
+		while (k < nt && t[k].topic != c->topic)
+			k++;
+		if (k == nt) {
+			if (nt == STOCK_APPLY_TOPICS_MAX) {
+				metrics_inc(metrics_series1(c->is_new ? a->m_applied : a->m_duplicate, c->topic));
+				continue;
+			}
+			t[nt++] = (struct stock_apply_tally){ c->topic, 0, 0 };
+		}
+		if (c->is_new)
+			t[k].applied++;
+		else
+			t[k].duplicate++;
+	}
+	for (size_t k = 0; k < nt; k++) {
+		if (t[k].applied > 0)
+			metrics_add(metrics_series1(a->m_applied, t[k].topic), t[k].applied);
+		if (t[k].duplicate > 0)
+			metrics_add(metrics_series1(a->m_duplicate, t[k].topic), t[k].duplicate);
+	}
+}
+
+/* The batch committed (or held nothing to apply): count it, store its offsets in order (the kept
+ * messages: the last of each partition and the dead-lettered ones), let go. */
+static int stock_apply_done(struct stock_apply *a, struct stock_apply_batch *b)
+{
+	stock_apply_count(a, b);
+	for (size_t i = 0; i < b->n; i++) {
+		const rd_kafka_message_t *m = b->items[i].msg;
+		if (m && !kafka_consumer_store(a->consumer, m))
+			log_error("offset store failed for %s [%d] @%lld", b->items[i].topic, (int)m->partition,
+				  (long long)m->offset);
+	}
+	int handled = (int)b->n;
+	metrics_observe(metrics_series0(a->m_batch), (double)handled);
+	if (b->sent_us)
+		log_debug("applied %d records (%zu stock rows) in %lld ms", handled, b->nrows,
+			  (long long)(event_monotonic_us() - b->sent_us) / 1000);
+	b->sent_us = 0;
+	stock_apply_release(b);
+	return handled;
+}
+
+static void stock_apply_failed(struct stock_apply *a, struct stock_apply_batch *b, const char *err)
+{
+	metrics_inc(metrics_series0(a->m_failed));
+	log_error("applying %zu records failed, will retry: %s", b->nclaims, err);
+}
+
+/* Reads the outcome of the batch in flight; a failed one is kept to go again. */
+static int stock_apply_land(struct stock_apply *a)
 {
 	char err[512];
-	if (a->n == 0)
-		stock_apply_gather(a, wait_ms);
-	if (a->n == 0)
-		return 0;
-	if (!stock_apply_dead_letter(a))
-		return -1;
-	size_t nclaims = stock_apply_fill_claims(a);
-	if (nclaims && !stock_apply_tx(a, nclaims, err, sizeof err)) {
-		metrics_inc(metrics_series0(a->m_failed));
-		log_error("applying %zu records failed, will retry: %s", nclaims, err);
+	struct stock_apply_batch *b = a->flight;
+	a->flight = NULL;
+	if (!stock_db_batch_finish(a->db, b->stmt, err, sizeof err)) {
+		stock_apply_failed(a, b, err);
+		a->redo = b;
 		return -1;
 	}
-	for (size_t i = 0; i < nclaims; i++)
-		metrics_inc(metrics_series1(a->claims[i].is_new ? a->m_applied : a->m_duplicate, a->claims[i].topic));
-	/* every record of the batch is now applied or dead-lettered: store offsets, in order */
-	for (size_t i = 0; i < a->n; i++) {
-		const rd_kafka_message_t *m = a->items[i].msg;
-		if (!kafka_consumer_store(a->consumer, m))
-			log_error("offset store failed for %s [%d] @%lld", rd_kafka_topic_name(m->rkt),
-				  (int)m->partition, (long long)m->offset);
+	return stock_apply_done(a, b);
+}
+
+/* Applies b: a batch of stock records is sent and left in flight (landed at once unless may_fly),
+ * any other in a transaction of its own now. 0 when in flight, else the records handled; -1 when
+ * it failed (b is kept as it is). */
+static int stock_apply_batch(struct stock_apply *a, struct stock_apply_batch *b, bool may_fly)
+{
+	char err[512];
+	if (!stock_apply_ready(a, b))
+		return -1;
+	if (!b->nclaims)
+		return stock_apply_done(a, b);
+	b->sent_us = event_monotonic_us();
+	if (b->stock_only) {
+		if (!stock_db_batch_send(a->db, b->stmt, err, sizeof err)) {
+			stock_apply_failed(a, b, err);
+			return -1;
+		}
+		a->flight = b;
+		return may_fly ? 0 : stock_apply_land(a);
 	}
-	size_t handled = a->n;
-	metrics_observe(metrics_series0(a->m_batch), (double)handled);
-	stock_apply_release(a);
-	if (event_monotonic_us() - a->gauges_at_us > 1000000) {
+	if (!stock_apply_tx(a, b, err, sizeof err)) {
+		stock_apply_failed(a, b, err);
+		return -1;
+	}
+	return stock_apply_done(a, b);
+}
+
+static struct stock_apply_batch *stock_apply_other(struct stock_apply *a, const struct stock_apply_batch *b)
+{
+	return b == &a->slot[0] ? &a->slot[1] : &a->slot[0];
+}
+
+int stock_apply_run_once(struct stock_apply *a, int wait_ms)
+{
+	int handled = 0, r;
+	if (a->flight) {
+		/* the database works on one batch: take the next and make it ready meanwhile */
+		stock_apply_gather(a, a->next, 0, 0);
+		if (a->next->n)
+			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */
+		if ((r = stock_apply_land(a)) < 0)
+			return -1;
+		handled += r;
+	}
+	if (a->redo) {
+		/* a batch that failed goes again, alone, before anything later */
+		struct stock_apply_batch *b = a->redo;
+		a->redo = NULL;
+		if ((r = stock_apply_batch(a, b, false)) < 0) {
+			a->redo = b;
+			return -1;
+		}
+		handled += r;
+	}
+	struct stock_apply_batch *b = a->next;
+	if (!b->built)
+		stock_apply_gather(a, b, handled || b->n ? 0 : wait_ms, STOCK_APPLY_GATHER_MS);
+	if (b->n == 0)
+		return handled;
+	if ((r = stock_apply_batch(a, b, true)) < 0)
+		return -1;          /* b is still next: tried again by the next call */
+	if (a->flight == b)
+		a->next = stock_apply_other(a, b);
+	handled += r;
+	if (!a->flight && event_monotonic_us() - a->gauges_at_us > 1000000) {
 		a->gauges_at_us = event_monotonic_us();
 		stock_orders_gauges(a->db);
 	}
-	return (int)handled;
+	return handled;
+}
+
+void stock_apply_free(struct stock_apply *a)
+{
+	if (!a)
+		return;
+	/* the batch in flight commits or not; its offsets are stored if it did */
+	if (a->flight)
+		(void)stock_apply_land(a);
+	if (a->queue)
+		rd_kafka_queue_destroy(a->queue);
+	for (int i = 0; i < 2; i++) {
+		stock_apply_release(&a->slot[i]);
+		free(a->slot[i].items);
+		free(a->slot[i].claims);
+		free(a->slot[i].rows);
+		buf_cleanup(&a->slot[i].arena);
+		stock_db_batch_free(a->slot[i].stmt);
+	}
+	free(a);
 }

@@ -1,12 +1,16 @@
 #include "stock_db.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "pg.h"
 #include "pg_array.h"
 #include "shop_config.h"
+#include "shutdown.h"
 
 static const struct pg_migration stock_db_migrations[] = {
 	{ 1, "stock state, shop sync state, reservations",
@@ -44,6 +48,16 @@ static const struct pg_migration stock_db_migrations[] = {
 	  "CREATE TABLE reconcile_run (id bigserial PRIMARY KEY, started_at timestamptz NOT NULL DEFAULT now(),"
 	  "  finished_at timestamptz, trigger text NOT NULL, erp_drift bigint NOT NULL DEFAULT 0,"
 	  "  shop_drift bigint NOT NULL DEFAULT 0, error text);" },
+	/* Re-marking a dirty SKU changes its seq; with seq indexed every mark was a new index entry,
+	 * with it not indexed the update stays on its page (HOT), which the free space left by the
+	 * fill factor makes likely. The writer's oldest-first pick sorts the shop's dirty rows instead,
+	 * cheap for thousands and bearable for a million (docs/benchmarks.md).
+	 * mark_source_us: the source time of the oldest change in the latest mark, so that a SKU
+	 * changed again while its write was under way keeps the right first_source_us (stock_db_done). */
+	{ 3, "cheaper dirty marks",
+	  "DROP INDEX shop_dirty_seq;"
+	  "ALTER TABLE shop_dirty SET (fillfactor = 50);"
+	  "ALTER TABLE shop_dirty ADD COLUMN mark_source_us bigint;" },
 };
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen)
@@ -77,47 +91,236 @@ bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, 
 
 /* ---- claim and store: the apply transaction ----
  *
- * These two statements carry every consumed record, so they are shaped by measurement (make bench,
- * docs/benchmarks.md): duplicates inside a batch are removed in C before anything is sent, and the
- * inbox takes a plain INSERT of ids that an index probe found absent. INSERT .. ON CONFLICT DO
- * NOTHING would do both in one step but costs a speculative insertion per row, twice the time of
- * probe + insert. The exactly-once rule still rests on the primary key: an instance that claims
- * the same event at the same moment (a rebalance hands a partition over) waits for the other's
- * transaction and then fails with a unique violation; the batch is rolled back and retried, and
- * the retry finds the event claimed. */
+ * These statements carry every consumed record, so they are shaped by measurement (make bench,
+ * docs/benchmarks.md):
+ *  - duplicates inside a batch are removed in C before anything is sent: one inbox row per event
+ *    id, one stock row per SKU+warehouse (its newest version), one dirty mark per shop and SKU;
+ *  - the inbox takes a plain INSERT of the ids an index probe found absent. INSERT .. ON CONFLICT
+ *    DO NOTHING does both in one step but costs a speculative insertion per row, about twice the
+ *    time. The exactly-once rule still rests on the primary key: an instance claiming the same
+ *    event at the same moment (a rebalance hands a partition over) waits for the other's
+ *    transaction, then fails with a unique violation; the batch is rolled back and retried, and
+ *    the retry finds the event claimed. The probe is a scalar subquery on purpose: as NOT EXISTS
+ *    the planner may turn it into a hash anti-join that reads the whole inbox;
+ *  - rows are sent sorted, so every transaction locks stock and dirty rows in one order (the
+ *    writer's stock_db_done too) and they cannot deadlock one another. */
 
-/* Sorts positions of a batch by a key, then by position, so the first of equal keys is the
- * earliest record. */
-struct stock_db_sort {
-	const void *rows;
-	int (*cmp)(const void *rows, size_t a, size_t b);
+#define STOCK_DB_CONSUMER "stock-sync"
+#define STOCK_DB_CHANNEL  "stock_sync_dirty"
+/* The payload of a dirty-mark notification: "<source> <mark>", the source time of the oldest change
+ * marked (0 when unknown) and when the marks were made, by the server's clock (unix us). */
+#define STOCK_DB_NOW_US   "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text"
+
+static const char stock_db_claim_sql[] =
+	"INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
+	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
+	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
+	" WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL"
+	" RETURNING event_id";
+
+/* $5..$11 the stock rows, $12/$13 which shop sells from which warehouse */
+#define STOCK_DB_STORE_CTES \
+	" up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli," \
+	"  version, source_us) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::bigint[]," \
+	"  $9::bigint[], $10::bigint[], $11::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET" \
+	"  on_hand_milli = excluded.on_hand_milli, reserved_milli = excluded.reserved_milli," \
+	"  available_milli = excluded.available_milli, version = excluded.version," \
+	"  source_us = excluded.source_us, updated_at = now() WHERE s.version < excluded.version" \
+	"  RETURNING s.sku, s.warehouse, s.source_us)," \
+	" m AS (SELECT * FROM unnest($12::text[], $13::text[]) AS m(shop, wh))," \
+	" d AS (INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us, mark_source_us)" \
+	"  SELECT shop, sku, nextval('dirty_seq'), t, t FROM (SELECT m.shop, up.sku, min(up.source_us) AS t" \
+	"   FROM up JOIN m ON m.wh = up.warehouse GROUP BY m.shop, up.sku ORDER BY m.shop, up.sku) g" \
+	"  ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq," \
+	"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)," \
+	"  mark_source_us = excluded.mark_source_us RETURNING 1)"
+
+/* The store alone, inside the caller's transaction. $1..$4 (the claim's) are not used but every
+ * parameter sent needs a type. */
+static const char stock_db_store_sql[] =
+	"WITH x AS (SELECT $1::text[], $2::text[], $3::int[], $4::bigint[]),"
+	STOCK_DB_STORE_CTES
+	" SELECT count(*) FROM d";
+
+/* A whole batch of stock records in one statement, which is its own transaction: claim, store,
+ * mark, and (when something was marked) wake the writer at commit.
+ *
+ * Redelivered events are rare (a restart, a rebalance, a producer's retry), so the claim first
+ * goes without the probe: a plain insert of every id, about half the work, and nothing to return
+ * but the count. An id applied before makes that statement fail with a unique violation, having
+ * changed nothing; the batch then goes again with the probe, answering the new ids (then one row
+ * with no id), and so do the batches of the next while (a redelivery comes as a run). */
+#define STOCK_DB_NOTIFY_IF_MARKED \
+	"SELECT count(pg_notify('" STOCK_DB_CHANNEL "', (SELECT min(source_us) FROM up) || ' ' || " STOCK_DB_NOW_US "))" \
+	" FROM (SELECT FROM d LIMIT 1) z"
+
+static const char stock_db_batch_sql[] =
+	"WITH" STOCK_DB_STORE_CTES ","
+	" n AS (" STOCK_DB_NOTIFY_IF_MARKED ")"
+	" INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
+	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
+	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o), n";
+
+static const char stock_db_batch_probe_sql[] =
+	"WITH fresh AS (INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
+	"  SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
+	"  FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
+	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL"
+	"  RETURNING event_id),"
+	STOCK_DB_STORE_CTES
+	" SELECT event_id FROM fresh"
+	" UNION ALL SELECT NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n";
+
+#define STOCK_DB_PROBE_BATCHES 20       /* batches claimed with the probe after a redelivery */
+
+enum { STOCK_DB_P_ID, STOCK_DB_P_TOPIC, STOCK_DB_P_PART, STOCK_DB_P_OFF, STOCK_DB_P_SKU, STOCK_DB_P_WH,
+       STOCK_DB_P_OH, STOCK_DB_P_RS, STOCK_DB_P_AV, STOCK_DB_P_VER, STOCK_DB_P_SRC, STOCK_DB_P_MSHOP,
+       STOCK_DB_P_MWH, STOCK_DB_NPARAMS };
+
+struct stock_db_batch {
+	struct pg_array a[STOCK_DB_NPARAMS];
+	const char *p[STOCK_DB_NPARAMS];
+	struct stock_claim *claims;     /* not owned: the caller's, until stock_db_batch_finish */
+	size_t nclaims;
+	size_t *idx;                    /* claims by event id */
+	size_t cap;
+	bool sent;
+	bool probed;                    /* sent with the probe */
 };
 
-static _Thread_local struct stock_db_sort stock_db_sort_ctx;
+/* Batches left to claim with the probe (apply thread only). */
+static unsigned stock_db_probe_left;
 
-static int stock_db_sort_cmp(const void *a, const void *b)
+struct stock_db_batch *stock_db_batch_new(void)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = stock_db_sort_ctx.cmp(stock_db_sort_ctx.rows, x, y);
-	return c ? c : (x > y) - (x < y);
+	struct stock_db_batch *b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	for (int k = 0; k < STOCK_DB_NPARAMS; k++)
+		pg_array_init(&b->a[k]);
+	return b;
 }
 
-static size_t *stock_db_sorted(const void *rows, size_t n, int (*cmp)(const void *, size_t, size_t))
+void stock_db_batch_free(struct stock_db_batch *b)
 {
-	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	if (!b)
+		return;
+	for (int k = 0; k < STOCK_DB_NPARAMS; k++)
+		pg_array_cleanup(&b->a[k]);
+	free(b->idx);
+	free(b);
+}
+
+static void stock_db_batch_reset(struct stock_db_batch *b)
+{
+	for (int k = 0; k < STOCK_DB_NPARAMS; k++) {
+		buf_reset(&b->a[k].b);
+		b->a[k].any = false;
+	}
+	b->claims = NULL;
+	b->nclaims = 0;
+	b->sent = false;
+}
+
+static int stock_db_claim_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct stock_claim *c = arg;
+	size_t x = *(const size_t *)pa, y = *(const size_t *)pb;
+	int r = strcmp(c[x].event_id, c[y].event_id);
+	return r ? r : (x > y) - (x < y);
+}
+
+/* By SKU, warehouse, the highest version first, then position. */
+static int stock_db_row_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct stock_row *rows = arg;
+	size_t i = *(const size_t *)pa, j = *(const size_t *)pb;
+	const struct stock_row *x = &rows[i], *y = &rows[j];
+	int r = strcmp(x->sku, y->sku);
+	if (!r)
+		r = strcmp(x->warehouse, y->warehouse);
+	if (!r)
+		r = (x->version < y->version) - (x->version > y->version);
+	return r ? r : (i > j) - (i < j);
+}
+
+static bool stock_db_batch_reserve(struct stock_db_batch *b, size_t n)
+{
+	if (n <= b->cap)
+		return true;
+	size_t *idx = realloc(b->idx, n * sizeof *idx);
 	if (!idx)
-		return NULL;
+		return false;
+	b->idx = idx;
+	b->cap = n;
+	return true;
+}
+
+static void stock_db_sort(size_t *idx, size_t n, int (*cmp)(const void *, const void *, void *), void *rows)
+{
 	for (size_t i = 0; i < n; i++)
 		idx[i] = i;
-	stock_db_sort_ctx = (struct stock_db_sort){ rows, cmp };
-	qsort(idx, n, sizeof *idx, stock_db_sort_cmp);
-	return idx;
+	qsort_r(idx, n, sizeof *idx, cmp, rows);
 }
 
-static int stock_db_claim_cmp(const void *rows, size_t a, size_t b)
+/* The claim parameters: each event id once (its first occurrence), sorted. Leaves b->idx holding
+ * the claims in id order. */
+static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *c, size_t n)
 {
-	const struct stock_claim *c = rows;
-	return strcmp(c[a].event_id, c[b].event_id);
+	b->claims = c;
+	b->nclaims = n;
+	for (size_t i = 0; i < n; i++)
+		c[i].is_new = false;
+	if (!stock_db_batch_reserve(b, n))
+		return false;
+	stock_db_sort(b->idx, n, stock_db_claim_cmp, c);
+	for (size_t k = 0; k < n; k++) {
+		const struct stock_claim *x = &c[b->idx[k]];
+		if (k && strcmp(x->event_id, c[b->idx[k - 1]].event_id) == 0)
+			continue;
+		if (!pg_array_text(&b->a[STOCK_DB_P_ID], x->event_id) ||
+		    !pg_array_text(&b->a[STOCK_DB_P_TOPIC], x->topic) ||
+		    !pg_array_int(&b->a[STOCK_DB_P_PART], x->partition) ||
+		    !pg_array_int(&b->a[STOCK_DB_P_OFF], x->offset))
+			return false;
+	}
+	return true;
+}
+
+/* The store parameters: the newest version of each SKU+warehouse, sorted. Uses b->idx, so it
+ * comes after anything that needs the claims' order. */
+static bool stock_db_batch_rows(struct stock_db_batch *b, const struct stock_row *rows, size_t n,
+				const struct shop_config *shops, size_t nshops)
+{
+	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	bool ok = idx != NULL;
+	if (ok)
+		stock_db_sort(idx, n, stock_db_row_cmp, (void *)rows);
+	for (size_t k = 0; ok && k < n; k++) {
+		const struct stock_row *x = &rows[idx[k]];
+		if (k && strcmp(x->sku, rows[idx[k - 1]].sku) == 0 &&
+		    strcmp(x->warehouse, rows[idx[k - 1]].warehouse) == 0)
+			continue;       /* an older (or equal) version of the same SKU+warehouse */
+		ok = pg_array_text(&b->a[STOCK_DB_P_SKU], x->sku) && pg_array_text(&b->a[STOCK_DB_P_WH], x->warehouse) &&
+		     pg_array_int(&b->a[STOCK_DB_P_OH], x->on_hand_milli) &&
+		     pg_array_int(&b->a[STOCK_DB_P_RS], x->reserved_milli) &&
+		     pg_array_int(&b->a[STOCK_DB_P_AV], x->available_milli) &&
+		     pg_array_int(&b->a[STOCK_DB_P_VER], x->version) && pg_array_int(&b->a[STOCK_DB_P_SRC], x->source_us);
+	}
+	free(idx);
+	for (size_t s = 0; ok && s < nshops; s++)
+		for (size_t w = 0; ok && w < shops[s].nwarehouses; w++)
+			ok = pg_array_text(&b->a[STOCK_DB_P_MSHOP], shops[s].id) &&
+			     pg_array_text(&b->a[STOCK_DB_P_MWH], shops[s].warehouses[w]);
+	return ok;
+}
+
+static bool stock_db_batch_params(struct stock_db_batch *b)
+{
+	for (int k = 0; k < STOCK_DB_NPARAMS; k++)
+		if (!(b->p[k] = pg_array_get(&b->a[k])))
+			return false;
+	return true;
 }
 
 static int stock_db_cmp_str(const void *a, const void *b)
@@ -125,149 +328,223 @@ static int stock_db_cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Sets is_new from the event ids the statement inserted (the first column of r, NULLs skipped). */
+static bool stock_db_batch_fresh(struct stock_db_batch *b, PGresult *r)
+{
+	size_t nr = (size_t)PQntuples(r), nf = 0;
+	const char **fresh = malloc((nr ? nr : 1) * sizeof *fresh);
+	if (!fresh)
+		return false;
+	for (size_t i = 0; i < nr; i++)
+		if (!PQgetisnull(r, (int)i, 0))
+			fresh[nf++] = PQgetvalue(r, (int)i, 0);
+	qsort(fresh, nf, sizeof *fresh, stock_db_cmp_str);
+	struct stock_claim *c = b->claims;
+	for (size_t k = 0; k < b->nclaims; k++) {
+		struct stock_claim *x = &c[b->idx[k]];
+		if (k && strcmp(x->event_id, c[b->idx[k - 1]].event_id) == 0)
+			continue;       /* the same event again in this batch: not new */
+		x->is_new = bsearch(&x->event_id, fresh, nf, sizeof *fresh, stock_db_cmp_str) != NULL;
+	}
+	free(fresh);
+	return true;
+}
+
+static void stock_db_batch_all_new(struct stock_db_batch *b)
+{
+	struct stock_claim *c = b->claims;
+	for (size_t k = 0; k < b->nclaims; k++)
+		c[b->idx[k]].is_new = !k || strcmp(c[b->idx[k]].event_id, c[b->idx[k - 1]].event_id) != 0;
+}
+
 bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	struct pg_array ids, topics, parts, offs;
-	const char **fresh = NULL;
-	size_t *idx = NULL;
+	struct stock_db_batch *b = stock_db_batch_new();
 	PGresult *r = NULL;
 	bool ok = false;
-	pg_array_init(&ids);
-	pg_array_init(&topics);
-	pg_array_init(&parts);
-	pg_array_init(&offs);
-	for (size_t i = 0; i < n; i++)
-		rows[i].is_new = false;
+	if (!b || !stock_db_batch_claims(b, rows, n) || !stock_db_batch_params(b))
+		goto out;
 	if (!n) {
 		ok = true;
 		goto out;
 	}
-	/* the same event twice in one batch: only its first occurrence is sent and can count */
-	if (!(idx = stock_db_sorted(rows, n, stock_db_claim_cmp)))
-		goto out;
-	for (size_t k = 0; k < n; k++) {
-		const struct stock_claim *c = &rows[idx[k]];
-		if (k && strcmp(c->event_id, rows[idx[k - 1]].event_id) == 0)
-			continue;
-		if (!pg_array_text(&ids, c->event_id) || !pg_array_text(&topics, c->topic) ||
-		    !pg_array_int(&parts, c->partition) || !pg_array_int(&offs, c->offset))
-			goto out;
-	}
-	const char *p[] = { pg_array_get(&ids), pg_array_get(&topics), pg_array_get(&parts),
-			    pg_array_get(&offs) };
-	if (!p[0] || !p[1] || !p[2] || !p[3])
-		goto out;
-	r = pg_query(db,
-		     "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
-		     " SELECT 'stock-sync', e, t, p, o"
-		     " FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
-		     " WHERE (SELECT true FROM inbox i WHERE i.consumer = 'stock-sync' AND i.event_id = x.e) IS NULL"
-		     " RETURNING event_id",
-		     4, p, err, errlen);
-	if (!r)
-		goto out;
-	size_t nf = (size_t)PQntuples(r);
-	fresh = malloc((nf ? nf : 1) * sizeof *fresh);
-	if (!fresh)
-		goto out;
-	for (size_t i = 0; i < nf; i++)
-		fresh[i] = PQgetvalue(r, (int)i, 0);
-	qsort(fresh, nf, sizeof *fresh, stock_db_cmp_str);
-	for (size_t k = 0; k < n; k++) {
-		struct stock_claim *c = &rows[idx[k]];
-		if (k && strcmp(c->event_id, rows[idx[k - 1]].event_id) == 0)
-			continue;
-		c->is_new = bsearch(&c->event_id, fresh, nf, sizeof *fresh, stock_db_cmp_str) != NULL;
-	}
-	ok = true;
+	r = pg_query(db, stock_db_claim_sql, 4, b->p, err, errlen);
+	ok = r && stock_db_batch_fresh(b, r);
 out:
 	if (!ok && !*err)
 		snprintf(err, errlen, "out of memory");
-	free(idx);
-	free(fresh);
 	PQclear(r);
-	pg_array_cleanup(&ids);
-	pg_array_cleanup(&topics);
-	pg_array_cleanup(&parts);
-	pg_array_cleanup(&offs);
+	stock_db_batch_free(b);
 	return ok;
 }
 
-/* By SKU, warehouse, then the highest version first. */
-static int stock_db_row_cmp(const void *rows, size_t a, size_t b)
-{
-	const struct stock_row *x = (const struct stock_row *)rows + a, *y = (const struct stock_row *)rows + b;
-	int c = strcmp(x->sku, y->sku);
-	if (!c)
-		c = strcmp(x->warehouse, y->warehouse);
-	if (!c)
-		c = (x->version < y->version) - (x->version > y->version);
-	return c;
-}
-
-/* One statement: the newest version per SKU+warehouse of the batch (chosen in C) is stored when
- * it is newer than what is stored, and each SKU whose stock changed is marked dirty once per shop
- * selling from that warehouse. Rows go in sorted, so two transactions lock them in one order. */
 bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,
 		    size_t nshops, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	enum { SKU, WH, OH, RS, AV, VER, SRC, MSHOP, MWH, NARR };
-	struct pg_array a[NARR];
-	const char *p[NARR];
-	size_t *idx = NULL;
-	bool ok = false;
-	for (int k = 0; k < NARR; k++)
-		pg_array_init(&a[k]);
-	if (!n) {
-		ok = true;
-		goto out;
+	if (!n)
+		return true;
+	struct stock_db_batch *b = stock_db_batch_new();
+	bool ok = b && stock_db_batch_rows(b, rows, n, shops, nshops) && stock_db_batch_params(b);
+	if (ok) {
+		PGresult *r = pg_query(db, stock_db_store_sql, STOCK_DB_NPARAMS, b->p, err, errlen);
+		ok = r != NULL;
+		PQclear(r);
 	}
-	if (!(idx = stock_db_sorted(rows, n, stock_db_row_cmp)))
-		goto out;
-	for (size_t k = 0; k < n; k++) {
-		const struct stock_row *x = &rows[idx[k]];
-		if (k && strcmp(x->sku, rows[idx[k - 1]].sku) == 0 &&
-		    strcmp(x->warehouse, rows[idx[k - 1]].warehouse) == 0)
-			continue;       /* an older (or equal) version of the same SKU+warehouse */
-		if (!pg_array_text(&a[SKU], x->sku) || !pg_array_text(&a[WH], x->warehouse) ||
-		    !pg_array_int(&a[OH], x->on_hand_milli) || !pg_array_int(&a[RS], x->reserved_milli) ||
-		    !pg_array_int(&a[AV], x->available_milli) || !pg_array_int(&a[VER], x->version) ||
-		    !pg_array_int(&a[SRC], x->source_us))
-			goto out;
-	}
-	for (size_t s = 0; s < nshops; s++)
-		for (size_t w = 0; w < shops[s].nwarehouses; w++)
-			if (!pg_array_text(&a[MSHOP], shops[s].id) || !pg_array_text(&a[MWH], shops[s].warehouses[w]))
-				goto out;
-	for (int k = 0; k < NARR; k++)
-		if (!(p[k] = pg_array_get(&a[k])))
-			goto out;
-	PGresult *r = pg_query(db,
-		"WITH up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli,"
-		"  version, source_us) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[],"
-		"  $5::bigint[], $6::bigint[], $7::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET"
-		"  on_hand_milli = excluded.on_hand_milli, reserved_milli = excluded.reserved_milli,"
-		"  available_milli = excluded.available_milli, version = excluded.version,"
-		"  source_us = excluded.source_us, updated_at = now() WHERE s.version < excluded.version"
-		"  RETURNING s.sku, s.warehouse, s.source_us),"
-		" m AS (SELECT * FROM unnest($8::text[], $9::text[]) AS m(shop, wh))"
-		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
-		"  SELECT shop, sku, nextval('dirty_seq'), t FROM (SELECT m.shop, up.sku, min(up.source_us) AS t"
-		"   FROM up JOIN m ON m.wh = up.warehouse GROUP BY m.shop, up.sku ORDER BY m.shop, up.sku) g"
-		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
-		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)",
-		NARR, p, err, errlen);
-	ok = r != NULL;
-	PQclear(r);
-out:
 	if (!ok && !*err)
 		snprintf(err, errlen, "out of memory");
-	free(idx);
-	for (int k = 0; k < NARR; k++)
-		pg_array_cleanup(&a[k]);
+	stock_db_batch_free(b);
 	return ok;
+}
+
+bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_t n, const struct stock_row *rows,
+			  size_t nrows, const struct shop_config *shops, size_t nshops)
+{
+	stock_db_batch_reset(b);
+	return stock_db_batch_claims(b, c, n) && stock_db_batch_rows(b, rows, nrows, shops, nshops) &&
+	       stock_db_batch_params(b);
+}
+
+static bool stock_db_batch_post(struct pg *db, struct stock_db_batch *b, bool probe, char *err, size_t errlen)
+{
+	PGconn *conn = pg_conn(db);
+	if (!PQsendQueryParams(conn, probe ? stock_db_batch_probe_sql : stock_db_batch_sql, STOCK_DB_NPARAMS, NULL,
+			       b->p, NULL, NULL, 0)) {
+		snprintf(err, errlen, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"), PQerrorMessage(conn));
+		return false;
+	}
+	b->sent = true;
+	b->probed = probe;
+	return true;
+}
+
+bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (pg_in_transaction(db)) {
+		snprintf(err, errlen, "stock_db_batch_send: inside a transaction");
+		return false;
+	}
+	if (!pg_ensure(db, err, errlen))
+		return false;
+	bool probe = stock_db_probe_left > 0;
+	if (probe)
+		stock_db_probe_left--;
+	return stock_db_batch_post(db, b, probe, err, errlen);
+}
+
+/* The last result of the statement sent (every result is read, so the connection is free). */
+static PGresult *stock_db_batch_result(PGconn *conn)
+{
+	PGresult *r, *last = NULL;
+	while ((r = PQgetResult(conn))) {
+		PQclear(last);
+		last = r;
+	}
+	return last;
+}
+
+bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	if (!b->sent) {
+		snprintf(err, errlen, "stock_db_batch_finish: nothing sent");
+		return false;
+	}
+	b->sent = false;
+	PGconn *conn = pg_conn(db);
+	PGresult *last = stock_db_batch_result(conn);
+	const char *state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
+	if (!b->probed && state && strcmp(state, "23505") == 0) {
+		/* an event applied before: nothing was changed; again, with the probe */
+		PQclear(last);
+		stock_db_probe_left = STOCK_DB_PROBE_BATCHES;
+		if (!stock_db_batch_post(db, b, true, err, errlen))
+			return false;
+		b->sent = false;
+		last = stock_db_batch_result(conn);
+		state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
+	}
+	bool ok = false;
+	if (last && PQresultStatus(last) == PGRES_COMMAND_OK && !b->probed) {
+		/* every id went in (one taken before would have failed the statement) */
+		ok = true;
+		stock_db_batch_all_new(b);
+	} else if (last && PQresultStatus(last) == PGRES_TUPLES_OK && b->probed) {
+		ok = stock_db_batch_fresh(b, last);
+		if (!ok)
+			snprintf(err, errlen, "out of memory");
+	} else {
+		const char *msg = last ? PQresultErrorMessage(last) : PQerrorMessage(conn);
+		snprintf(err, errlen, "%.*s (SQLSTATE %s)", (int)strcspn(msg, "\n"), msg, state ? state : "none");
+	}
+	PQclear(last);
+	return ok;
+}
+
+bool stock_db_dirty_notify(struct pg *db, char *err, size_t errlen)
+{
+	PGresult *r = pg_query(db, "SELECT pg_notify('" STOCK_DB_CHANNEL "', '0 ' || " STOCK_DB_NOW_US ")", 0, NULL, err,
+			       errlen);
+	PQclear(r);
+	return r != NULL;
+}
+
+bool stock_db_dirty_listen(struct pg *db, char *err, size_t errlen)
+{
+	return pg_exec(db, "LISTEN " STOCK_DB_CHANNEL, err, errlen);
+}
+
+/* When a notification lets the coalescing window open (see stock_db.h). */
+static int64_t stock_db_dirty_open(int64_t source, int64_t mark, int64_t window_us)
+{
+	if (source <= 0 || source > mark)
+		return mark;            /* unknown, or the source clock is ahead */
+	return source < mark - window_us / 4 ? mark - window_us / 4 : source;
+}
+
+/* Takes the notifications libpq holds; the earliest opening among them into *open (0: none). */
+static int stock_db_dirty_drain(PGconn *conn, int64_t window_us, int64_t *open)
+{
+	int n = 0;
+	PGnotify *nt;
+	while ((nt = PQnotifies(conn))) {
+		if (strcmp(nt->relname, STOCK_DB_CHANNEL) == 0) {
+			char *end;
+			int64_t source = strtoll(nt->extra, &end, 10);
+			int64_t t = stock_db_dirty_open(source, strtoll(end, NULL, 10), window_us);
+			if (t > 0 && (!*open || t < *open))
+				*open = t;
+			n++;
+		}
+		PQfreemem(nt);
+	}
+	return n;
+}
+
+int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64_t *open_us)
+{
+	PGconn *conn = pg_conn(db);
+	int64_t deadline = event_monotonic_us() + (int64_t)timeout_ms * 1000;
+	int n = 0;
+	*open_us = 0;
+	if (!conn || PQstatus(conn) != CONNECTION_OK)
+		return -1;
+	for (;;) {
+		if (!PQconsumeInput(conn))
+			return -1;
+		n += stock_db_dirty_drain(conn, window_us, open_us);
+		int64_t left = (deadline - event_monotonic_us()) / 1000;
+		if (n || left <= 0 || shutdown_requested())
+			return n > 0;
+		struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+		if (pfd.fd < 0)
+			return -1;
+		/* in slices, so that a shutdown is seen soon */
+		if (poll(&pfd, 1, (int)(left < 100 ? left : 100)) < 0 && errno != EINTR)
+			return -1;
+	}
 }
 
 bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
@@ -350,8 +627,15 @@ bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, 
 		"  written_at = now()),"
 		" u AS (INSERT INTO unknown_sku (shop, sku) SELECT $1, sku FROM t WHERE unknown"
 		"  ON CONFLICT (shop, sku) DO UPDATE SET last_seen = now(), times = unknown_sku.times + 1),"
-		" k AS (DELETE FROM unknown_sku x USING t WHERE x.shop = $1 AND x.sku = t.sku AND NOT t.unknown)"
-		" DELETE FROM shop_dirty d USING t WHERE d.shop = $1 AND d.sku = t.sku AND d.seq = t.seq",
+		" k AS (DELETE FROM unknown_sku x USING t WHERE x.shop = $1 AND x.sku = t.sku AND NOT t.unknown),"
+		/* locked in SKU order, as the apply's marks are: the two cannot deadlock */
+		" l AS (SELECT d.sku, d.seq = t.seq AS same FROM shop_dirty d JOIN t ON d.sku = t.sku"
+		"  WHERE d.shop = $1 ORDER BY d.sku FOR UPDATE OF d),"
+		/* marked again since it was taken: stays dirty, and what is still to be written is no
+		 * older than that latest mark (the change written is not counted twice) */
+		" r AS (UPDATE shop_dirty d SET first_source_us = d.mark_source_us FROM l"
+		"  WHERE d.shop = $1 AND d.sku = l.sku AND NOT l.same AND d.mark_source_us IS NOT NULL)"
+		" DELETE FROM shop_dirty d USING l WHERE d.shop = $1 AND d.sku = l.sku AND l.same",
 		5, p, err, errlen);
 	ok = r != NULL;
 out:

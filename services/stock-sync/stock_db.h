@@ -52,6 +52,38 @@ struct stock_row {
 bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,
 		    size_t nshops, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* A batch of stock records applied in one statement that is its own transaction (claim, store,
+ * mark, wake the writer), sent without waiting, so the next batch can be gathered meanwhile.
+ * For batches of stock records only: other events need the claim's answer first. */
+struct stock_db_batch;
+struct stock_db_batch *stock_db_batch_new(void);
+void stock_db_batch_free(struct stock_db_batch *b);    /* NULL-safe */
+/* Builds the statement's parameters (each event id once, the newest row per SKU+warehouse). The
+ * claims and rows must stay as they are until stock_db_batch_finish. */
+bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_t n, const struct stock_row *rows,
+			  size_t nrows, const struct shop_config *shops, size_t nshops) __attribute__((warn_unused_result));
+/* Sends it (not inside a transaction). Until stock_db_batch_finish the connection is busy: no
+ * other statement on db. */
+bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* Waits for the outcome and sets is_new; false with err when nothing was applied. */
+bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Dirty marks wake the writer through LISTEN/NOTIFY (channel stock_sync_dirty), delivered at the
+ * marking transaction's commit. The payload says when the marks were made (the server's clock)
+ * and the source time of the oldest change marked, when known.
+ * stock_db_dirty_notify: inside a marking transaction whose changes' source times are not known. */
+bool stock_db_dirty_notify(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+bool stock_db_dirty_listen(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Waits up to timeout_ms (less when shutdown is requested) for notifications: 1 when some came,
+ * with *open_us the earliest moment their coalescing window (window_us long) may open; 0 when none
+ * came; -1 when the connection failed. A change opens it at its source time, so that its write
+ * follows the change itself by about a window; but never after its mark, nor more than a quarter
+ * window before it: a late event (a backlog, a stall upstream) or a source clock running behind
+ * cannot take more than that from the coalescing after the mark. */
+int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64_t *open_us);
+
 /* A SKU a shop must be told about, with everything needed to decide what to write. */
 struct stock_pending {
 	char sku[65];

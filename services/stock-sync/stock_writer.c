@@ -19,6 +19,14 @@
 #define STOCK_WRITER_BATCH 1000
 #define STOCK_WRITER_BACKOFF_MAX_MS 30000
 
+/* Fine around the coalescing window (200 ms by default), where the latencies of a healthy
+ * service are, so that percentiles read from the histogram mean something (METRICS_MAX_BUCKETS). */
+static const double stock_writer_latency_buckets[] = {
+	0.05, 0.1, 0.15, 0.2, 0.21, 0.22, 0.23, 0.24, 0.25, 0.27, 0.3, 0.4, 0.5, 1, 2.5, 10,
+};
+_Static_assert(sizeof stock_writer_latency_buckets / sizeof stock_writer_latency_buckets[0] <= METRICS_MAX_BUCKETS,
+	       "too many latency buckets");
+
 struct stock_writer_shop {
 	const struct shop_config *conf;
 	struct shop *shop;
@@ -28,11 +36,15 @@ struct stock_writer_shop {
 	struct metric_series *writes, *noop, *calls_ok, *calls_failed, *unknown, *latency, *rejected;
 };
 
+struct stock_writer_job;
+
 struct stock_writer {
 	struct stock_writer_opts o;
 	pthread_t thread;
 	struct pg *db;
 	struct stock_writer_shop *shops;
+	struct stock_writer_job *jobs;          /* one per shop, for a cycle */
+	bool *threaded;                         /* jobs[i] is written by a thread of its own */
 };
 
 long long stock_writer_sellable(long long available_milli, long long reserved_milli, long long buffer)
@@ -139,43 +151,93 @@ static void stock_writer_backoff(struct stock_writer_shop *s, bool failed)
 	s->retry_at_us = event_monotonic_us() + s->backoff_ms * 1000;
 }
 
-/* One cycle for one shop; returns how many dirty SKUs it took (0: nothing to do). */
-static size_t stock_writer_cycle(struct stock_writer *w, struct stock_writer_shop *s)
+/* One shop's share of a cycle. The database is used by the writer thread alone (take, record);
+ * the shops are written to at the same time (put), so that one shop's calls do not hold up the
+ * others' writes. */
+struct stock_writer_job {
+	struct stock_writer_shop *s;
+	struct stock_pending *p;
+	size_t n;                       /* dirty SKUs taken */
+	struct stock_done *done;
+	size_t ndone;
+	struct shop_stock_write *writes;
+	size_t *map;                    /* writes[k] is p[map[k]] */
+	bool *accepted;
+	size_t nw;
+	unsigned calls;
+	bool ok;
+	char err[512];
+	int64_t start_us, taken_us, put_us, put_end_us;  /* monotonic, for the debug log */
+	int64_t written_us;                             /* wall clock, for the latency */
+	pthread_t thread;
+};
+
+static void stock_writer_job_free(struct stock_writer_job *j)
+{
+	free(j->p);
+	free(j->done);
+	free(j->writes);
+	free(j->map);
+	free(j->accepted);
+	*j = (struct stock_writer_job){ 0 };
+}
+
+/* Takes the shop's dirty SKUs and decides what to write; false when there is nothing to do. */
+static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *s, struct stock_writer_job *j)
 {
 	char err[512];
-	struct stock_pending *p = NULL;
-	size_t n = 0, ndone = 0;
-	struct stock_done *done = NULL;
-	struct shop_stock_write *writes = NULL;
-	size_t *map = NULL;
-	bool *accepted = NULL;
-
-	if (!stock_db_pending(w->db, s->conf, STOCK_WRITER_BATCH, &p, &n, err, sizeof err)) {
+	*j = (struct stock_writer_job){ .s = s, .start_us = event_monotonic_us() };
+	if (!stock_db_pending(w->db, s->conf, STOCK_WRITER_BATCH, &j->p, &j->n, err, sizeof err)) {
 		log_warn("shop %s: reading pending stock failed: %s", s->conf->id, err);
-		goto out;
+		stock_writer_job_free(j);
+		return false;
 	}
-	if (!n)
-		goto out;
-	done = calloc(n, sizeof *done);
-	writes = calloc(n, sizeof *writes);
-	map = calloc(n, sizeof *map);
-	accepted = calloc(n, sizeof *accepted);
-	if (!done || !writes || !map || !accepted)
-		goto out;
-	size_t nw = stock_writer_plan(w, s, p, n, done, &ndone, writes, map);
-	unsigned calls = 0;
-	bool ok = nw == 0 || s->shop->ops->stock_put(s->shop, writes, nw, accepted, &calls, err, sizeof err);
-	metrics_add(s->calls_ok, ok ? calls : calls - 1);
-	if (!ok) {
+	if (!j->n) {
+		stock_writer_job_free(j);
+		return false;
+	}
+	j->done = calloc(j->n, sizeof *j->done);
+	j->writes = calloc(j->n, sizeof *j->writes);
+	j->map = calloc(j->n, sizeof *j->map);
+	j->accepted = calloc(j->n, sizeof *j->accepted);
+	if (!j->done || !j->writes || !j->map || !j->accepted) {
+		log_warn("shop %s: out of memory", s->conf->id);
+		stock_writer_job_free(j);
+		return false;
+	}
+	j->nw = stock_writer_plan(w, s, j->p, j->n, j->done, &j->ndone, j->writes, j->map);
+	j->taken_us = event_monotonic_us();
+	return true;
+}
+
+/* Writes the quantities to the shop (no database here). */
+static void *stock_writer_put(void *arg)
+{
+	struct stock_writer_job *j = arg;
+	struct shop *shop = j->s->shop;
+	j->put_us = event_monotonic_us();
+	j->ok = j->nw == 0 ||
+		shop->ops->stock_put(shop, j->writes, j->nw, j->accepted, &j->calls, j->err, sizeof j->err);
+	j->written_us = event_now_us();
+	j->put_end_us = event_monotonic_us();
+	return NULL;
+}
+
+/* Records the outcome: the written quantities, the SKUs left dirty, the metrics. */
+static void stock_writer_record(struct stock_writer *w, struct stock_writer_job *j)
+{
+	char err[512];
+	struct stock_writer_shop *s = j->s;
+	metrics_add(s->calls_ok, j->ok ? j->calls : j->calls - 1);
+	if (!j->ok) {
 		metrics_inc(s->calls_failed);
-		log_warn("shop %s: stock write failed, will retry: %s", s->conf->id, err);
+		log_warn("shop %s: stock write failed, will retry: %s", s->conf->id, j->err);
 	}
-	stock_writer_backoff(s, !ok);
-	int64_t now = event_now_us();
-	for (size_t k = 0; k < nw; k++) {
-		struct stock_pending *x = &p[map[k]];
-		if (!accepted[k]) {
-			if (ok) {
+	stock_writer_backoff(s, !j->ok);
+	for (size_t k = 0; k < j->nw; k++) {
+		struct stock_pending *x = &j->p[j->map[k]];
+		if (!j->accepted[k]) {
+			if (j->ok) {
 				/* the shop refused the id: the mapping is stale; relearn it next cycle */
 				metrics_inc(s->rejected);
 				if (!stock_db_map_forget(w->db, s->conf->id, x->sku, err, sizeof err))
@@ -183,53 +245,123 @@ static size_t stock_writer_cycle(struct stock_writer *w, struct stock_writer_sho
 			}
 			continue;
 		}
-		done[ndone++] = (struct stock_done){ x->sku, x->seq, writes[k].quantity, false };
+		j->done[j->ndone++] = (struct stock_done){ x->sku, x->seq, j->writes[k].quantity, false };
 		metrics_inc(s->writes);
-		if (x->first_source_us > 0 && now > x->first_source_us)
-			metrics_observe(s->latency, (double)(now - x->first_source_us) / 1e6);
+		if (x->first_source_us > 0 && j->written_us > x->first_source_us)
+			metrics_observe(s->latency, (double)(j->written_us - x->first_source_us) / 1e6);
 	}
-	if (ndone && !stock_db_done(w->db, s->conf->id, done, ndone, err, sizeof err))
+	if (j->ndone && !stock_db_done(w->db, s->conf->id, j->done, j->ndone, err, sizeof err))
 		log_warn("shop %s: recording writes failed (they will be repeated): %s", s->conf->id, err);
 	long long unknown = stock_db_unknown_count(w->db, s->conf->id, err, sizeof err);
 	if (unknown >= 0)
 		metrics_set(s->unknown, (double)unknown);
-out:
-	free(p);
-	free(done);
-	free(writes);
-	free(map);
-	free(accepted);
-	return n;
+	log_debug("shop %s: %zu dirty SKUs, %zu written in %u calls; took %lld ms, wrote %lld ms (after %lld ms),"
+		  " recorded %lld ms", s->conf->id, j->n, j->nw, j->calls, (long long)(j->taken_us - j->start_us) / 1000,
+		  (long long)(j->put_end_us - j->put_us) / 1000, (long long)(j->put_us - j->taken_us) / 1000,
+		  (long long)(event_monotonic_us() - j->put_end_us) / 1000);
+}
+
+/* One cycle over every shop; true when a shop had more dirty SKUs than one cycle takes. Each
+ * shop's write starts, in a thread of its own, as soon as its SKUs are taken; the last one taken
+ * is written by this thread. */
+static bool stock_writer_cycle(struct stock_writer *w)
+{
+	size_t n = 0;
+	bool more = false;
+	bool *threaded = w->threaded;
+	for (size_t i = 0; i < w->o.nshops; i++) {
+		struct stock_writer_shop *s = &w->shops[i];
+		if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)
+			continue;
+		if (!s->mapped)
+			s->mapped = stock_writer_learn(w, s);
+		if (!s->mapped || !stock_writer_take(w, s, &w->jobs[n]))
+			continue;
+		threaded[n] = i + 1 < w->o.nshops && w->jobs[n].nw &&
+			      pthread_create(&w->jobs[n].thread, NULL, stock_writer_put, &w->jobs[n]) == 0;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!threaded[i])
+			stock_writer_put(&w->jobs[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (threaded[i])
+			pthread_join(w->jobs[i].thread, NULL);
+		stock_writer_record(w, &w->jobs[i]);
+		more = more || w->jobs[i].n == STOCK_WRITER_BATCH;
+		stock_writer_job_free(&w->jobs[i]);
+	}
+	return more;
+}
+
+/* Waits for the moment to take the dirty SKUs.
+ *
+ * STOCK_COALESCE_WINDOW: changes to a SKU within the window become one write. The window opens
+ * with the first change since the last take, and the dirty SKUs are taken when it closes. It
+ * opens at that change's own (source) time, so that a change waits for its write about a window
+ * plus the write itself, wherever it falls: a fixed period would add up to another window
+ * whenever a change just missed a take. Changes are announced by LISTEN/NOTIFY when they are
+ * marked; stock_db_dirty_wait says how late and backlogged changes open it. Without any change
+ * for a window the SKUs are taken all the same: marks made without an announcement
+ * (reconciliation) and shops out of back-off are served then. */
+static void stock_writer_wait(struct stock_writer *w)
+{
+	int64_t window = w->o.window_ms * 1000, open = 0;
+	int r = stock_db_dirty_wait(w->db, 0, window, &open);
+	if (r == 0)
+		r = stock_db_dirty_wait(w->db, (long)w->o.window_ms, window, &open);
+	if (r < 0)
+		shutdown_sleep_ms(w->o.window_ms);
+	if (r <= 0)
+		return;
+	int64_t now = event_now_us();
+	if (open > now)
+		open = now;
+	int64_t close = open + window;
+	log_debug("coalescing window opened %lld ms ago", (long long)(now - open) / 1000);
+	while (!shutdown_requested() && (now = event_now_us()) < close) {
+		long left_ms = (long)((close - now + 999) / 1000);
+		int64_t later;
+		if (stock_db_dirty_wait(w->db, left_ms, window, &later) < 0)
+			shutdown_sleep_ms(left_ms);
+	}
+}
+
+/* LISTENs on the current connection (again after a reconnect: a new backend). */
+static void stock_writer_listen(struct stock_writer *w, int *pid)
+{
+	char err[512];
+	int now = PQbackendPID(pg_conn(w->db));
+	if (now == *pid)
+		return;
+	if (stock_db_dirty_listen(w->db, err, sizeof err))
+		*pid = now;
+	else
+		log_warn("stock writer: cannot listen for dirty marks (taking them every window): %s", err);
 }
 
 static void *stock_writer_main(void *arg)
 {
 	struct stock_writer *w = arg;
 	char err[512];
+	int listen_pid = 0;
+	bool more = false;      /* a shop had more dirty SKUs than one cycle takes: go on at once */
 	while (!shutdown_requested()) {
-		int64_t start = event_monotonic_us();
-		bool full = false;
-		if (pg_ensure(w->db, err, sizeof err)) {
-			bool reconcile = w->o.reconcile && stock_reconcile_shop_take(w->o.reconcile);
-			for (size_t i = 0; reconcile && i < w->o.nshops; i++)
-				stock_reconcile_shop(w->o.reconcile, w->db, w->shops[i].conf, w->shops[i].shop);
-			if (reconcile)
-				stock_reconcile_shop_done(w->o.reconcile, w->db);
-			for (size_t i = 0; i < w->o.nshops; i++) {
-				struct stock_writer_shop *s = &w->shops[i];
-				if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)
-					continue;
-				if (!s->mapped)
-					s->mapped = stock_writer_learn(w, s);
-				if (s->mapped && stock_writer_cycle(w, s) == STOCK_WRITER_BATCH)
-					full = true;
-			}
-		}
-		if (full)
+		if (!pg_ensure(w->db, err, sizeof err)) {
+			shutdown_sleep_ms(w->o.window_ms);
 			continue;
-		long long left = w->o.window_ms - (event_monotonic_us() - start) / 1000;
-		if (left > 0)
-			shutdown_sleep_ms(left);
+		}
+		stock_writer_listen(w, &listen_pid);
+		bool reconcile = w->o.reconcile && stock_reconcile_shop_take(w->o.reconcile);
+		for (size_t i = 0; reconcile && i < w->o.nshops; i++)
+			stock_reconcile_shop(w->o.reconcile, w->db, w->shops[i].conf, w->shops[i].shop);
+		if (reconcile)
+			stock_reconcile_shop_done(w->o.reconcile, w->db);
+		if (!more)
+			stock_writer_wait(w);
+		if (shutdown_requested())
+			break;
+		more = stock_writer_cycle(w);
 	}
 	return NULL;
 }
@@ -253,8 +385,8 @@ static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct sho
 	s->unknown = metrics_series1(metrics_gauge("erpsync_stock_unknown_skus",
 		"SKUs the shop does not know (listed in stock_sync.unknown_sku)", shop_label), conf->id);
 	s->latency = metrics_series1(metrics_histogram("erpsync_stock_e2e_latency_seconds",
-		"From the ERP change to the shop write", shop_label, metrics_latency_buckets,
-		metrics_latency_nbuckets), conf->id);
+		"From the ERP change to the shop write", shop_label, stock_writer_latency_buckets,
+		sizeof stock_writer_latency_buckets / sizeof stock_writer_latency_buckets[0]), conf->id);
 	return s->shop != NULL;
 }
 
@@ -266,7 +398,9 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	w->o = *opts;
 	w->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	w->shops = calloc(opts->nshops, sizeof *w->shops);
-	bool ok = w->db && w->shops;
+	w->jobs = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->jobs);
+	w->threaded = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->threaded);
+	bool ok = w->db && w->shops && w->jobs && w->threaded;
 	for (size_t i = 0; ok && i < opts->nshops; i++)
 		ok = stock_writer_shop_init(&w->shops[i], &opts->shops[i]);
 	if (ok && pthread_create(&w->thread, NULL, stock_writer_main, w) == 0)
@@ -275,6 +409,8 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	for (size_t i = 0; w->shops && i < opts->nshops; i++)
 		shop_free(w->shops[i].shop);
 	free(w->shops);
+	free(w->jobs);
+	free(w->threaded);
 	pg_free(w->db);
 	free(w);
 	return NULL;
@@ -288,6 +424,8 @@ void stock_writer_stop(struct stock_writer *w)
 	for (size_t i = 0; i < w->o.nshops; i++)
 		shop_free(w->shops[i].shop);
 	free(w->shops);
+	free(w->jobs);
+	free(w->threaded);
 	pg_free(w->db);
 	free(w);
 }

@@ -2,7 +2,9 @@
 # make bench: stock-sync against a real broker and PostgreSQL (the local stack's "bench" instance),
 # next to the raw librdkafka consume rate (kcat) of the same topic in the same run.
 #   BENCH_EVENTS (default 200000) records of BENCH_SKUS (default 1000) SKUs.
-# Prints the figures; docs/benchmarks.md keeps the reported ones.
+#   BENCH_BATCH_MAX (default 6000): STOCK_BATCH_MAX of the run (docs/benchmarks.md says why).
+#   BENCH_LOG_LEVEL (default info): stock-sync's LOG_LEVEL; with IT_KEEP=1 its log stays in /tmp.
+# Prints the figures; docs/benchmarks.md keeps the reported ones and explains the method.
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
@@ -14,10 +16,50 @@ eval "$(bench_stack env)"
 export IT_ERP_PORT=39180 IT_WOO_A_PORT=39181 IT_WOO_B_PORT=39182 IT_STOCK_PORT=39101 IT_POLL_INTERVAL=1h
 N=${BENCH_EVENTS:-200000}
 SKUS=${BENCH_SKUS:-1000}
+BATCH_MAX=${BENCH_BATCH_MAX:-6000}
+RATE=1000               # offered changes per second in the latency run
+LAT_SECS=10
 . tests/integration/lib.sh
 trap 'it_cleanup; bench_stack stop >/dev/null' EXIT
-now_ms() { date +%s%3N; }
-inbox() { psql_q "SELECT count(*) FROM stock_sync.inbox"; }
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+
+# Reads stock-sync's /metrics with bash's own /dev/tcp (no process started: the probe every 50 ms
+# would otherwise take a noticeable share of the two cores it measures) and prints the sum of the
+# series whose line matches the extended regex $1.
+metrics_sum() {
+	local line sum=0 v
+	exec 3<>"/dev/tcp/127.0.0.1/$STOCK_PORT" || { echo 0; return; }
+	printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+	while IFS= read -r line <&3; do
+		if [[ $line =~ $1 ]]; then
+			v=${line##* }
+			sum=$((sum + ${v%%.*}))
+		fi
+	done
+	exec 3<&-
+	echo "$sum"
+}
+consumed() { metrics_sum '^erpsync_stock_events_(applied|duplicate)_total\{'; }
+# hist SHOP: the e2e latency buckets of a shop, one "le count" pair per line
+hist() {
+	curl -s "http://127.0.0.1:$STOCK_PORT/metrics" |
+		awk -v s="$1" '$1 ~ "^erpsync_stock_e2e_latency_seconds_bucket\\{shop=\""s"\"" {
+			match($1, /le="[^"]*"/); print substr($1, RSTART + 4, RLENGTH - 5), $2 }'
+}
+# pct H0 H1 P: the P-th percentile of the samples between two snapshots, interpolated linearly in
+# its bucket as Prometheus' histogram_quantile does, then "(le B)": the bucket's upper bound
+pct() {
+	paste "$1" "$2" | awk -v p="$3" '{ n++; le[n] = $1; c[n] = $4 - $2 }
+		END { total = c[n]; want = total * p / 100; lo = 0; prev = 0
+			for (i = 1; i <= n; i++) {
+				if (c[i] >= want) {
+					if (le[i] == "+Inf") { printf "> %s s (le +Inf)", lo; exit }
+					printf "%.3f s (le %s)", lo + (le[i] - lo) * (want - prev) / (c[i] - prev == 0 ? 1 : c[i] - prev), le[i]
+					exit
+				}
+				lo = le[i]; prev = c[i] } }'
+}
+samples() { paste "$1" "$2" | awk 'END { print $4 - $2 }'; }
 
 reset_schema
 it_topics
@@ -26,47 +68,64 @@ start_woo "$WOO_A_PORT" "$SKUS"
 start_woo "$WOO_B_PORT" "$SKUS"
 
 t0=$(now_ms); stockgen -n "$N" -s "$SKUS" -q 1000 >/dev/null; t1=$(now_ms)
-produce_rate=$(( N * 1000 / (t1 - t0) ))
+produce_rate=$((N * 1000 / (t1 - t0)))
+# The broker was just started: a first pass over the topic warms its fetch path (the JVM compiles
+# it), then the measured one. Both read with librdkafka; kcat's is the reference rate.
+kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC" -o beginning -e -q -f 'x\n' >/dev/null
 t0=$(now_ms)
 got=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC" -o beginning -e -q -f 'x\n' | wc -l)
 t1=$(now_ms)
-raw_rate=$(( got * 1000 / (t1 - t0) ))
+raw_rate=$((got * 1000 / (t1 - t0)))
 
-start_stock
+start_stock STOCK_BATCH_MAX="$BATCH_MAX" LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
 stock_ready 60 || { echo "bench: stock-sync not ready"; exit 1; }
+# The rate counts from the first records applied to the last: joining the consumer group (which on
+# a freshly started broker waits for its coordinator) is reported apart, as start-up.
+t_ready=$(now_ms)
+deadline=$((t_ready + 600000))
+while n0=$(consumed); [ "$n0" -eq 0 ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || { echo "bench: stock-sync applied nothing in 600 s"; exit 1; }
+	sleep 0.05
+done
 t0=$(now_ms)
-wait_for 600 bash -c "[ \$(psql \"$PG_DSN\" -XAtc 'SELECT count(*) FROM stock_sync.inbox') -ge $N ]"
+while [ "$(consumed)" -lt "$N" ]; do
+	[ "$(now_ms)" -lt "$deadline" ] || { echo "bench: stock-sync did not apply $N records in 600 s"; exit 1; }
+	sleep 0.05
+done
 t1=$(now_ms)
-stock_rate=$(( N * 1000 / (t1 - t0) ))
-rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$STOCK_PID"/status)
-sleep 2
+stock_rate=$(((N - n0) * 1000 / (t1 - t0)))
+startup_ms=$((t0 - t_ready))
+ready_rate=$((N * 1000 / (t1 - t_ready)))
+inbox=$(psql_q "SELECT count(*) FROM stock_sync.inbox")
+[ "$inbox" -eq "$N" ] || echo "bench: WARNING: the inbox holds $inbox event ids, not $N"
+rss_catchup_kb=$(awk '/VmHWM/ {print $2}' /proc/"$STOCK_PID"/status)
+# the backlog of dirty SKUs is written out before the next measurement
+wait_for 60 bash -c "[ \$(psql \"$PG_DSN\" -XAtc 'SELECT count(*) FROM stock_sync.shop_dirty') -eq 0 ]"
+sleep 1
 
 # shop calls for one change of each of $SKUS distinct SKUs
 calls0=$(curl -s -u ck_it:cs_it "http://127.0.0.1:$WOO_A_PORT/sandbox/stats" | jq .batch_calls)
 stockgen -n "$SKUS" -s "$SKUS" -q 5000 -v 1000000 >/dev/null
 wait_for 60 bash -c "[ \$(curl -s -u ck_it:cs_it http://127.0.0.1:$WOO_A_PORT/sandbox/stock | jq '[to_entries[] | select(.value == 5998)] | length') -ge $SKUS ]"
+sleep 1
 calls1=$(curl -s -u ck_it:cs_it "http://127.0.0.1:$WOO_A_PORT/sandbox/stats" | jq .batch_calls)
 
-# latency ERP change -> shop write at an offered 1,000 changes/s for 10 s
-hist() { curl -s "http://127.0.0.1:$STOCK_PORT/metrics" | grep "^erpsync_stock_e2e_latency_seconds_bucket{shop=\"woo-a\""; }
-hist >"$IT_DIR/h0"
-stockgen -n 10000 -s "$SKUS" -q 7000 -v 2000000 -r 1000 >/dev/null
+# latency ERP change -> shop write at an offered $RATE changes/s for $LAT_SECS s
+hist woo-a >"$IT_DIR/a0"
+hist woo-b >"$IT_DIR/b0"
+stockgen -n $((RATE * LAT_SECS)) -s "$SKUS" -q 7000 -v 2000000 -r "$RATE" >/dev/null
 sleep 3
-hist >"$IT_DIR/h1"
-pct() {   # pct P: the upper bound of the bucket holding the P-th percentile of the samples between h0 and h1
-	paste "$IT_DIR/h0" "$IT_DIR/h1" | awk -v p="$1" '{
-		match($1, /le="[^"]*"/); le = substr($1, RSTART + 4, RLENGTH - 5)
-		n++; bound[n] = le; c[n] = $4 - $2 }
-		END { total = c[n]; for (i = 1; i <= n; i++) if (c[i] >= total * p / 100) { print bound[i]; exit } }'
-}
-p50=$(pct 50); p99=$(pct 99)
+hist woo-a >"$IT_DIR/a1"
+hist woo-b >"$IT_DIR/b1"
+rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$STOCK_PID"/status)
 
 cat <<TXT
-bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 3 partitions
+bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 3 partitions, STOCK_BATCH_MAX=$BATCH_MAX
   raw librdkafka consume (kcat)           $raw_rate records/s
-  stock-sync apply (inbox+state+dirty)    $stock_rate records/s
+  stock-sync apply (inbox+state+dirty)    $stock_rate records/s (first records $startup_ms ms after ready; $ready_rate/s counted from ready)
   stockgen produce (idempotent, acks=all) $produce_rate records/s
   shop calls for $SKUS distinct SKUs        $((calls1 - calls0)) (batch calls to shop A)
-  ERP change -> shop write at 1000/s      p50 <= ${p50} s, p99 <= ${p99} s (histogram bucket bounds)
-  stock-sync peak resident memory         $((rss_kb / 1024)) MB
+  ERP change -> shop write at $RATE/s      shop A: p50 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 50), p99 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 99); $(samples "$IT_DIR/a0" "$IT_DIR/a1") writes
+                                          shop B: p50 $(pct "$IT_DIR/b0" "$IT_DIR/b1" 50), p99 $(pct "$IT_DIR/b0" "$IT_DIR/b1" 99); $(samples "$IT_DIR/b0" "$IT_DIR/b1") writes
+  stock-sync peak resident memory         $((rss_kb / 1024)) MB (after the catch-up: $((rss_catchup_kb / 1024)) MB)
 TXT
