@@ -39,6 +39,7 @@ struct stock_config {
 	long long poll_limit;
 	long long window;
 	long long reconcile_interval;
+	long long unknown_recheck;
 	char *webhook_secret;
 	char *admin_token;
 	long long inbox_keep_days;
@@ -80,6 +81,8 @@ static const struct config_key stock_config_table[] = {
 	  "changes asked for per ERP call" },
 	{ "STOCK_COALESCE_WINDOW", CONFIG_DURATION, "200ms", 10, 60000, false, false, OFF(window), NULL,
 	  "changes to one SKU within this window become one shop write" },
+	{ "STOCK_UNKNOWN_RECHECK", CONFIG_DURATION, "1m", 0, 86400000, false, false, OFF(unknown_recheck), NULL,
+	  "a SKU a shop did not know is looked up again after this (at most once per interval)" },
 	{ "STOCK_RECONCILE_INTERVAL", CONFIG_DURATION, "1h", 10000, 604800000, false, false,
 	  OFF(reconcile_interval), NULL, "how often a full ERP and shop reconciliation runs (also POST /admin/reconcile)" },
 	{ "ERP_WEBHOOK_SECRET", CONFIG_STRING, NULL, 0, 0, false, true, OFF(webhook_secret), NULL,
@@ -174,7 +177,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct stock_poller_opts po = { cfg->pg_dsn, cfg->topic, cfg->erp_url, cfg->erp_token,
 					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit,
 					cfg->inbox_keep_days, reconcile };
-	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window, reconcile };
+	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window, cfg->unknown_recheck, reconcile };
 	bool loopback = strcmp(cfg->http_bind, "127.0.0.1") == 0 || strcmp(cfg->http_bind, "::1") == 0 ||
 			strcmp(cfg->http_bind, "localhost") == 0;
 	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, cfg->admin_token, loopback,

@@ -14,10 +14,13 @@
 #include "shop_config.h"
 #include "shutdown.h"
 #include "stock_db.h"
+#include "stock_leader.h"
 #include "stock_reconcile.h"
 
 #define STOCK_WRITER_BATCH 1000
 #define STOCK_WRITER_BACKOFF_MAX_MS 30000
+#define STOCK_WRITER_UNKNOWN_CACHE 4096
+#define STOCK_WRITER_LEARN_RETRY_US (30LL * 1000000)
 
 /* Fine around the coalescing window (200 ms by default), where the latencies of a healthy
  * service are, so that percentiles read from the histogram mean something (METRICS_MAX_BUCKETS). */
@@ -31,6 +34,10 @@ struct stock_writer_shop {
 	const struct shop_config *conf;
 	struct shop *shop;
 	bool mapped;                /* the full listing was learned */
+	int64_t learn_at_us;        /* next attempt at the listing after a failure */
+	/* SKUs the shop did not know when last asked: asked again after STOCK_UNKNOWN_RECHECK, so a
+	 * burst of changes to unknown SKUs costs one lookup each, not one per change */
+	struct { uint64_t hash; int64_t asked_us; } unknown_cache[STOCK_WRITER_UNKNOWN_CACHE];
 	int64_t retry_at_us;        /* back-off after a failed call */
 	long long backoff_ms;
 	struct metric_series *writes, *noop, *calls_ok, *calls_failed, *unknown, *latency, *rejected;
@@ -44,6 +51,7 @@ struct stock_writer {
 	struct pg *db;
 	struct stock_writer_shop *shops;
 	struct stock_writer_job *jobs;          /* one per shop, for a cycle */
+	struct stock_leader leader;
 	bool *threaded;                         /* jobs[i] is written by a thread of its own */
 };
 
@@ -86,13 +94,30 @@ static bool stock_writer_learn(struct stock_writer *w, struct stock_writer_shop 
 	return true;
 }
 
+static uint64_t stock_writer_hash(const char *sku)
+{
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)sku; *c; c++)
+		h = (h ^ *c) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
 /* Maps a SKU the listing did not have (added to the shop since). */
 static enum shop_lookup stock_writer_lookup(struct stock_writer *w, struct stock_writer_shop *s,
 					    struct stock_pending *p)
 {
 	char err[512];
 	struct shop_item it;
+	uint64_t h = stock_writer_hash(p->sku);
+	size_t slot = (size_t)(h % STOCK_WRITER_UNKNOWN_CACHE);
+	int64_t now = event_monotonic_us();
+	if (s->unknown_cache[slot].hash == h && now - s->unknown_cache[slot].asked_us < w->o.unknown_recheck_ms * 1000)
+		return SHOP_LOOKUP_NOT_FOUND;
 	enum shop_lookup r = s->shop->ops->lookup_sku(s->shop, p->sku, &it, err, sizeof err);
+	if (r == SHOP_LOOKUP_NOT_FOUND) {
+		s->unknown_cache[slot].hash = h;
+		s->unknown_cache[slot].asked_us = now;
+	}
 	if (r == SHOP_LOOKUP_ERROR) {
 		log_warn("shop %s: lookup of SKU %s failed: %s", s->conf->id, p->sku, err);
 		return r;
@@ -273,9 +298,14 @@ static bool stock_writer_cycle(struct stock_writer *w)
 		struct stock_writer_shop *s = &w->shops[i];
 		if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)
 			continue;
-		if (!s->mapped)
+		/* the listing saves a lookup per SKU; when it fails, writes go on (unmapped SKUs are
+		 * looked up one by one) and it is tried again later */
+		if (!s->mapped && event_monotonic_us() >= s->learn_at_us) {
 			s->mapped = stock_writer_learn(w, s);
-		if (!s->mapped || !stock_writer_take(w, s, &w->jobs[n]))
+			if (!s->mapped)
+				s->learn_at_us = event_monotonic_us() + STOCK_WRITER_LEARN_RETRY_US;
+		}
+		if (!stock_writer_take(w, s, &w->jobs[n]))
 			continue;
 		threaded[n] = i + 1 < w->o.nshops && w->jobs[n].nw &&
 			      pthread_create(&w->jobs[n].thread, NULL, stock_writer_put, &w->jobs[n]) == 0;
@@ -351,6 +381,12 @@ static void *stock_writer_main(void *arg)
 			shutdown_sleep_ms(w->o.window_ms);
 			continue;
 		}
+		/* one writer per group: two would race each other's writes to the same shop */
+		if (!stock_leader_hold(w->db, &w->leader)) {
+			listen_pid = 0;
+			shutdown_sleep_ms(1000);
+			continue;
+		}
 		stock_writer_listen(w, &listen_pid);
 		bool reconcile = w->o.reconcile && stock_reconcile_shop_take(w->o.reconcile);
 		for (size_t i = 0; reconcile && i < w->o.nshops; i++)
@@ -396,6 +432,7 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	if (!w)
 		return NULL;
 	w->o = *opts;
+	w->leader.role = "writer";
 	w->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	w->shops = calloc(opts->nshops, sizeof *w->shops);
 	w->jobs = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->jobs);

@@ -7,7 +7,8 @@ it_topics
 start_erp 0
 start_woo "$WOO_A_PORT" 20 SANDBOX_WOO_SKIP_SKUS=SKU-000007
 start_woo "$WOO_B_PORT" 20
-start_stock
+# unknown SKUs are looked up again after 3 s here (1 min by default)
+start_stock STOCK_UNKNOWN_RECHECK=3s
 check "stock-sync becomes ready" stock_ready 30
 
 woo() { curl -s -u ck_it:cs_it "$@"; }
@@ -50,6 +51,7 @@ check "the unknown SKU is counted as seen again" wait_for 10 seen_twice
 check "SKU-000007 is added to shop A" bash -c "curl -s -u ck_it:cs_it -X POST -o /dev/null -w '%{http_code}' \
 	-d '{\"id\":1007,\"name\":\"late product\",\"sku\":\"SKU-000007\",\"manage_stock\":true,\"stock_quantity\":0}' \
 	http://127.0.0.1:$WOO_A_PORT/sandbox/products | grep -q '^201$'"
+sleep 3   # the recheck interval: until then the shop is taken at its word that it has no such SKU
 stockgen -n 7 -s 7 -q 50 -v 20 -e unknown3 >/dev/null   # SKU-000001..7, quantity 50
 check "once the shop has it, SKU-000007 is written to shop A (50 - 2 = 48)" \
 	wait_for 30 qty_is "$WOO_A_PORT" SKU-000007 48
