@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "pg.h"
 #include "stock_db.h"
+#include "stock_event.h"
 #include "stock_orders.h"
 
 #define STOCK_APPLY_SERVICE "stock-sync"
@@ -180,14 +181,19 @@ static void stock_apply_release(struct stock_apply_batch *b)
 /* Why a stock record cannot be applied, or NULL when it can. */
 static const char *stock_apply_invalid(const Erpsync__V1__StockLevel *l)
 {
-	if (!l->meta || !l->meta->event_id || !*l->meta->event_id)
-		return "meta.event_id missing";
-	if (!l->sku || !*l->sku || strlen(l->sku) > 64)
-		return "sku missing or longer than 64";
-	if (!l->warehouse || !*l->warehouse || strlen(l->warehouse) > 32)
-		return "warehouse missing or longer than 32";
+	/* what PostgreSQL would refuse must go to the DLQ here, or it would stall the whole batch */
+	if (!l->meta || !stock_event_text_ok(l->meta->event_id, 128))
+		return "meta.event_id missing, longer than 128 bytes or not UTF-8";
+	if (!stock_event_text_ok(l->sku, 64))
+		return "sku missing, longer than 64 bytes or not UTF-8";
+	if (!stock_event_text_ok(l->warehouse, 32))
+		return "warehouse missing, longer than 32 bytes or not UTF-8";
 	if (l->version == 0 || l->version > INT64_MAX)
 		return "version missing or out of range";
+	if (l->on_hand_milli < -STOCK_QTY_MAX_MILLI || l->on_hand_milli > STOCK_QTY_MAX_MILLI ||
+	    l->reserved_milli < -STOCK_QTY_MAX_MILLI || l->reserved_milli > STOCK_QTY_MAX_MILLI ||
+	    l->available_milli < -STOCK_QTY_MAX_MILLI || l->available_milli > STOCK_QTY_MAX_MILLI)
+		return "quantity beyond a billion units";
 	return NULL;
 }
 
@@ -311,11 +317,12 @@ static bool stock_apply_dead_letter(struct stock_apply *a, struct stock_apply_ba
  * queued.max.messages.kbytes) and looks again only when something wakes its broker thread, at
  * the latest a second later (2.1 made that fetch.queue.backoff.ms). With a queue sized for memory
  * rather than for a second of traffic, a fast consumer would idle most of that second. So when
- * the queue is down to half and a partition has records left on the broker, a watermark query
- * (a request to the partition's leader) wakes the thread, which then fetches at once. */
+ * the queue is down to half and the broker holds a backlog (at least as much again), a watermark
+ * query on each partition that lags (a request to its leader) wakes the thread, which then
+ * fetches at once. A small lag (a transaction marker, say) is left to the one-second look. */
 static void stock_apply_nudge(struct stock_apply *a)
 {
-	int64_t now = event_monotonic_us();
+	int64_t now = event_monotonic_us(), lag = 0;
 	if (a->queued_min <= 0 || now - a->nudged_us < STOCK_APPLY_NUDGE_MS * 1000 ||
 	    rd_kafka_queue_length(a->queue) * 2 > (size_t)a->queued_min)
 		return;
@@ -326,10 +333,18 @@ static void stock_apply_nudge(struct stock_apply *a)
 		return;
 	if (!rd_kafka_position(rk, l)) {
 		for (int i = 0; i < l->cnt; i++) {
-			const rd_kafka_topic_partition_t *p = &l->elems[i];
+			rd_kafka_topic_partition_t *p = &l->elems[i];
 			int64_t lo, hi;
 			if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) &&
 			    hi > p->offset)
+				lag += hi - p->offset;
+			else
+				p->offset = -1;         /* not lagging */
+		}
+		for (int i = 0; lag * 2 >= a->queued_min && i < l->cnt; i++) {
+			const rd_kafka_topic_partition_t *p = &l->elems[i];
+			int64_t lo, hi;
+			if (p->offset >= 0)
 				(void)rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &lo, &hi, 100);
 		}
 	}

@@ -95,13 +95,15 @@ bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, 
  * docs/benchmarks.md):
  *  - duplicates inside a batch are removed in C before anything is sent: one inbox row per event
  *    id, one stock row per SKU+warehouse (its newest version), one dirty mark per shop and SKU;
- *  - the inbox takes a plain INSERT of the ids an index probe found absent. INSERT .. ON CONFLICT
- *    DO NOTHING does both in one step but costs a speculative insertion per row, about twice the
- *    time. The exactly-once rule still rests on the primary key: an instance claiming the same
- *    event at the same moment (a rebalance hands a partition over) waits for the other's
- *    transaction, then fails with a unique violation; the batch is rolled back and retried, and
- *    the retry finds the event claimed. The probe is a scalar subquery on purpose: as NOT EXISTS
- *    the planner may turn it into a hash anti-join that reads the whole inbox;
+ *  - the inbox takes a plain INSERT, not INSERT .. ON CONFLICT DO NOTHING, whose speculative
+ *    insertion costs about twice as much per row. Where ids may have been applied before, an index
+ *    probe leaves those out first (stock_db_claim, and a batch after a redelivery); a batch of
+ *    stock records goes without it (stock_db_batch_*). The exactly-once rule rests on the
+ *    primary key either way: an id applied before, or claimed at the same moment by another
+ *    instance (a rebalance hands a partition over, and the insert waits for the other's
+ *    transaction), fails the statement with a unique violation and nothing is applied; the batch
+ *    goes again with the probe, which then finds the id. The probe is a scalar subquery on
+ *    purpose: as NOT EXISTS the planner may turn it into a hash anti-join reading the whole inbox;
  *  - rows are sent sorted, so every transaction locks stock and dirty rows in one order (the
  *    writer's stock_db_done too) and they cannot deadlock one another. */
 
@@ -287,8 +289,8 @@ static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *
 	return true;
 }
 
-/* The store parameters: the newest version of each SKU+warehouse, sorted. Uses b->idx, so it
- * comes after anything that needs the claims' order. */
+/* The store parameters: the newest version of each SKU+warehouse (the first of equal versions),
+ * sorted; and which shop sells from which warehouse. */
 static bool stock_db_batch_rows(struct stock_db_batch *b, const struct stock_row *rows, size_t n,
 				const struct shop_config *shops, size_t nshops)
 {

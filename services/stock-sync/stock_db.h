@@ -28,7 +28,8 @@ struct stock_claim {
 	const char *topic;
 	int32_t partition;
 	int64_t offset;
-	bool is_new;            /* set by stock_db_claim: not applied before (first in the batch) */
+	bool is_new;            /* set by stock_db_claim or stock_db_batch_finish: not applied before
+				 * (and the first of its id in the batch) */
 };
 
 /* Inside the caller's transaction: records every event id in the inbox in one statement and sets
@@ -36,7 +37,7 @@ struct stock_claim {
 bool stock_db_claim(struct pg *db, struct stock_claim *c, size_t n, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* One decoded, new stock record. */
+/* One decoded stock record. */
 struct stock_row {
 	const char *sku;
 	const char *warehouse;
@@ -47,8 +48,10 @@ struct stock_row {
 	int64_t source_us;
 };
 
-/* Inside the caller's transaction: stores the records that are newer than what is stored (per
- * SKU+warehouse version) and marks their SKUs dirty for every shop selling from that warehouse. */
+/* Inside the caller's transaction: stores, per SKU+warehouse, the newest of the records when it is
+ * newer than what is stored (version), and marks the SKUs it changed dirty for every shop selling
+ * from that warehouse. A record applied before changes nothing (versions only grow), so a batch
+ * may pass its records without waiting for the claim's answer. */
 bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,
 		    size_t nshops, char *err, size_t errlen) __attribute__((warn_unused_result));
 

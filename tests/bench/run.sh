@@ -22,6 +22,7 @@ LAT_SECS=10
 . tests/integration/lib.sh
 trap 'it_cleanup; bench_stack stop >/dev/null' EXIT
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
+secs() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }   # milliseconds as seconds
 
 # Reads stock-sync's /metrics with bash's own /dev/tcp (no process started: the probe every 50 ms
 # would otherwise take a noticeable share of the two cores it measures) and prints the sum of the
@@ -61,6 +62,17 @@ pct() {
 }
 samples() { paste "$1" "$2" | awk 'END { print $4 - $2 }'; }
 
+# CPU seconds (user + system, centiseconds) used so far by the processes given by pid
+cpu_cs() {
+	local p t=0 f
+	for p in "$@"; do
+		read -r -a f <"/proc/$p/stat" 2>/dev/null || continue
+		t=$((t + f[13] + f[14]))
+	done
+	echo "$t"
+}
+stock_backends() { psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"; }
+
 reset_schema
 it_topics
 start_erp 0
@@ -83,6 +95,9 @@ stock_ready 60 || { echo "bench: stock-sync not ready"; exit 1; }
 # a freshly started broker waits for its coordinator) is reported apart, as start-up.
 t_ready=$(now_ms)
 deadline=$((t_ready + 600000))
+mapfile -t backends < <(stock_backends)
+broker=$(<"$ERPSYNC_STATE_DIR/kafka/kafka.pid")
+cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")")
 while n0=$(consumed); [ "$n0" -eq 0 ]; do
 	[ "$(now_ms)" -lt "$deadline" ] || { echo "bench: stock-sync applied nothing in 600 s"; exit 1; }
 	sleep 0.05
@@ -93,6 +108,7 @@ while [ "$(consumed)" -lt "$N" ]; do
 	sleep 0.05
 done
 t1=$(now_ms)
+cpu1=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")")
 stock_rate=$(((N - n0) * 1000 / (t1 - t0)))
 startup_ms=$((t0 - t_ready))
 ready_rate=$((N * 1000 / (t1 - t_ready)))
@@ -123,6 +139,7 @@ cat <<TXT
 bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 3 partitions, STOCK_BATCH_MAX=$BATCH_MAX
   raw librdkafka consume (kcat)           $raw_rate records/s
   stock-sync apply (inbox+state+dirty)    $stock_rate records/s (first records $startup_ms ms after ready; $ready_rate/s counted from ready)
+    CPU in those $(secs $((t1 - t_ready))) s: stock-sync $(secs $(((cpu1[0] - cpu0[0]) * 10))) s, its PostgreSQL sessions $(secs $(((cpu1[1] - cpu0[1]) * 10))) s, Kafka broker $(secs $(((cpu1[2] - cpu0[2]) * 10))) s
   stockgen produce (idempotent, acks=all) $produce_rate records/s
   shop calls for $SKUS distinct SKUs        $((calls1 - calls0)) (batch calls to shop A)
   ERP change -> shop write at $RATE/s      shop A: p50 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 50), p99 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 99); $(samples "$IT_DIR/a0" "$IT_DIR/a1") writes

@@ -136,6 +136,11 @@ start_stock() {
 }
 
 stock_ready() { wait_http "http://127.0.0.1:$STOCK_PORT/readyz" "${1:-30}"; }
+# stock_assigned [N]: until the N-th (default 1st) start of stock-sync in this script has its partitions
+stock_assigned() {
+	local n=${1:-1}
+	wait_for 30 bash -c "[ \$(grep -c '\"message\":\"kafka group .*: assigned' '$IT_DIR/stock-sync.log') -ge $n ]"
+}
 
 # metric NAME [LABEL-FILTER]: the sum of a metric's series of stock-sync (0 when absent).
 metric() {

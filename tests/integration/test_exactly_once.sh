@@ -9,6 +9,7 @@ start_woo "$WOO_A_PORT" 200
 start_woo "$WOO_B_PORT" 200
 start_stock
 check "stock-sync becomes ready" stock_ready 30
+check "stock-sync has its partitions" stock_assigned 1
 
 # 5,000 records of 200 SKUs at 2,500/s; the kill lands mid-stream
 stockgen -n 5000 -s 200 -q 100 -r 2500 -e run1 >/dev/null &
