@@ -91,7 +91,7 @@ static const struct config_key stock_config_table[] = {
 	  "Bearer token required by /admin/...; unset: /admin/... answers only when HTTP_BIND is a loopback address" },
 	{ "INBOX_KEEP_DAYS", CONFIG_INT, "14", 1, 3650, false, false, OFF(inbox_keep_days), NULL,
 	  "applied event ids are kept this long; keep it longer than the consumed topics' retention" },
-	{ "STOCK_BATCH_MAX", CONFIG_INT, "1000", 1, 10000, false, false, OFF(batch_max), NULL,
+	{ "STOCK_BATCH_MAX", CONFIG_INT, "6000", 1, 10000, false, false, OFF(batch_max), NULL,
 	  "Kafka records applied per database transaction" },
 	{ "SHUTDOWN_TIMEOUT", CONFIG_DURATION, "10s", 100, 120000, false, false, OFF(close_timeout), NULL,
 	  "bound on leaving the consumer group at shutdown" },
