@@ -136,6 +136,19 @@ start_stock() {
 }
 
 stock_ready() { wait_http "http://127.0.0.1:$STOCK_PORT/readyz" "${1:-30}"; }
+# it_setup DEMO [VAR=value ...]: the usual start of a script: a fresh schema and topics, the ERP,
+# two shops with DEMO products each, stock-sync (with the overrides), ready.
+it_setup() {
+	local demo=$1; shift
+	reset_schema
+	it_topics
+	start_erp 0
+	start_woo "$WOO_A_PORT" "$demo"
+	start_woo "$WOO_B_PORT" "$demo"
+	start_stock "$@"
+	check "stock-sync becomes ready" stock_ready 30
+}
+
 # stock_assigned [N]: until the N-th (default 1st) start of stock-sync in this script has its partitions
 stock_assigned() {
 	local n=${1:-1}

@@ -1,13 +1,7 @@
 # A malformed record goes to <topic>.dlq with headers that say why and where it came from, and
 # consumption goes on with the records behind it.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 20
-start_woo "$WOO_B_PORT" 20
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 20
 
 stockgen -n 1 -s 1 -q 7 -v 100 -e good-before >/dev/null
 stockgen -n 2 -s 1 -g >/dev/null

@@ -2,13 +2,7 @@
 # restarted; records are re-delivered (offsets not yet committed) and some are sent twice on
 # purpose. Every event is applied once: nothing lost, nothing applied twice.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 200
-start_woo "$WOO_B_PORT" 200
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 200
 check "stock-sync has its partitions" stock_assigned 1
 
 # 5,000 records of 200 SKUs at 2,500/s; the kill lands mid-stream

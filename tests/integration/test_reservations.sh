@@ -1,13 +1,7 @@
 # Reservations: an order placed in shop A lowers shop B at once, before the ERP books it; booking
 # or cancelling ends the hold; an order beyond sellable raises exactly one oversell alert.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 20
-start_woo "$WOO_B_PORT" 20
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 20
 erp_set SKU-000005 WH-MAIN 20
 check "shops start at ERP stock minus buffer (A 18, B 15)" \
 	wait_for 20 bash -c "$(declare -f shop_qty qty_is); qty_is $WOO_A_PORT SKU-000005 18 && qty_is $WOO_B_PORT SKU-000005 15"

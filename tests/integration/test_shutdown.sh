@@ -1,13 +1,7 @@
 # SIGTERM: stock-sync stops polling, finishes its batch, commits offsets, leaves the group and
 # exits 0 within its bound; started again it re-reads nothing.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 50
-start_woo "$WOO_B_PORT" 50
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 50
 stockgen -n 2000 -s 50 -q 10 -e term >/dev/null
 check "2,000 events applied" wait_for 30 bash -c "[ \$(psql \"$PG_DSN\" -XAtc 'SELECT count(*) FROM stock_sync.inbox') -eq 2000 ]"
 t0=$(date +%s%3N)

@@ -1,13 +1,7 @@
 # The walking skeleton end to end: a stock change in the ERP is polled, published to Kafka,
 # consumed, and written to both shops with each shop's own warehouses and safety buffer.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 20
-start_woo "$WOO_B_PORT" 20
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 20
 
 erp_set SKU-000003 WH-MAIN 40 4
 erp_set SKU-000003 WH-SOUTH 10

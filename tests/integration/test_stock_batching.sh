@@ -2,13 +2,7 @@
 # batch calls (not 1,000 single writes), no batch over the shop's 100-item limit, and each shop
 # ends equal to the rule for every SKU (last quantity - the shop's buffer).
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 100
-start_woo "$WOO_B_PORT" 100
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 100
 
 # woo_stat PORT FIELD: a number from the sandbox shop's /sandbox/stats
 woo_stat() { curl -s -u ck_it:cs_it "http://127.0.0.1:$1/sandbox/stats" | jq -r ".$2 // 0"; }

@@ -2,13 +2,7 @@
 # records missing fields, or 500, stock_sync.erp_cursor stays where it was, each failed poll is
 # logged with its reason, and the change arrives as soon as the ERP answers properly again.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 20
-start_woo "$WOO_B_PORT" 20
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 20
 
 erp() { curl -s -H "Authorization: Bearer $ERP_TOKEN" "$@"; }
 erp_fault() {

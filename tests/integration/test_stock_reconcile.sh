@@ -3,13 +3,7 @@
 # poller never saw (poll interval 1 h) arrives through reconciliation. A second run right after
 # finds nothing to repair.
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 20
-start_woo "$WOO_B_PORT" 20
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 20
 
 admin() { curl -s "http://127.0.0.1:$STOCK_PORT/admin/reconcile"; }
 is_leader() { [ "$(admin | jq -r .leader)" = true ]; }

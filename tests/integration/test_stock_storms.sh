@@ -2,13 +2,7 @@
 # shop ends equal to the rule for every SKU, nothing is lost, and the 429s were honoured: the
 # retries waited Retry-After (the burst cannot be over sooner than count x Retry-After).
 . "$(dirname "$0")/lib.sh"
-reset_schema
-it_topics
-start_erp 0
-start_woo "$WOO_A_PORT" 50
-start_woo "$WOO_B_PORT" 50
-start_stock
-check "stock-sync becomes ready" stock_ready 30
+it_setup 50
 
 SKUS=50
 woo() { curl -s -u ck_it:cs_it "$@"; }
