@@ -28,21 +28,29 @@ bool stock_event_text_ok(const char *s, size_t max)
 	return true;
 }
 
+void stock_event_meta(Erpsync__V1__EventMeta *meta, struct stock_event_ids *ids, const char *parent,
+		      int64_t occurred_at, const char *source_system, Erpsync__V1__EventOrigin origin)
+{
+	event_id_new(ids->id);
+	traceparent_child(parent, ids->traceparent);
+	erpsync__v1__event_meta__init(meta);
+	meta->event_id = ids->id;
+	meta->occurred_at = occurred_at;
+	meta->source_system = (char *)source_system;
+	meta->producer = (char *)"stock-sync";
+	meta->traceparent = ids->traceparent;
+	meta->schema_version = 1;
+	meta->origin = origin;
+}
+
 bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it,
 		       Erpsync__V1__EventOrigin origin, char *err, size_t errlen)
 {
-	char id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2];
+	char key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2];
 	uint8_t val[512];
-	event_id_new(id);
-	traceparent_new(tp);
-	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
-	meta.event_id = id;
-	meta.occurred_at = it->changed_at_us;
-	meta.source_system = (char *)"erp:rest";
-	meta.producer = (char *)"stock-sync";
-	meta.traceparent = tp;
-	meta.schema_version = 1;
-	meta.origin = origin;
+	struct stock_event_ids ids;
+	Erpsync__V1__EventMeta meta;
+	stock_event_meta(&meta, &ids, NULL, it->changed_at_us, "erp:rest", origin);
 	Erpsync__V1__StockLevel l = ERPSYNC__V1__STOCK_LEVEL__INIT;
 	l.meta = &meta;
 	l.sku = (char *)it->sku;
@@ -59,7 +67,7 @@ bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_
 	erpsync__v1__stock_level__pack(&l, val);
 	int klen = snprintf(key, sizeof key, "%s|%s", it->sku, it->warehouse);
 	struct outbox_msg m = { .topic = topic, .key = key, .key_len = (size_t)klen, .value = val,
-				.value_len = len, .event_id = id, .traceparent = tp,
+				.value_len = len, .event_id = ids.id, .traceparent = ids.traceparent,
 				.source_time_us = it->changed_at_us, .message_type = "erpsync.v1.StockLevel" };
 	return pg_outbox_add(db, &m, err, errlen);
 }

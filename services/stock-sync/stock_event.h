@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "erpsync/v1/meta.pb-c.h"
+#include "event.h"
 
 struct pg;
 struct erp_stock_item;
@@ -18,6 +19,17 @@ struct erp_stock_item;
 /* A text field of a record from outside: non-empty, at most max bytes, valid UTF-8 (PostgreSQL
  * refuses anything else, and a record it refuses must go to the DLQ, not stall the batch). */
 bool stock_event_text_ok(const char *s, size_t max);
+
+/* Storage for a new event's id and trace context; must outlive the meta that points into it. */
+struct stock_event_ids {
+	char id[EVENT_ID_LEN];
+	char traceparent[TRACEPARENT_LEN];
+};
+
+/* Fills meta for an event stock-sync publishes: a new event id, a child span of parent (a new
+ * trace when NULL or malformed), the source's time and system, and how it was learned. */
+void stock_event_meta(Erpsync__V1__EventMeta *meta, struct stock_event_ids *ids, const char *parent,
+		      int64_t occurred_at, const char *source_system, Erpsync__V1__EventOrigin origin);
 
 bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it,
 		       Erpsync__V1__EventOrigin origin, char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -141,18 +141,12 @@ static bool stock_orders_alert(struct pg *db, const struct stock_orders *so, con
 			       const struct stock_orders_line *l, int64_t sellable_milli, bool known,
 			       const char *traceparent, char *err, size_t errlen)
 {
-	char id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], msg[256], key[80];
+	char msg[256], key[80];
 	char *shop_ids[SHOP_CONFIG_MAX];
-	event_id_new(id);
-	traceparent_child(traceparent, tp);
-	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
-	meta.event_id = id;
-	meta.occurred_at = event_now_us();
-	meta.source_system = (char *)"erpsync";
-	meta.producer = (char *)"stock-sync";
-	meta.traceparent = tp;
-	meta.schema_version = 1;
-	meta.origin = ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_DERIVED;
+	struct stock_event_ids ids;
+	Erpsync__V1__EventMeta meta;
+	stock_event_meta(&meta, &ids, traceparent, event_now_us(), "erpsync",
+			 ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_DERIVED);
 	Erpsync__V1__StockAlert a = ERPSYNC__V1__STOCK_ALERT__INIT;
 	a.meta = &meta;
 	a.kind = known ? ERPSYNC__V1__STOCK_ALERT_KIND__STOCK_ALERT_KIND_OVERSELL
@@ -181,7 +175,7 @@ static bool stock_orders_alert(struct pg *db, const struct stock_orders *so, con
 	erpsync__v1__stock_alert__pack(&a, buf);
 	int klen = snprintf(key, sizeof key, "%s|", l->sku);
 	struct outbox_msg m = { .topic = so->alerts_topic, .key = key, .key_len = (size_t)klen, .value = buf,
-				.value_len = len, .event_id = id, .traceparent = tp,
+				.value_len = len, .event_id = ids.id, .traceparent = ids.traceparent,
 				.source_time_us = meta.occurred_at, .message_type = "erpsync.v1.StockAlert" };
 	bool ok = pg_outbox_add(db, &m, err, errlen);
 	free(buf);
