@@ -1,5 +1,6 @@
 #include "event.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,13 +27,24 @@ static void event_hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* A UUID of version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then 12 bits of the
+ * sub-millisecond fraction (the RFC's method 3), then random bits. Ids made one after the other sort
+ * in the order they were made (to the microsecond), so a consumer's inbox takes them near the right
+ * edge of its primary-key index instead of at random places in it (docs/benchmarks.md). */
 void event_id_new(char out[EVENT_ID_LEN])
 {
 	unsigned char r[16];
 	char h[33];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	unsigned frac = (unsigned)((uint64_t)(ts.tv_nsec % 1000000) * 4096u / 1000000u);   /* 0..4095 */
 	event_random(r, sizeof r);
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);   /* version 4 */
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+	for (int i = 0; i < 6; i++)
+		r[i] = (unsigned char)(ms >> (40 - 8 * i));
+	r[6] = (unsigned char)(0x70 | (frac >> 8));     /* version 7 */
+	r[7] = (unsigned char)(frac & 0xff);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);   /* RFC 9562 variant */
 	event_hex(r, sizeof r, h);
 	snprintf(out, EVENT_ID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }

@@ -1,4 +1,4 @@
-/* event — what every message carries: an event id (UUID v4), the source time, W3C trace context. */
+/* event — what every message carries: an event id (UUID v7: time-ordered), the source time, W3C trace context. */
 #ifndef ERPSYNC_EVENT_H
 #define ERPSYNC_EVENT_H
 

@@ -1,4 +1,5 @@
 /* stock-sync — ERP stock to every shop, reservation-aware. Wiring only; see README.md. */
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct stock_config {
 	char *admin_token;
 	long long inbox_keep_days;
 	long long batch_max;
+	long long apply_lanes;
 	long long close_timeout;
 };
 
@@ -93,6 +95,8 @@ static const struct config_key stock_config_table[] = {
 	  "applied event ids are kept this long; keep it longer than the consumed topics' retention" },
 	{ "STOCK_BATCH_MAX", CONFIG_INT, "6000", 1, 10000, false, false, OFF(batch_max), NULL,
 	  "Kafka records applied per database transaction" },
+	{ "STOCK_APPLY_LANES", CONFIG_INT, "3", 1, STOCK_APPLY_LANES_MAX, false, false, OFF(apply_lanes), NULL,
+	  "database connections a large batch of stock records is split over (by SKU), applied at the same time" },
 	{ "SHUTDOWN_TIMEOUT", CONFIG_DURATION, "10s", 100, 120000, false, false, OFF(close_timeout), NULL,
 	  "bound on leaving the consumer group at shutdown" },
 	CONFIG_KEY_END,
@@ -185,7 +189,8 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	admin = stock_http_new(http, &so);
 	if (!admin)
 		goto out;
-	apply = stock_apply_new(consumer, dlq, db, shops, nshops, (size_t)cfg->batch_max, &at);
+	apply = stock_apply_new(consumer, dlq, db, cfg->pg_dsn, (size_t)cfg->apply_lanes, shops, nshops,
+				(size_t)cfg->batch_max, &at);
 	poller = apply ? stock_poller_start(&po) : NULL;
 	writer = poller ? stock_writer_start(&wo) : NULL;
 	if (!writer)
@@ -233,6 +238,11 @@ int main(int argc, char **argv)
 		shop_config_print_reference();
 		return 0;
 	}
+	/* glibc gives each thread that allocates its own malloc arena, and freed memory stays in them:
+	 * with the writer's per-shop threads and librdkafka's that was ~3 MB of resident memory for
+	 * nothing (docs/benchmarks.md). Two arenas; MALLOC_ARENA_MAX still decides when set. */
+	if (!getenv("MALLOC_ARENA_MAX"))
+		(void)mallopt(M_ARENA_MAX, 2);
 	memset(&cfg, 0, sizeof cfg);
 	log_init(SERVICE, LOG_INFO);
 	/* every loader runs before giving up, so one start lists every problem */

@@ -1,5 +1,6 @@
 #include "stock_apply.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 #define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
 #define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
 #define STOCK_APPLY_NUDGE_MS 50         /* at most this often */
+#define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
+#define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
 
 /* How a batch travels (measured in docs/benchmarks.md):
  *
@@ -33,6 +36,14 @@
  *
  * A batch that holds order or return events goes the careful way: BEGIN, claim, store, each new
  * event applied in order, COMMIT.
+ *
+ * A batch of stock records is split by SKU over a few database connections (lanes), one
+ * statement each, sent at the same time: one PostgreSQL backend works on one core, and the claim
+ * of thousands of event ids is most of the work. Each statement is a transaction of its own over
+ * its own SKUs: no two lanes lock the same stock or dirty-mark row, and an event's claim commits
+ * with its record. The batch is done when every lane committed; a lane that failed goes again
+ * (the others are not sent twice). Offsets are stored only then, so a crash in between redelivers
+ * the batch, and the lanes that had committed find their event ids claimed.
  *
  * Either way offsets are stored only after the commit, in order, and a batch whose transaction
  * failed is kept and retried as it is before anything later.
@@ -77,7 +88,10 @@ struct stock_apply_batch {
 	struct buf arena;
 	struct stock_apply_last last[STOCK_APPLY_PARTS_MAX];
 	size_t nlast;
-	struct stock_db_batch *stmt;
+	struct stock_db_batch *stmt[STOCK_APPLY_LANES_MAX];
+	size_t lane_at[STOCK_APPLY_LANES_MAX + 1];  /* lane k: claims and rows [lane_at[k], lane_at[k+1]) */
+	unsigned lanes_sent, lanes_done;    /* bit k: lane k's statement sent, committed */
+	unsigned refused;                   /* failures running in which PostgreSQL refused the data */
 	bool built;                         /* stmt holds this batch, ready to send */
 	bool stock_only;
 	int64_t sent_us;
@@ -86,7 +100,8 @@ struct stock_apply_batch {
 struct stock_apply {
 	struct kafka_consumer *consumer;
 	struct kafka_producer *dlq;
-	struct pg *db;
+	struct pg *db[STOCK_APPLY_LANES_MAX];   /* db[0] is the caller's, the others are ours */
+	size_t nlanes;
 	const struct shop_config *shops;
 	size_t nshops;
 	size_t batch_max;
@@ -101,21 +116,24 @@ struct stock_apply {
 	int queued_min;                     /* queued.min.messages */
 	int64_t nudged_us;
 	struct metric_family *m_applied, *m_duplicate, *m_dlq, *m_failed, *m_batch;
+	struct metric_series *m_lag;
 };
 
-static bool stock_apply_slot_init(struct stock_apply_batch *b, size_t max)
+static bool stock_apply_slot_init(struct stock_apply_batch *b, size_t max, size_t lanes)
 {
 	b->items = calloc(max, sizeof *b->items);
 	b->claims = calloc(max, sizeof *b->claims);
 	b->rows = calloc(max, sizeof *b->rows);
 	buf_init(&b->arena);
-	b->stmt = stock_db_batch_new();
-	return b->items && b->claims && b->rows && b->stmt;
+	bool ok = b->items && b->claims && b->rows;
+	for (size_t k = 0; k < lanes; k++)
+		ok = (b->stmt[k] = stock_db_batch_new()) != NULL && ok;
+	return ok;
 }
 
 struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_producer *dlq, struct pg *db,
-				    const struct shop_config *shops, size_t nshops, size_t batch_max,
-				    const struct stock_apply_topics *topics)
+				    const char *dsn, size_t lanes, const struct shop_config *shops, size_t nshops,
+				    size_t batch_max, const struct stock_apply_topics *topics)
 {
 	static const char *const topic_label[] = { "topic", NULL };
 	static const double sizes[] = { 1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000 };
@@ -124,7 +142,8 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 		return NULL;
 	a->consumer = c;
 	a->dlq = dlq;
-	a->db = db;
+	a->nlanes = lanes < 1 ? 1 : lanes > STOCK_APPLY_LANES_MAX ? STOCK_APPLY_LANES_MAX : lanes;
+	a->db[0] = db;
 	a->shops = shops;
 	a->nshops = nshops;
 	a->batch_max = batch_max;
@@ -147,8 +166,18 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 				      "Batches whose database transaction failed (retried)", NULL);
 	a->m_batch = metrics_histogram("erpsync_stock_apply_batch_size", "Messages per applied batch",
 				       NULL, sizes, sizeof sizes / sizeof sizes[0]);
-	if (!a->queue || !stock_apply_slot_init(&a->slot[0], batch_max) ||
-	    !stock_apply_slot_init(&a->slot[1], batch_max)) {
+	static const double lag[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 10, 60 };
+	a->m_lag = metrics_series0(metrics_histogram("erpsync_stock_apply_lag_seconds",
+		"From a stock change at the source to its commit in stock-sync", NULL, lag, sizeof lag / sizeof lag[0]));
+	bool ok = a->queue && stock_apply_slot_init(&a->slot[0], batch_max, a->nlanes) &&
+		  stock_apply_slot_init(&a->slot[1], batch_max, a->nlanes);
+	for (size_t k = 1; ok && k < a->nlanes; k++) {
+		char err[256];
+		ok = (a->db[k] = pg_new(dsn, STOCK_DB_SCHEMA)) != NULL;
+		if (ok && !pg_ensure(a->db[k], err, sizeof err))
+			log_warn("apply lane %zu: not connected yet (tried again with its first batch): %s", k, err);
+	}
+	if (!ok) {
 		stock_apply_free(a);
 		return NULL;
 	}
@@ -174,6 +203,7 @@ static void stock_apply_release(struct stock_apply_batch *b)
 			rd_kafka_message_destroy(b->items[i].msg);
 	}
 	b->n = b->nclaims = b->nrows = b->nlast = 0;
+	b->lanes_sent = b->lanes_done = b->refused = 0;
 	b->built = false;
 	buf_reset(&b->arena);
 }
@@ -387,30 +417,58 @@ static const char *stock_apply_event_id(const struct stock_apply_batch *b, const
 	}
 }
 
-/* The claims of the applicable records (claims[k] belongs to the k-th of them) and the rows of the
- * stock records among them; notes whether every applicable record is a stock record. The arena
- * does not grow after this (the batch is complete), so pointers into it hold. */
-static void stock_apply_prepare(struct stock_apply_batch *b)
+/* The lane of a SKU (FNV-1a): the same SKU always goes the same lane. */
+static size_t stock_apply_lane(const char *sku, size_t lanes)
 {
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)sku; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % lanes;
+}
+
+/* The claims of the applicable records and the rows of the stock records among them; notes
+ * whether every applicable record is a stock record. A batch of stock records only is laid out by
+ * lane (lane k's claims and rows at [lane_at[k], lane_at[k+1]), claims[i] the claim of rows[i]);
+ * any other batch goes on lane 0, its claims in the order of its records (claims[k] belongs to
+ * the k-th applicable one). The arena does not grow after this (the batch is complete), so
+ * pointers into it hold. */
+static void stock_apply_prepare(struct stock_apply *a, struct stock_apply_batch *b)
+{
+	size_t count[STOCK_APPLY_LANES_MAX] = { 0 }, at[STOCK_APPLY_LANES_MAX];
+	size_t lanes = 1;
 	b->stock_only = true;
+	for (size_t i = 0; i < b->n && b->stock_only; i++)
+		b->stock_only = !b->items[i].ok || b->items[i].kind == STOCK_KIND_STOCK;
+	if (b->stock_only && b->n >= STOCK_APPLY_SPLIT_MIN)
+		lanes = a->nlanes;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].ok)
+			count[lanes > 1 ? stock_apply_lane(b->arena.data + b->items[i].sku_at, lanes) : 0]++;
+	b->lane_at[0] = 0;
+	for (size_t k = 0; k < a->nlanes; k++) {
+		at[k] = b->lane_at[k];
+		b->lane_at[k + 1] = b->lane_at[k] + (k < lanes ? count[k] : 0);
+	}
 	b->nclaims = b->nrows = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct stock_apply_item *it = &b->items[i];
 		if (!it->ok)
 			continue;
-		b->claims[b->nclaims++] = (struct stock_claim){
+		size_t k = it->kind == STOCK_KIND_STOCK && lanes > 1 ? stock_apply_lane(b->arena.data + it->sku_at, lanes) : 0;
+		size_t c = b->stock_only ? at[k]++ : b->nclaims;
+		b->claims[c] = (struct stock_claim){
 			.event_id = stock_apply_event_id(b, it),
 			.topic = it->topic,
 			.partition = it->partition,
 			.offset = it->offset,
 		};
-		if (it->kind != STOCK_KIND_STOCK) {
-			b->stock_only = false;
+		b->nclaims++;
+		if (it->kind != STOCK_KIND_STOCK)
 			continue;
-		}
-		b->rows[b->nrows++] = (struct stock_row){ b->arena.data + it->sku_at, b->arena.data + it->wh_at,
-							  it->on_hand_milli, it->reserved_milli, it->available_milli,
-							  it->version, it->occurred_at };
+		b->rows[b->stock_only ? c : b->nrows] = (struct stock_row){
+			b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->on_hand_milli, it->reserved_milli,
+			it->available_milli, it->version, it->occurred_at };
+		b->nrows++;
 	}
 }
 
@@ -422,11 +480,13 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 		return true;
 	if (!stock_apply_dead_letter(a, b))
 		return false;
-	stock_apply_prepare(b);
-	if (b->nclaims && b->stock_only &&
-	    !stock_db_batch_build(b->stmt, b->claims, b->nclaims, b->rows, b->nrows, a->shops, a->nshops)) {
-		log_error("building the statement of %zu records: out of memory", b->nclaims);
-		return false;
+	stock_apply_prepare(a, b);
+	for (size_t k = 0; b->stock_only && k < a->nlanes; k++) {
+		size_t from = b->lane_at[k], n = b->lane_at[k + 1] - from;
+		if (n && !stock_db_batch_build(b->stmt[k], b->claims + from, n, b->rows + from, n, a->shops, a->nshops)) {
+			log_error("building the statement of %zu records: out of memory", n);
+			return false;
+		}
 	}
 	b->built = true;
 	return true;
@@ -443,7 +503,7 @@ static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch 
 				size_t errlen)
 {
 	size_t k = 0;
-	if (b->nrows && !stock_db_store(a->db, b->rows, b->nrows, a->shops, a->nshops, err, errlen))
+	if (b->nrows && !stock_db_store(a->db[0], b->rows, b->nrows, a->shops, a->nshops, err, errlen))
 		return false;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct stock_apply_item *it = &b->items[i];
@@ -452,11 +512,11 @@ static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch 
 		*any_new = true;
 		bool ok = true;
 		if (it->kind == STOCK_KIND_SHOP_ORDER)
-			ok = stock_orders_shop_event(a->db, &a->orders, it->v.order, err, errlen);
+			ok = stock_orders_shop_event(a->db[0], &a->orders, it->v.order, err, errlen);
 		else if (it->kind == STOCK_KIND_ERP_ORDER)
-			ok = stock_orders_erp_event(a->db, &a->orders, it->v.order, err, errlen);
+			ok = stock_orders_erp_event(a->db[0], &a->orders, it->v.order, err, errlen);
 		else if (it->kind == STOCK_KIND_RETURN)
-			ok = stock_orders_return(a->db, it->v.ret, err, errlen);
+			ok = stock_orders_return(a->db[0], it->v.ret, err, errlen);
 		if (!ok)
 			return false;
 	}
@@ -466,12 +526,13 @@ static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch 
 static bool stock_apply_tx(struct stock_apply *a, struct stock_apply_batch *b, char *err, size_t errlen)
 {
 	bool any_new = false;
-	if (!pg_ensure(a->db, err, errlen) || !pg_begin(a->db, err, errlen))
+	struct pg *db = a->db[0];
+	if (!pg_ensure(db, err, errlen) || !pg_begin(db, err, errlen))
 		return false;
-	if (!stock_db_claim(a->db, b->claims, b->nclaims, err, errlen) ||
+	if (!stock_db_claim(db, b->claims, b->nclaims, err, errlen) ||
 	    !stock_apply_records(a, b, &any_new, err, errlen) ||
-	    (any_new && !stock_db_dirty_notify(a->db, err, errlen)) || !pg_commit(a->db, err, errlen)) {
-		pg_rollback(a->db);
+	    (any_new && !stock_db_dirty_notify(db, err, errlen)) || !pg_commit(db, err, errlen)) {
+		pg_rollback(db);
 		return false;
 	}
 	return true;
@@ -515,6 +576,10 @@ static void stock_apply_count(struct stock_apply *a, const struct stock_apply_ba
 static int stock_apply_done(struct stock_apply *a, struct stock_apply_batch *b)
 {
 	stock_apply_count(a, b);
+	int64_t now = event_now_us();
+	for (size_t i = 0; i < b->nrows; i++)
+		if (b->rows[i].source_us > 0 && now > b->rows[i].source_us)
+			metrics_observe(a->m_lag, (double)(now - b->rows[i].source_us) / 1e6);
 	for (size_t i = 0; i < b->n; i++) {
 		const rd_kafka_message_t *m = b->items[i].msg;
 		if (m && !kafka_consumer_store(a->consumer, m))
@@ -531,20 +596,110 @@ static int stock_apply_done(struct stock_apply *a, struct stock_apply_batch *b)
 	return handled;
 }
 
-static void stock_apply_failed(struct stock_apply *a, struct stock_apply_batch *b, const char *err)
+/* A failed try; sqlstate says whether PostgreSQL refused the data (counted towards isolating it). */
+static void stock_apply_failed(struct stock_apply *a, struct stock_apply_batch *b, const char *err,
+			       const char *sqlstate)
 {
 	metrics_inc(metrics_series0(a->m_failed));
-	log_error("applying %zu records failed, will retry: %s", b->nclaims, err);
+	b->refused = stock_db_refused(sqlstate) ? b->refused + 1 : 0;
+	log_error("applying %zu records failed, will retry%s: %s", b->nclaims,
+		  b->refused >= STOCK_APPLY_REFUSALS ? " one record at a time" : "", err);
 }
 
-/* Reads the outcome of the batch in flight; a failed one is kept to go again. */
-static int stock_apply_land(struct stock_apply *a)
+/* One record alone, in a transaction of its own: claimed, and applied when new. false with the
+ * error (and *refused when PostgreSQL refused the record itself) when nothing was applied. */
+static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it,
+			    struct stock_claim *c, bool *refused, char *err, size_t errlen)
+{
+	struct pg *db = a->db[0];
+	bool ok = pg_ensure(db, err, errlen) && pg_begin(db, err, errlen) && stock_db_claim(db, c, 1, err, errlen);
+	if (ok && c->is_new) {
+		if (it->kind == STOCK_KIND_STOCK) {
+			const struct stock_row row = { b->arena.data + it->sku_at, b->arena.data + it->wh_at,
+						       it->on_hand_milli, it->reserved_milli, it->available_milli,
+						       it->version, it->occurred_at };
+			ok = stock_db_store(db, &row, 1, a->shops, a->nshops, err, errlen);
+		} else if (it->kind == STOCK_KIND_SHOP_ORDER) {
+			ok = stock_orders_shop_event(db, &a->orders, it->v.order, err, errlen);
+		} else if (it->kind == STOCK_KIND_ERP_ORDER) {
+			ok = stock_orders_erp_event(db, &a->orders, it->v.order, err, errlen);
+		} else {
+			ok = stock_orders_return(db, it->v.ret, err, errlen);
+		}
+		ok = ok && stock_db_dirty_notify(db, err, errlen);
+	}
+	ok = ok && pg_commit(db, err, errlen);
+	if (!ok) {
+		*refused = stock_db_refused(pg_last_sqlstate(db));
+		pg_rollback(db);
+	}
+	return ok;
+}
+
+/* A batch PostgreSQL refused STOCK_APPLY_REFUSALS times running goes one record at a time, each in
+ * a transaction of its own; a record refused alone goes to the DLQ with the database's reason, and
+ * the others are applied (those committed before are found claimed). false when something else
+ * failed: the batch stays to go again. */
+static bool stock_apply_isolate(struct stock_apply *a, struct stock_apply_batch *b)
 {
 	char err[512];
+	b->nclaims = b->nrows = 0;
+	b->stock_only = false;
+	for (size_t i = 0; i < b->n; i++) {
+		struct stock_apply_item *it = &b->items[i];
+		if (!it->ok)
+			continue;
+		struct stock_claim c = { .event_id = stock_apply_event_id(b, it), .topic = it->topic,
+					 .partition = it->partition, .offset = it->offset };
+		bool refused = false;
+		if (stock_apply_one(a, b, it, &c, &refused, err, sizeof err)) {
+			b->claims[b->nclaims++] = c;
+			continue;
+		}
+		if (!refused) {
+			log_error("applying one record failed, will retry: %s", err);
+			return false;
+		}
+		struct log_ctx ctx = { .topic = it->topic, .partition = it->partition, .offset = it->offset };
+		char reason[600];
+		snprintf(reason, sizeof reason, "refused by PostgreSQL: %s", err);
+		log_ctx_warn(&ctx, "dead-lettering record: %s", reason);
+		it->ok = false;
+		it->dead = "refused by PostgreSQL (the log has its error)";
+		it->dead_sent = kafka_dlq_send(a->dlq, it->msg, STOCK_APPLY_SERVICE, reason, 1);
+		if (it->dead_sent)
+			metrics_inc(metrics_series1(a->m_dlq, it->topic));
+	}
+	return stock_apply_dead_letter(a, b);
+}
+
+/* The lanes that hold records of b. */
+static unsigned stock_apply_lanes_used(const struct stock_apply *a, const struct stock_apply_batch *b)
+{
+	unsigned used = 0;
+	for (size_t k = 0; k < a->nlanes; k++)
+		if (b->lane_at[k + 1] > b->lane_at[k])
+			used |= 1u << k;
+	return used;
+}
+
+/* Reads the outcome of every lane of the batch in flight; a batch with a lane that failed (or
+ * could not be sent) is kept to go again, its committed lanes noted. */
+static int stock_apply_land(struct stock_apply *a)
+{
+	char err[512] = "";
 	struct stock_apply_batch *b = a->flight;
 	a->flight = NULL;
-	if (!stock_db_batch_finish(a->db, b->stmt, err, sizeof err)) {
-		stock_apply_failed(a, b, err);
+	for (size_t k = 0; k < a->nlanes; k++) {
+		if (!(b->lanes_sent & (1u << k)))
+			continue;
+		b->lanes_sent &= ~(1u << k);
+		if (stock_db_batch_finish(a->db[k], b->stmt[k], err, sizeof err))
+			b->lanes_done |= 1u << k;
+		else
+			stock_apply_failed(a, b, err, stock_db_batch_sqlstate(b->stmt[k]));
+	}
+	if (b->lanes_done != stock_apply_lanes_used(a, b)) {
 		a->redo = b;
 		return -1;
 	}
@@ -557,21 +712,31 @@ static int stock_apply_land(struct stock_apply *a)
 static int stock_apply_batch(struct stock_apply *a, struct stock_apply_batch *b, bool may_fly)
 {
 	char err[512];
+	if (b->refused >= STOCK_APPLY_REFUSALS) {
+		b->sent_us = 0;
+		return stock_apply_isolate(a, b) ? stock_apply_done(a, b) : -1;
+	}
 	if (!stock_apply_ready(a, b))
 		return -1;
 	if (!b->nclaims)
 		return stock_apply_done(a, b);
 	b->sent_us = event_monotonic_us();
 	if (b->stock_only) {
-		if (!stock_db_batch_send(a->db, b->stmt, err, sizeof err)) {
-			stock_apply_failed(a, b, err);
-			return -1;
+		/* every lane not committed yet; one that cannot be sent counts as failed when landing */
+		unsigned todo = stock_apply_lanes_used(a, b) & ~b->lanes_done;
+		for (size_t k = 0; k < a->nlanes; k++) {
+			if (!(todo & (1u << k)))
+				continue;
+			if (stock_db_batch_send(a->db[k], b->stmt[k], err, sizeof err))
+				b->lanes_sent |= 1u << k;
+			else
+				stock_apply_failed(a, b, err, NULL);
 		}
 		a->flight = b;
-		return may_fly ? 0 : stock_apply_land(a);
+		return may_fly && b->lanes_sent ? 0 : stock_apply_land(a);
 	}
 	if (!stock_apply_tx(a, b, err, sizeof err)) {
-		stock_apply_failed(a, b, err);
+		stock_apply_failed(a, b, err, pg_last_sqlstate(a->db[0]));
 		return -1;
 	}
 	return stock_apply_done(a, b);
@@ -609,14 +774,18 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 		stock_apply_gather(a, b, handled || b->n ? 0 : wait_ms, STOCK_APPLY_GATHER_MS);
 	if (b->n == 0)
 		return handled;
-	if ((r = stock_apply_batch(a, b, true)) < 0)
-		return -1;          /* b is still next: tried again by the next call */
+	if ((r = stock_apply_batch(a, b, true)) < 0) {
+		/* tried again by the next call: as next, or as redo when a lane of it failed */
+		if (a->redo == b)
+			a->next = stock_apply_other(a, b);
+		return -1;
+	}
 	if (a->flight == b)
 		a->next = stock_apply_other(a, b);
 	handled += r;
 	if (!a->flight && event_monotonic_us() - a->gauges_at_us > 1000000) {
 		a->gauges_at_us = event_monotonic_us();
-		stock_orders_gauges(a->db);
+		stock_orders_gauges(a->db[0]);
 	}
 	return handled;
 }
@@ -636,7 +805,10 @@ void stock_apply_free(struct stock_apply *a)
 		free(a->slot[i].claims);
 		free(a->slot[i].rows);
 		buf_cleanup(&a->slot[i].arena);
-		stock_db_batch_free(a->slot[i].stmt);
+		for (size_t k = 0; k < STOCK_APPLY_LANES_MAX; k++)
+			stock_db_batch_free(a->slot[i].stmt[k]);
 	}
+	for (size_t k = 1; k < a->nlanes; k++)
+		pg_free(a->db[k]);
 	free(a);
 }

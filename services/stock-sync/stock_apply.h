@@ -23,9 +23,12 @@ struct stock_apply_topics {
 
 struct stock_apply;
 
+#define STOCK_APPLY_LANES_MAX 8
+
+/* db is lane 0's connection (the caller keeps it); lanes - 1 more are opened with dsn. */
 struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_producer *dlq, struct pg *db,
-				    const struct shop_config *shops, size_t nshops, size_t batch_max,
-				    const struct stock_apply_topics *topics);
+				    const char *dsn, size_t lanes, const struct shop_config *shops, size_t nshops,
+				    size_t batch_max, const struct stock_apply_topics *topics);
 void stock_apply_free(struct stock_apply *a);
 
 /* Polls up to batch_max messages (waiting at most wait_ms for the first, then a few ms for more),

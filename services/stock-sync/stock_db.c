@@ -188,6 +188,7 @@ struct stock_db_batch {
 	size_t cap;
 	bool sent;
 	bool probed;                    /* sent with the probe */
+	char sqlstate[6];               /* of the last failure */
 };
 
 /* Batches left to claim with the probe (apply thread only). */
@@ -222,6 +223,7 @@ static void stock_db_batch_reset(struct stock_db_batch *b)
 	b->claims = NULL;
 	b->nclaims = 0;
 	b->sent = false;
+	b->sqlstate[0] = '\0';
 }
 
 static int stock_db_claim_cmp(const void *pa, const void *pb, void *arg)
@@ -480,9 +482,25 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 	} else {
 		const char *msg = last ? PQresultErrorMessage(last) : PQerrorMessage(conn);
 		snprintf(err, errlen, "%.*s (SQLSTATE %s)", (int)strcspn(msg, "\n"), msg, state ? state : "none");
+		snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
 	}
 	PQclear(last);
 	return ok;
+}
+
+const char *stock_db_batch_sqlstate(const struct stock_db_batch *b)
+{
+	return b->sqlstate;
+}
+
+bool stock_db_refused(const char *sqlstate)
+{
+	if (!sqlstate || strlen(sqlstate) != 5)
+		return false;
+	/* data exception, integrity constraint violation (but a unique violation: an event id claimed
+	 * at the same moment by another instance, which the next try settles), program limit exceeded */
+	return strncmp(sqlstate, "22", 2) == 0 || (strncmp(sqlstate, "23", 2) == 0 && strcmp(sqlstate, "23505") != 0) ||
+	       strncmp(sqlstate, "54", 2) == 0;
 }
 
 bool stock_db_dirty_notify(struct pg *db, char *err, size_t errlen)

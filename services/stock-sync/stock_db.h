@@ -72,6 +72,12 @@ bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, siz
 /* Waits for the outcome and sets is_new; false with err when nothing was applied. */
 bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* The SQLSTATE of the batch's last failure ("" when none or unknown). */
+const char *stock_db_batch_sqlstate(const struct stock_db_batch *b);
+/* Whether a SQLSTATE says PostgreSQL refuses the data itself, so that trying the same records
+ * again cannot help: a data exception (22), an integrity constraint violation (23, but a unique
+ * violation, which the next try settles) or a program limit exceeded (54). */
+bool stock_db_refused(const char *sqlstate);
 
 /* Dirty marks wake the writer through LISTEN/NOTIFY (channel stock_sync_dirty), delivered at the
  * marking transaction's commit. The payload says when the marks were made (the server's clock)

@@ -41,11 +41,13 @@ metrics_sum() {
 	echo "$sum"
 }
 consumed() { metrics_sum '^erpsync_stock_events_(applied|duplicate)_total\{'; }
-# hist SHOP: the e2e latency buckets of a shop, one "le count" pair per line
+# hist SHOP: the e2e latency buckets of a shop, one "le count" pair per line; without SHOP, those
+# of the apply lag (source time -> committed in stock-sync)
 hist() {
+	local series='^erpsync_stock_apply_lag_seconds_bucket\\{'
+	[ -n "${1:-}" ] && series='^erpsync_stock_e2e_latency_seconds_bucket\\{shop="'$1'"'
 	curl -s "http://127.0.0.1:$STOCK_PORT/metrics" |
-		awk -v s="$1" '$1 ~ "^erpsync_stock_e2e_latency_seconds_bucket\\{shop=\""s"\"" {
-			match($1, /le="[^"]*"/); print substr($1, RSTART + 4, RLENGTH - 5), $2 }'
+		awk -v s="$series" '$1 ~ s { match($1, /le="[^"]*"/); print substr($1, RSTART + 4, RLENGTH - 5), $2 }'
 }
 # pct H0 H1 P: the P-th percentile of the samples between two snapshots, interpolated linearly in
 # its bucket as Prometheus' histogram_quantile does, then "(le B)": the bucket's upper bound
@@ -77,7 +79,9 @@ reset_schema
 it_topics
 start_erp 0
 start_woo "$WOO_A_PORT" "$SKUS"
+WOO_PIDS=("$LAST_PID")
 start_woo "$WOO_B_PORT" "$SKUS"
+WOO_PIDS+=("$LAST_PID")
 
 t0=$(now_ms); stockgen -n "$N" -s "$SKUS" -q 1000 >/dev/null; t1=$(now_ms)
 produce_rate=$((N * 1000 / (t1 - t0)))
@@ -89,7 +93,7 @@ got=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC" -o beginning -e -q -f
 t1=$(now_ms)
 raw_rate=$((got * 1000 / (t1 - t0)))
 
-start_stock STOCK_BATCH_MAX="$BATCH_MAX" LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
+start_stock STOCK_BATCH_MAX="$BATCH_MAX" STOCK_APPLY_LANES="${BENCH_LANES:-3}" LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
 stock_ready 60 || { echo "bench: stock-sync not ready"; exit 1; }
 # The rate counts from the first records applied to the last: joining the consumer group (which on
 # a freshly started broker waits for its coordinator) is reported apart, as start-up.
@@ -129,10 +133,22 @@ calls1=$(curl -s -u ck_it:cs_it "http://127.0.0.1:$WOO_A_PORT/sandbox/stats" | j
 # latency ERP change -> shop write at an offered $RATE changes/s for $LAT_SECS s
 hist woo-a >"$IT_DIR/a0"
 hist woo-b >"$IT_DIR/b0"
+hist >"$IT_DIR/l0"
+mapfile -t backends < <(stock_backends)
+cpu2=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_cs "${WOO_PIDS[@]}")")
+t2=$(now_ms)
+# the raw baseline: a plain librdkafka consumer of the same records, at the same time
+"$BIN/kafkalat" -b "$KAFKA_BOOTSTRAP_SERVERS" -t "$IT_TOPIC" -d $((LAT_SECS + 3)) >"$IT_DIR/raw_lat" &
+raw_lat_pid=$!
+sleep 1
 stockgen -n $((RATE * LAT_SECS)) -s "$SKUS" -q 7000 -v 2000000 -r "$RATE" >/dev/null
-sleep 3
+wait "$raw_lat_pid"
+sleep 1
+t3=$(now_ms)
+cpu3=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_cs "${WOO_PIDS[@]}")")
 hist woo-a >"$IT_DIR/a1"
 hist woo-b >"$IT_DIR/b1"
+hist >"$IT_DIR/l1"
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$STOCK_PID"/status)
 
 cat <<TXT
@@ -144,5 +160,8 @@ bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 
   shop calls for $SKUS distinct SKUs        $((calls1 - calls0)) (batch calls to shop A)
   ERP change -> shop write at $RATE/s      shop A: p50 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 50), p99 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 99); $(samples "$IT_DIR/a0" "$IT_DIR/a1") writes
                                           shop B: p50 $(pct "$IT_DIR/b0" "$IT_DIR/b1" 50), p99 $(pct "$IT_DIR/b0" "$IT_DIR/b1" 99); $(samples "$IT_DIR/b0" "$IT_DIR/b1") writes
+    of which ERP change -> applied         p50 $(pct "$IT_DIR/l0" "$IT_DIR/l1" 50), p99 $(pct "$IT_DIR/l0" "$IT_DIR/l1" 99); $(samples "$IT_DIR/l0" "$IT_DIR/l1") records
+  raw librdkafka delivery (kafkalat)      $(cat "$IT_DIR/raw_lat") (record made -> handed to a plain consumer)
+    CPU in those $(secs $((t3 - t2))) s: stock-sync $(secs $(((cpu3[0] - cpu2[0]) * 10))) s, its PostgreSQL sessions $(secs $(((cpu3[1] - cpu2[1]) * 10))) s, Kafka broker $(secs $(((cpu3[2] - cpu2[2]) * 10))) s, both shops $(secs $(((cpu3[3] - cpu2[3]) * 10))) s
   stock-sync peak resident memory         $((rss_kb / 1024)) MB (after the catch-up: $((rss_catchup_kb / 1024)) MB)
 TXT

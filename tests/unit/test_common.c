@@ -1,7 +1,10 @@
 /* Pure logic of common/: configuration parsing, event ids and trace context, array literals,
  * buffers, the ERP response parser. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
@@ -93,8 +96,20 @@ static void test_event_ids_and_traceparent(void)
 {
 	char a[EVENT_ID_LEN], b[EVENT_ID_LEN], tp[TRACEPARENT_LEN], child[TRACEPARENT_LEN], tid[33], tid2[33];
 	event_id_new(a);
+	usleep(1000);
 	event_id_new(b);
-	EXPECT(strlen(a) == 36 && a[14] == '4' && a[8] == '-' && strcmp(a, b) != 0);
+	EXPECT(strlen(a) == 36 && a[14] == '7' && a[8] == '-' && strchr("89ab", a[19]) && strcmp(a, b) != 0);
+	/* time-ordered: made later, sorts later (the inbox index relies on it) */
+	EXPECT(strcmp(a, b) < 0);
+	{
+		char ms_hex[13];
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		unsigned long long now = (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+		snprintf(ms_hex, sizeof ms_hex, "%.8s%.4s", b, b + 9);
+		unsigned long long made = strtoull(ms_hex, NULL, 16);
+		EXPECT(made <= now && now - made < 1000);
+	}
 	traceparent_new(tp);
 	EXPECT(traceparent_valid(tp));
 	traceparent_child(tp, child);
