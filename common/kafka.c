@@ -526,12 +526,9 @@ static bool producer_dlq_wait(struct kafka_producer *p, struct kafka_dlq_wait *w
 }
 
 /* m's headers (if any) plus the dlq-* ones. */
-static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m, const struct kafka_dlq_info *info)
+static rd_kafka_headers_t *dlq_headers(const rd_kafka_headers_t *orig, const struct kafka_dlq_info *info)
 {
-	rd_kafka_headers_t *orig = NULL;
-	rd_kafka_headers_t *hdrs = rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR
-					   ? rd_kafka_headers_copy(orig)
-					   : rd_kafka_headers_new(8);
+	rd_kafka_headers_t *hdrs = orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(8);
 
 	if (hdrs && !kafka_dlq_headers_set(hdrs, info)) {
 		rd_kafka_headers_destroy(hdrs);
@@ -540,10 +537,24 @@ static rd_kafka_headers_t *dlq_headers(const rd_kafka_message_t *m, const struct
 	return hdrs;
 }
 
-/* The dead letter keeps m's key (so it lands by key like any message), value and headers; its Kafka
- * timestamp is now, so the DLQ's retention counts from the failure, not from the original event. */
+/* The dead letter keeps the record's key (so it lands by key like any message), value and headers;
+ * its Kafka timestamp is now, so the DLQ's retention counts from the failure, not from the original
+ * event. */
 bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const char *service, const char *error,
 		    unsigned attempts)
+{
+	rd_kafka_headers_t *orig = NULL;
+	if (!m || !m->rkt)
+		return false;
+	if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		orig = NULL;
+	const struct kafka_dlq_record r = { rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key, m->key_len,
+					    m->payload, m->len, orig };
+	return kafka_dlq_send_record(p, &r, service, error, attempts);
+}
+
+bool kafka_dlq_send_record(struct kafka_producer *p, const struct kafka_dlq_record *r, const char *service,
+			   const char *error, unsigned attempts)
 {
 	struct log_ctx ctx = LOG_CTX_INIT;
 	char dlq[KAFKA_TOPIC_MAX + 8];
@@ -552,17 +563,17 @@ bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const
 	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 	bool ok = false;
 
-	if (!p || !m || !m->rkt)
+	if (!p || !r || !r->topic)
 		return false;
-	ctx.topic = rd_kafka_topic_name(m->rkt);
-	ctx.partition = m->partition;
-	ctx.offset = m->offset;
+	ctx.topic = r->topic;
+	ctx.partition = r->partition;
+	ctx.offset = r->offset;
 	snprintf(dlq, sizeof dlq, "%s.dlq", ctx.topic);
 
-	hdrs = dlq_headers(m, &(struct kafka_dlq_info){ .service = service ? service : p->service,
+	hdrs = dlq_headers(r->headers, &(struct kafka_dlq_info){ .service = service ? service : p->service,
 							 .topic = ctx.topic,
-							 .partition = m->partition,
-							 .offset = m->offset,
+							 .partition = r->partition,
+							 .offset = r->offset,
 							 .error = error,
 							 .attempts = attempts,
 							 .time_us = event_now_us() });
@@ -573,8 +584,8 @@ bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const
 	}
 
 	producer_dlq_register(p, w);
-	e = producer_send(p, &(struct kafka_send){ .topic = dlq, .key = m->key, .key_len = m->key_len,
-						   .value = m->payload, .value_len = m->len, .hdrs = hdrs,
+	e = producer_send(p, &(struct kafka_send){ .topic = dlq, .key = r->key, .key_len = r->key_len,
+						   .value = r->value, .value_len = r->value_len, .hdrs = hdrs,
 						   .opaque = w });
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		pthread_mutex_lock(&p->lock);

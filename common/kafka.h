@@ -105,6 +105,21 @@ bool kafka_header_get(const rd_kafka_message_t *m, const char *name, char *out, 
 bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const char *service,
 		    const char *error, unsigned attempts) __attribute__((warn_unused_result));
 
+/* A record to dead-letter whose message is no longer at hand (rebuilt from what was decoded). */
+struct kafka_dlq_record {
+	const char *topic;                  /* where it was consumed */
+	int32_t partition;
+	int64_t offset;
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+	const rd_kafka_headers_t *headers;  /* NULL: none (copied, not taken) */
+};
+/* Like kafka_dlq_send, for such a record. */
+bool kafka_dlq_send_record(struct kafka_producer *p, const struct kafka_dlq_record *r, const char *service,
+			   const char *error, unsigned attempts) __attribute__((warn_unused_result));
+
 /* Metadata round trip to the cluster within timeout_ms (readiness). Thread-safe. */
 bool kafka_reachable(rd_kafka_t *rk, int timeout_ms);
 

@@ -287,7 +287,8 @@ static void stock_apply_decode(struct stock_apply *a, struct stock_apply_batch *
 }
 
 /* The batch keeps the last message of each partition (its offset is stored after the commit):
- * the one before it in the same partition is let go, unless the DLQ still needs it. */
+ * the stock record before it in the same partition is let go, unless the DLQ still needs it. (Order
+ * and return events are few; their messages are kept for the DLQ in any case.) */
 static void stock_apply_keep_last(struct stock_apply_batch *b, size_t i)
 {
 	struct stock_apply_item *it = &b->items[i];
@@ -301,7 +302,7 @@ static void stock_apply_keep_last(struct stock_apply_batch *b, size_t i)
 		return;
 	}
 	struct stock_apply_item *prev = &b->items[b->last[k].item];
-	if (prev->msg && !prev->dead) {
+	if (prev->msg && !prev->dead && prev->kind == STOCK_KIND_STOCK) {
 		rd_kafka_message_destroy(prev->msg);
 		prev->msg = NULL;
 	}
@@ -323,22 +324,60 @@ static void stock_apply_take(struct stock_apply *a, struct stock_apply_batch *b,
 	b->built = false;
 }
 
-/* Sends the batch's undecodable records to the DLQ; false when one was not acknowledged. */
+/* Sends a dead record to the DLQ with reason; true when acknowledged. A stock record whose message
+ * was let go once decoded (PostgreSQL refused it later) is encoded again from what was decoded:
+ * its event id, source time, SKU, warehouse, quantities and version, keyed SKU|warehouse as its
+ * producers key it. */
+static bool stock_apply_dlq_send(struct stock_apply *a, const struct stock_apply_batch *b,
+				 const struct stock_apply_item *it, const char *reason)
+{
+	struct log_ctx ctx = { .topic = it->topic, .partition = it->partition, .offset = it->offset };
+	bool ok = false;
+	log_ctx_warn(&ctx, "dead-lettering record: %s", reason);
+	if (it->msg) {
+		ok = kafka_dlq_send(a->dlq, it->msg, STOCK_APPLY_SERVICE, reason, 1);
+	} else if (it->kind == STOCK_KIND_STOCK) {
+		Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
+		Erpsync__V1__StockLevel l = ERPSYNC__V1__STOCK_LEVEL__INIT;
+		meta.event_id = (char *)(b->arena.data + it->id_at);
+		meta.occurred_at = it->occurred_at;
+		l.meta = &meta;
+		l.sku = (char *)(b->arena.data + it->sku_at);
+		l.warehouse = (char *)(b->arena.data + it->wh_at);
+		l.on_hand_milli = it->on_hand_milli;
+		l.reserved_milli = it->reserved_milli;
+		l.available_milli = it->available_milli;
+		l.version = (uint64_t)it->version;
+		size_t len = erpsync__v1__stock_level__get_packed_size(&l);
+		uint8_t *value = malloc(len ? len : 1);
+		char key[128];
+		int klen = snprintf(key, sizeof key, "%s|%s", l.sku, l.warehouse);
+		if (value && klen > 0) {
+			erpsync__v1__stock_level__pack(&l, value);
+			const struct kafka_dlq_record r = { it->topic, it->partition, it->offset, key,
+							    (size_t)klen < sizeof key ? (size_t)klen : sizeof key - 1,
+							    value, len, NULL };
+			ok = kafka_dlq_send_record(a->dlq, &r, STOCK_APPLY_SERVICE, reason, 1);
+		}
+		free(value);
+	}
+	if (ok)
+		metrics_inc(metrics_series1(a->m_dlq, it->topic));
+	else
+		log_ctx_error(&ctx, "dead-letter topic did not acknowledge; will retry");
+	return ok;
+}
+
+/* Sends the batch's dead records to the DLQ; false when one was not acknowledged. */
 static bool stock_apply_dead_letter(struct stock_apply *a, struct stock_apply_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct stock_apply_item *it = &b->items[i];
 		if (!it->dead || it->dead_sent)
 			continue;
-		const rd_kafka_message_t *m = it->msg;
-		struct log_ctx ctx = { .topic = it->topic, .partition = m->partition, .offset = m->offset };
-		log_ctx_warn(&ctx, "dead-lettering record: %s", it->dead);
-		if (!kafka_dlq_send(a->dlq, m, STOCK_APPLY_SERVICE, it->dead, 1)) {
-			log_ctx_error(&ctx, "dead-letter topic did not acknowledge; will retry");
+		if (!stock_apply_dlq_send(a, b, it, it->dead))
 			return false;
-		}
 		it->dead_sent = true;
-		metrics_inc(metrics_series1(a->m_dlq, ctx.topic));
 	}
 	return true;
 }
@@ -636,6 +675,17 @@ static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, 
 	return ok;
 }
 
+/* A record PostgreSQL refused alone: dead-lettered with the database's error. */
+static void stock_apply_refuse(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it,
+			       const char *err)
+{
+	char reason[600];
+	snprintf(reason, sizeof reason, "refused by PostgreSQL: %s", err);
+	it->ok = false;
+	it->dead = "refused by PostgreSQL (the log has its error)";    /* if it has to be sent again */
+	it->dead_sent = stock_apply_dlq_send(a, b, it, reason);
+}
+
 /* A batch PostgreSQL refused STOCK_APPLY_REFUSALS times running goes one record at a time, each in
  * a transaction of its own; a record refused alone goes to the DLQ with the database's reason, and
  * the others are applied (those committed before are found claimed). false when something else
@@ -660,15 +710,7 @@ static bool stock_apply_isolate(struct stock_apply *a, struct stock_apply_batch 
 			log_error("applying one record failed, will retry: %s", err);
 			return false;
 		}
-		struct log_ctx ctx = { .topic = it->topic, .partition = it->partition, .offset = it->offset };
-		char reason[600];
-		snprintf(reason, sizeof reason, "refused by PostgreSQL: %s", err);
-		log_ctx_warn(&ctx, "dead-lettering record: %s", reason);
-		it->ok = false;
-		it->dead = "refused by PostgreSQL (the log has its error)";
-		it->dead_sent = kafka_dlq_send(a->dlq, it->msg, STOCK_APPLY_SERVICE, reason, 1);
-		if (it->dead_sent)
-			metrics_inc(metrics_series1(a->m_dlq, it->topic));
+		stock_apply_refuse(a, b, it, err);
 	}
 	return stock_apply_dead_letter(a, b);
 }
