@@ -770,10 +770,15 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 		{ "queued.min.messages", "5000" },
 		{ "queued.max.messages.kbytes", "4096" },
 		{ "max.partition.fetch.bytes", "262144" },
-		/* One fetch at a time goes to a broker, and while it waits there for data of quiet
-		 * partitions a partition that became fetchable again (its queue drained) waits with it:
-		 * up to this long. New data on a partition in the fetch answers it at once either way. */
-		{ "fetch.wait.max.ms", "100" },
+		/* A broker answers a fetch when it holds fetch.min.bytes for it or fetch.wait.max.ms has
+		 * passed. With librdkafka's 1 byte, every record that arrives answers a fetch and the next
+		 * one follows: at 1,000 records/s that cost the broker about a fifth of a core (its CPU
+		 * for the same traffic: 4.7 s per 10 s, 2.2 s with these values, 1.9 s with no consumer;
+		 * docs/benchmarks.md). A trickle now waits up to 25 ms in the broker; a backlog fills
+		 * 64 KB at once. One fetch at a time goes to a broker, so a partition that became
+		 * fetchable again (its queue drained) also waits at most that long. */
+		{ "fetch.min.bytes", "65536" },
+		{ "fetch.wait.max.ms", "25" },
 	};
 	const struct kafka_prop required[] = {
 		{ "group.id", group_id },
