@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench: stock-sync against a real broker and PostgreSQL (the local stack's "bench" instance),
-# next to the raw librdkafka consume rate (kcat) of the same topic in the same run.
+# next to the raw librdkafka consume rate (kcat) and delivery latency (kafkalat) of the same topic in
+# the same run.
 #   BENCH_EVENTS (default 200000) records of BENCH_SKUS (default 1000) SKUs.
 #   BENCH_BATCH_MAX (default 6000): STOCK_BATCH_MAX of the run (docs/benchmarks.md says why).
+#   BENCH_LANES (default 3): STOCK_APPLY_LANES of the run.
 #   BENCH_LOG_LEVEL (default info): stock-sync's LOG_LEVEL; with IT_KEEP=1 its log stays in /tmp.
 # Prints the figures; docs/benchmarks.md keeps the reported ones and explains the method.
 set -uo pipefail
