@@ -456,6 +456,13 @@ static const char *stock_apply_event_id(const struct stock_apply_batch *b, const
 	}
 }
 
+/* The stored form of a stock record (its strings in the batch's arena). */
+static struct stock_row stock_apply_row(const struct stock_apply_batch *b, const struct stock_apply_item *it)
+{
+	return (struct stock_row){ b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->on_hand_milli,
+				   it->reserved_milli, it->available_milli, it->version, it->occurred_at };
+}
+
 /* The lane of a SKU (FNV-1a): the same SKU always goes the same lane. */
 static size_t stock_apply_lane(const char *sku, size_t lanes)
 {
@@ -504,9 +511,7 @@ static void stock_apply_prepare(struct stock_apply *a, struct stock_apply_batch 
 		b->nclaims++;
 		if (it->kind != STOCK_KIND_STOCK)
 			continue;
-		b->rows[b->stock_only ? c : b->nrows] = (struct stock_row){
-			b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->on_hand_milli, it->reserved_milli,
-			it->available_milli, it->version, it->occurred_at };
+		b->rows[b->stock_only ? c : b->nrows] = stock_apply_row(b, it);
 		b->nrows++;
 	}
 }
@@ -531,6 +536,22 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 	return true;
 }
 
+/* Inside the caller's transaction: an order or return event. */
+static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct stock_apply_item *it, char *err,
+			      size_t errlen)
+{
+	switch (it->kind) {
+	case STOCK_KIND_SHOP_ORDER:
+		return stock_orders_shop_event(db, &a->orders, it->v.order, err, errlen);
+	case STOCK_KIND_ERP_ORDER:
+		return stock_orders_erp_event(db, &a->orders, it->v.order, err, errlen);
+	case STOCK_KIND_RETURN:
+		return stock_orders_return(db, it->v.ret, err, errlen);
+	default:
+		return true;
+	}
+}
+
 /* Inside the transaction: the stock records in one statement first (stock_db_store), then the new
  * order and return events one by one, in order.
  *
@@ -549,14 +570,7 @@ static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch 
 		if (!it->ok || !b->claims[k++].is_new)
 			continue;
 		*any_new = true;
-		bool ok = true;
-		if (it->kind == STOCK_KIND_SHOP_ORDER)
-			ok = stock_orders_shop_event(a->db[0], &a->orders, it->v.order, err, errlen);
-		else if (it->kind == STOCK_KIND_ERP_ORDER)
-			ok = stock_orders_erp_event(a->db[0], &a->orders, it->v.order, err, errlen);
-		else if (it->kind == STOCK_KIND_RETURN)
-			ok = stock_orders_return(a->db[0], it->v.ret, err, errlen);
-		if (!ok)
+		if (it->kind != STOCK_KIND_STOCK && !stock_apply_event(a, a->db[0], it, err, errlen))
 			return false;
 	}
 	return true;
@@ -654,16 +668,10 @@ static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, 
 	bool ok = pg_ensure(db, err, errlen) && pg_begin(db, err, errlen) && stock_db_claim(db, c, 1, err, errlen);
 	if (ok && c->is_new) {
 		if (it->kind == STOCK_KIND_STOCK) {
-			const struct stock_row row = { b->arena.data + it->sku_at, b->arena.data + it->wh_at,
-						       it->on_hand_milli, it->reserved_milli, it->available_milli,
-						       it->version, it->occurred_at };
+			const struct stock_row row = stock_apply_row(b, it);
 			ok = stock_db_store(db, &row, 1, a->shops, a->nshops, err, errlen);
-		} else if (it->kind == STOCK_KIND_SHOP_ORDER) {
-			ok = stock_orders_shop_event(db, &a->orders, it->v.order, err, errlen);
-		} else if (it->kind == STOCK_KIND_ERP_ORDER) {
-			ok = stock_orders_erp_event(db, &a->orders, it->v.order, err, errlen);
 		} else {
-			ok = stock_orders_return(db, it->v.ret, err, errlen);
+			ok = stock_apply_event(a, db, it, err, errlen);
 		}
 		ok = ok && stock_db_dirty_notify(db, err, errlen);
 	}
