@@ -53,7 +53,9 @@
  * topic, or as the last of its partition in the batch (whose offset is stored). librdkafka frees a
  * fetched buffer when the last message in it is gone, so a batch does not pin them all. */
 
-enum stock_apply_kind { STOCK_KIND_STOCK, STOCK_KIND_SHOP_ORDER, STOCK_KIND_ERP_ORDER, STOCK_KIND_RETURN };
+/* A tombstone (no value) on the compacted stock topic: the ERP deleted that SKU+warehouse. */
+enum stock_apply_kind { STOCK_KIND_STOCK, STOCK_KIND_SHOP_ORDER, STOCK_KIND_ERP_ORDER, STOCK_KIND_RETURN,
+			STOCK_KIND_TOMBSTONE };
 
 struct stock_apply_item {
 	rd_kafka_message_t *msg;            /* NULL once let go */
@@ -69,7 +71,7 @@ struct stock_apply_item {
 	bool ok;                            /* decoded and valid: to be applied */
 	const char *dead;                   /* why not: it goes to the DLQ */
 	bool dead_sent;                     /* the DLQ acknowledged it */
-	/* a stock record: its strings are offsets into the batch's arena */
+	/* a stock record or tombstone: its strings are offsets into the batch's arena */
 	size_t id_at, sku_at, wh_at;
 	int64_t on_hand_milli, reserved_milli, available_milli, version, occurred_at;
 };
@@ -256,15 +258,51 @@ static void stock_apply_decode_stock(struct stock_apply_batch *b, struct stock_a
 	erpsync__v1__stock_level__free_unpacked(l, NULL);
 }
 
+/* A tombstone: its key names the SKU+warehouse ("SKU|warehouse", proto/README.md), its event-id
+ * header the event (when it has none, the record's place in the topic does, which a redelivery
+ * repeats). */
+static void stock_apply_decode_tombstone(struct stock_apply_batch *b, struct stock_apply_item *it,
+					 const rd_kafka_message_t *m)
+{
+	char key[128], id[160];
+	const char *bar = m->key ? memchr(m->key, '|', m->key_len) : NULL;
+	size_t skulen = bar ? (size_t)(bar - (const char *)m->key) : 0;
+	if (!bar || m->key_len >= sizeof key || !skulen || skulen + 1 == m->key_len) {
+		it->dead = "tombstone without a SKU|warehouse key";
+		return;
+	}
+	memcpy(key, m->key, m->key_len);
+	key[m->key_len] = '\0';
+	key[skulen] = '\0';
+	const char *wh = key + skulen + 1;
+	if (!stock_event_text_ok(key, 64) || !stock_event_text_ok(wh, 32) || strchr(wh, '|')) {
+		it->dead = "tombstone key: SKU or warehouse too long, not UTF-8, or more than one |";
+		return;
+	}
+	if (!kafka_header_get(m, "event-id", id, sizeof id) || !stock_event_text_ok(id, 128))
+		snprintf(id, sizeof id, "tombstone/%s/%d/%lld", it->topic, (int)m->partition, (long long)m->offset);
+	rd_kafka_timestamp_type_t tt;
+	int64_t ts = rd_kafka_message_timestamp(m, &tt);
+	it->occurred_at = ts > 0 ? ts * 1000 : 0;
+	if (stock_apply_arena_put(&b->arena, id, &it->id_at) && stock_apply_arena_put(&b->arena, key, &it->sku_at) &&
+	    stock_apply_arena_put(&b->arena, wh, &it->wh_at))
+		it->ok = true;
+	else
+		it->dead = "out of memory decoding the record";
+}
+
 /* Decodes one message by its topic. */
 static void stock_apply_decode(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it)
 {
 	const rd_kafka_message_t *m = it->msg;
 	const char *topic = rd_kafka_topic_name(m->rkt);
 	if (strcmp(topic, a->topics.stock) == 0) {
-		it->kind = STOCK_KIND_STOCK;
+		it->kind = m->payload ? STOCK_KIND_STOCK : STOCK_KIND_TOMBSTONE;
 		it->topic = a->topics.stock;
-		stock_apply_decode_stock(b, it, m);
+		if (m->payload)
+			stock_apply_decode_stock(b, it, m);
+		else
+			stock_apply_decode_tombstone(b, it, m);
 		return;
 	}
 	if (strcmp(topic, a->topics.returns) == 0) {
@@ -448,6 +486,7 @@ static const char *stock_apply_event_id(const struct stock_apply_batch *b, const
 {
 	switch (it->kind) {
 	case STOCK_KIND_STOCK:
+	case STOCK_KIND_TOMBSTONE:
 		return b->arena.data + it->id_at;
 	case STOCK_KIND_RETURN:
 		return it->v.ret->meta->event_id;
@@ -536,11 +575,16 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 	return true;
 }
 
-/* Inside the caller's transaction: an order or return event. */
-static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct stock_apply_item *it, char *err,
-			      size_t errlen)
+/* Inside the caller's transaction: an order or return event, or a tombstone. */
+static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct stock_apply_batch *b,
+			      const struct stock_apply_item *it, char *err, size_t errlen)
 {
+	bool changed = false;
 	switch (it->kind) {
+	case STOCK_KIND_TOMBSTONE:
+		return stock_db_zero(db, b->arena.data + it->sku_at, b->arena.data + it->wh_at, &changed, err, errlen) &&
+		       (!changed || stock_orders_mark(db, &a->orders, b->arena.data + it->sku_at, it->occurred_at, err,
+						      errlen));
 	case STOCK_KIND_SHOP_ORDER:
 		return stock_orders_shop_event(db, &a->orders, it->v.order, err, errlen);
 	case STOCK_KIND_ERP_ORDER:
@@ -570,7 +614,7 @@ static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch 
 		if (!it->ok || !b->claims[k++].is_new)
 			continue;
 		*any_new = true;
-		if (it->kind != STOCK_KIND_STOCK && !stock_apply_event(a, a->db[0], it, err, errlen))
+		if (it->kind != STOCK_KIND_STOCK && !stock_apply_event(a, a->db[0], b, it, err, errlen))
 			return false;
 	}
 	return true;
@@ -671,7 +715,7 @@ static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, 
 			const struct stock_row row = stock_apply_row(b, it);
 			ok = stock_db_store(db, &row, 1, a->shops, a->nshops, err, errlen);
 		} else {
-			ok = stock_apply_event(a, db, it, err, errlen);
+			ok = stock_apply_event(a, db, b, it, err, errlen);
 		}
 		ok = ok && stock_db_dirty_notify(db, err, errlen);
 	}

@@ -503,6 +503,21 @@ bool stock_db_refused(const char *sqlstate)
 	       strncmp(sqlstate, "54", 2) == 0;
 }
 
+bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
+{
+	const char *p[] = { sku, warehouse };
+	PGresult *r = pg_query(db,
+		"UPDATE stock SET on_hand_milli = 0, reserved_milli = 0, available_milli = 0, updated_at = now()"
+		" WHERE sku = $1 AND warehouse = $2"
+		"  AND (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) RETURNING 1",
+		2, p, err, errlen);
+	if (!r)
+		return false;
+	*changed = PQntuples(r) > 0;
+	PQclear(r);
+	return true;
+}
+
 bool stock_db_dirty_notify(struct pg *db, char *err, size_t errlen)
 {
 	PGresult *r = pg_query(db, "SELECT pg_notify('" STOCK_DB_CHANNEL "', '0 ' || " STOCK_DB_NOW_US ")", 0, NULL, err,

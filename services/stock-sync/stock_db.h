@@ -79,6 +79,12 @@ const char *stock_db_batch_sqlstate(const struct stock_db_batch *b);
  * violation, which the next try settles) or a program limit exceeded (54). */
 bool stock_db_refused(const char *sqlstate);
 
+/* Inside the caller's transaction: a SKU+warehouse the ERP deleted (a tombstone on the compacted
+ * stock topic) holds nothing any more; its version stays, so that only a newer record brings it
+ * back. *changed when it held something. */
+bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* Dirty marks wake the writer through LISTEN/NOTIFY (channel stock_sync_dirty), delivered at the
  * marking transaction's commit. The payload says when the marks were made (the server's clock)
  * and the source time of the oldest change marked, when known.

@@ -136,6 +136,19 @@ out:
 	return ok;
 }
 
+bool stock_orders_mark(struct pg *db, const struct stock_orders *so, const char *sku, int64_t source_us, char *err,
+		       size_t errlen)
+{
+	struct pg_array skus;
+	pg_array_init(&skus);
+	bool ok = pg_array_text(&skus, sku);
+	if (!ok)
+		snprintf(err, errlen, "out of memory");
+	ok = ok && stock_orders_dirty(db, so, &skus, source_us, err, errlen);
+	pg_array_cleanup(&skus);
+	return ok;
+}
+
 /* Queues one oversell (or unknown SKU) alert for the outbox. */
 static bool stock_orders_alert(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Order *o,
 			       const struct stock_orders_line *l, int64_t sellable_milli, bool known,

@@ -29,6 +29,10 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 bool stock_orders_return(struct pg *db, const Erpsync__V1__Return *r, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* Inside the caller's transaction: marks sku dirty for every shop (source_us 0: now). */
+bool stock_orders_mark(struct pg *db, const struct stock_orders *so, const char *sku, int64_t source_us, char *err,
+		       size_t errlen) __attribute__((warn_unused_result));
+
 /* Why an order event cannot be applied, or NULL. */
 const char *stock_orders_invalid(const Erpsync__V1__OrderEvent *ev);
 const char *stock_orders_return_invalid(const Erpsync__V1__Return *r);
