@@ -21,6 +21,7 @@ struct kafka_consumer {
 	struct kafka_metrics metrics;
 	char service[64];
 	char group[256];
+	atomic_bool joined;             /* a first assignment came (possibly of no partition) */
 };
 
 /* Eager by default (range,roundrobin); an operator may choose cooperative-sticky through
@@ -45,6 +46,7 @@ static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_ka
 	kafka_partitions_str(parts, list, sizeof list);
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		log_info("kafka group %s: assigned %s", c->group, list);
+		atomic_store(&c->joined, true);
 		if (coop)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -278,6 +280,11 @@ bool kafka_consumer_store(struct kafka_consumer *c, const rd_kafka_message_t *m)
 	if (e)
 		log_ctx_error(&ctx, "kafka offset not stored: %s", rd_kafka_err2str(e));
 	return e == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+bool kafka_consumer_joined(struct kafka_consumer *c)
+{
+	return c && atomic_load(&c->joined);
 }
 
 rd_kafka_t *kafka_consumer_handle(struct kafka_consumer *c)

@@ -123,6 +123,10 @@ static bool stock_ready(void *ud, char *reason, size_t len)
 		snprintf(reason, len, "Kafka unreachable");
 		return false;
 	}
+	if (!kafka_consumer_joined(r->consumer)) {
+		snprintf(reason, len, "not yet a member of its Kafka consumer group");
+		return false;
+	}
 	return true;
 }
 

@@ -18,4 +18,7 @@ check "/readyz is 503 while PostgreSQL is down" wait_http "http://127.0.0.1:$STO
 check "/readyz says why" bash -c "curl -s http://127.0.0.1:$STOCK_PORT/readyz | grep -q PostgreSQL"
 stack_start
 check "/readyz turns 200 once PostgreSQL is back" stock_ready 60
+# read at once: before, /readyz said 200 about 2 s before the group had assigned the partitions
+check "by then the consumer has joined its group (partitions assigned)" \
+	grep -q '"message":"kafka group .*: assigned' "$IT_DIR/stock-sync.log"
 check "the migrations were applied after the wait" bash -c "[ \$(psql \"$PG_DSN\" -XAtc \"SELECT count(*) FROM stock_sync.schema_migrations\") -ge 1 ]"
