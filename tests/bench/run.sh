@@ -5,6 +5,7 @@
 #   BENCH_EVENTS (default 200000) records of BENCH_SKUS (default 1000) SKUs.
 #   BENCH_BATCH_MAX (default 6000): STOCK_BATCH_MAX of the run (docs/benchmarks.md says why).
 #   BENCH_LANES (default 3): STOCK_APPLY_LANES of the run.
+#   BENCH_STOCK_ENV: more VAR=value settings for stock-sync (e.g. STOCK_COALESCE_WINDOW=1s).
 #   BENCH_LOG_LEVEL (default info): stock-sync's LOG_LEVEL; with IT_KEEP=1 its log stays in /tmp.
 # Prints the figures; docs/benchmarks.md keeps the reported ones and explains the method.
 set -uo pipefail
@@ -110,7 +111,7 @@ got=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC" -o beginning -e -q -f
 t1=$(now_ms)
 raw_rate=$((got * 1000 / (t1 - t0)))
 
-start_stock STOCK_BATCH_MAX="$BATCH_MAX" STOCK_APPLY_LANES="${BENCH_LANES:-3}" LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
+start_stock STOCK_BATCH_MAX="$BATCH_MAX" STOCK_APPLY_LANES="${BENCH_LANES:-3}" ${BENCH_STOCK_ENV:-} LOG_LEVEL="${BENCH_LOG_LEVEL:-info}"
 stock_ready 60 || { echo "bench: stock-sync not ready"; exit 1; }
 # The rate counts from the first records applied to the last: joining the consumer group (which on
 # a freshly started broker waits for its coordinator) is reported apart, as start-up.
