@@ -32,14 +32,23 @@ static int kafkalat_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Assigns every partition of topic at its end; false when the topic has none (or no metadata). */
+/* Assigns every partition of topic at its end; false when the topic has none within 10 s (a topic
+ * just created shows its partitions a moment later). */
 static bool kafkalat_assign(rd_kafka_t *rk, const char *topic)
 {
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
 	bool ok = false;
-	if (t && rd_kafka_metadata(rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
-	    md->topics[0].partition_cnt > 0) {
+	for (int i = 0; t && i < 50; i++) {
+		if (rd_kafka_metadata(rk, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+		    md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topics[0].partition_cnt > 0)
+			break;
+		if (md)
+			rd_kafka_metadata_destroy(md);
+		md = NULL;
+		usleep(200000);
+	}
+	if (md) {
 		rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
 		for (int i = 0; i < md->topics[0].partition_cnt; i++)
 			rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
