@@ -194,6 +194,14 @@ bool pg_in_transaction(const struct pg *db)
 	return db && db->in_tx;
 }
 
+bool pg_sqlstate_refused(const char *sqlstate)
+{
+	if (!sqlstate || strlen(sqlstate) != 5)
+		return false;
+	return strncmp(sqlstate, "22", 2) == 0 || (strncmp(sqlstate, "23", 2) == 0 && strcmp(sqlstate, "23505") != 0) ||
+	       strncmp(sqlstate, "54", 2) == 0;
+}
+
 const char *pg_last_sqlstate(const struct pg *db)
 {
 	return db ? db->sqlstate : "";

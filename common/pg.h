@@ -48,6 +48,10 @@ bool pg_in_transaction(const struct pg *db);
  * transaction aborted); "" when it failed without one (connection lost) or nothing failed. For
  * deciding whether to retry a transaction. */
 const char *pg_last_sqlstate(const struct pg *db);
+/* Whether a SQLSTATE says PostgreSQL refuses the data itself, so that trying the same again cannot
+ * help: a data exception (22), an integrity constraint violation (23, but a unique violation, which
+ * a retry settles when two writers met) or a program limit exceeded (54). */
+bool pg_sqlstate_refused(const char *sqlstate);
 
 /* Statements outside a transaction reconnect first when the connection is known to be gone (a
  * restart, an idle kill). Inside one they fail, and so does everything up to pg_rollback: a

@@ -267,7 +267,7 @@ static void stock_apply_decode_tombstone(struct stock_apply_batch *b, struct sto
 	char key[128], id[160];
 	const char *bar = m->key ? memchr(m->key, '|', m->key_len) : NULL;
 	size_t skulen = bar ? (size_t)(bar - (const char *)m->key) : 0;
-	if (!bar || m->key_len >= sizeof key || !skulen || skulen + 1 == m->key_len) {
+	if (!bar || m->key_len >= sizeof key || !skulen || skulen + 1 == m->key_len || memchr(m->key, '\0', m->key_len)) {
 		it->dead = "tombstone without a SKU|warehouse key";
 		return;
 	}
@@ -698,7 +698,7 @@ static void stock_apply_failed(struct stock_apply *a, struct stock_apply_batch *
 			       const char *sqlstate)
 {
 	metrics_inc(metrics_series0(a->m_failed));
-	b->refused = stock_db_refused(sqlstate) ? b->refused + 1 : 0;
+	b->refused = pg_sqlstate_refused(sqlstate) ? b->refused + 1 : 0;
 	log_error("applying %zu records failed, will retry%s: %s", b->nclaims,
 		  b->refused >= STOCK_APPLY_REFUSALS ? " one record at a time" : "", err);
 }
@@ -721,7 +721,7 @@ static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, 
 	}
 	ok = ok && pg_commit(db, err, errlen);
 	if (!ok) {
-		*refused = stock_db_refused(pg_last_sqlstate(db));
+		*refused = pg_sqlstate_refused(pg_last_sqlstate(db));
 		pg_rollback(db);
 	}
 	return ok;

@@ -493,16 +493,6 @@ const char *stock_db_batch_sqlstate(const struct stock_db_batch *b)
 	return b->sqlstate;
 }
 
-bool stock_db_refused(const char *sqlstate)
-{
-	if (!sqlstate || strlen(sqlstate) != 5)
-		return false;
-	/* data exception, integrity constraint violation (but a unique violation: an event id claimed
-	 * at the same moment by another instance, which the next try settles), program limit exceeded */
-	return strncmp(sqlstate, "22", 2) == 0 || (strncmp(sqlstate, "23", 2) == 0 && strcmp(sqlstate, "23505") != 0) ||
-	       strncmp(sqlstate, "54", 2) == 0;
-}
-
 bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
 {
 	const char *p[] = { sku, warehouse };

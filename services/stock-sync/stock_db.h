@@ -74,10 +74,7 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 	__attribute__((warn_unused_result));
 /* The SQLSTATE of the batch's last failure ("" when none or unknown). */
 const char *stock_db_batch_sqlstate(const struct stock_db_batch *b);
-/* Whether a SQLSTATE says PostgreSQL refuses the data itself, so that trying the same records
- * again cannot help: a data exception (22), an integrity constraint violation (23, but a unique
- * violation, which the next try settles) or a program limit exceeded (54). */
-bool stock_db_refused(const char *sqlstate);
+
 
 /* Inside the caller's transaction: a SKU+warehouse the ERP deleted (a tombstone on the compacted
  * stock topic) holds nothing any more; its version stays, so that only a newer record brings it

@@ -11,6 +11,7 @@
 #include "erp.h"
 #include "event.h"
 #include "log.h"
+#include "pg.h"
 #include "pg_array.h"
 #include "unit.h"
 
@@ -202,6 +203,23 @@ static void test_erp_parse_pushed_items(void)
 	EXPECT(!erp_rest_parse_items("[]", 2, &p, err, sizeof err));
 }
 
+/* Which failures mean "PostgreSQL refuses these data" (a batch of them goes one record at a time). */
+static void test_pg_sqlstate_refused(void)
+{
+	EXPECT(pg_sqlstate_refused("22001"));   /* string data right truncation */
+	EXPECT(pg_sqlstate_refused("22P02"));   /* invalid text representation */
+	EXPECT(pg_sqlstate_refused("23514"));   /* check violation */
+	EXPECT(pg_sqlstate_refused("23502"));   /* not null violation */
+	EXPECT(pg_sqlstate_refused("54000"));   /* program limit exceeded */
+	EXPECT(!pg_sqlstate_refused("23505"));  /* unique violation: settled by trying again */
+	EXPECT(!pg_sqlstate_refused("40P01"));  /* deadlock */
+	EXPECT(!pg_sqlstate_refused("08006"));  /* connection failure */
+	EXPECT(!pg_sqlstate_refused("57P01"));  /* admin shutdown */
+	EXPECT(!pg_sqlstate_refused(""));
+	EXPECT(!pg_sqlstate_refused(NULL));
+	EXPECT(!pg_sqlstate_refused("2201"));
+}
+
 int main(void)
 {
 	log_init("test", LOG_ERROR + 1);
@@ -209,11 +227,12 @@ int main(void)
 				       test_config_rejects_each_bad_value, test_kafka_passthrough,
 				       test_event_ids_and_traceparent, test_pg_array_escaping, test_buf_json_escaping,
 				       test_erp_parse_good_page, test_erp_parse_rejects_malformed,
-				       test_erp_parse_pushed_items };
+				       test_erp_parse_pushed_items, test_pg_sqlstate_refused };
 	static const char *const names[] = { "test_duration_units", "test_config_defaults_and_values",
 					     "test_config_rejects_each_bad_value", "test_kafka_passthrough",
 					     "test_event_ids_and_traceparent", "test_pg_array_escaping",
 					     "test_buf_json_escaping", "test_erp_parse_good_page",
-					     "test_erp_parse_rejects_malformed", "test_erp_parse_pushed_items" };
+					     "test_erp_parse_rejects_malformed", "test_erp_parse_pushed_items",
+					     "test_pg_sqlstate_refused" };
 	return unit_run(names, fns, sizeof fns / sizeof fns[0]);
 }
