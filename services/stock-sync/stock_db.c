@@ -58,6 +58,14 @@ static const struct pg_migration stock_db_migrations[] = {
 	  "DROP INDEX shop_dirty_seq;"
 	  "ALTER TABLE shop_dirty SET (fillfactor = 50);"
 	  "ALTER TABLE shop_dirty ADD COLUMN mark_source_us bigint;" },
+	/* Order and return records carry a version, monotonic per order (per topic) and per return:
+	 * one not newer than the last applied is dropped, so a replayed or reordered old record cannot
+	 * undo a newer one. 0 (a producer that sets none) is applied as before. */
+	{ 4, "order and return versions",
+	  "ALTER TABLE order_state ADD COLUMN shop_version bigint NOT NULL DEFAULT 0,"
+	  "  ADD COLUMN erp_version bigint NOT NULL DEFAULT 0;"
+	  "CREATE TABLE return_state (shop text NOT NULL, return_id text NOT NULL, version bigint NOT NULL,"
+	  "  updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (shop, return_id));" },
 };
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen)

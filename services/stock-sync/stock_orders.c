@@ -320,12 +320,25 @@ out:
 	return ok;
 }
 
-/* "open", "closed" or "new" for an order we may have seen. The order's row is created if missing
- * and locked until the transaction ends, so two instances applying events of one order (after a
- * rebalance) take turns: a close is never overtaken by a hold. NULL on error. */
-static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o, char *err, size_t errlen)
+/* Counts a record dropped because a newer one of the same order or return was applied. */
+static void stock_orders_stale(const char *kind)
 {
-	const char *p[] = { o->shop_id, o->external_id };
+	static const char *const label[] = { "kind", NULL };
+	metrics_inc(metrics_series1(metrics_counter("erpsync_stock_stale_events_total",
+		"Order and return records dropped as not newer than the version applied", label), kind));
+}
+
+/* "open", "closed", "new" or "stale" for an order we may have seen. The order's row is created if
+ * missing and locked until the transaction ends, so two instances applying events of one order
+ * (after a rebalance) take turns: a close is never overtaken by a hold. "stale": the record's
+ * version is not newer than the last one applied from its topic (erp: erp.orders.v1, else
+ * shop.orders.v1); otherwise that version is recorded. NULL on error. */
+static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o, bool erp, char *err,
+				      size_t errlen)
+{
+	char ver[24];
+	snprintf(ver, sizeof ver, "%llu", (unsigned long long)o->version);
+	const char *p[] = { o->shop_id, o->external_id, ver };
 	PGresult *ins = pg_query(db,
 		"INSERT INTO order_state (shop, order_id, closed) VALUES ($1, $2, false)"
 		" ON CONFLICT DO NOTHING RETURNING 1",
@@ -334,23 +347,39 @@ static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o
 		return NULL;
 	bool created = PQntuples(ins) == 1;
 	PQclear(ins);
-	PGresult *r = pg_query(db, "SELECT closed FROM order_state WHERE shop = $1 AND order_id = $2 FOR UPDATE",
+	PGresult *r = pg_query(db, erp ? "SELECT closed, erp_version FROM order_state"
+					 " WHERE shop = $1 AND order_id = $2 FOR UPDATE"
+				       : "SELECT closed, shop_version FROM order_state"
+					 " WHERE shop = $1 AND order_id = $2 FOR UPDATE",
 			       2, p, err, errlen);
 	if (!r)
 		return NULL;
 	const char *s = created ? "new" : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? "closed" : "open";
+	unsigned long long applied = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 	PQclear(r);
-	return s;
+	if (o->version == 0)
+		return s;
+	if (o->version <= applied) {
+		stock_orders_stale(erp ? "erp_order" : "shop_order");
+		return "stale";
+	}
+	PGresult *up = pg_query(db, erp ? "UPDATE order_state SET erp_version = $3 WHERE shop = $1 AND order_id = $2"
+					: "UPDATE order_state SET shop_version = $3 WHERE shop = $1 AND order_id = $2",
+				3, p, err, errlen);
+	PQclear(up);
+	return up ? s : NULL;
 }
 
 bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
 			     char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
-	const char *state = stock_orders_state(db, o, err, errlen);
+	const char *state = stock_orders_state(db, o, false, err, errlen);
 	int64_t src = ev->meta->occurred_at;
 	if (!state)
 		return false;
+	if (strcmp(state, "stale") == 0)
+		return true;
 	if (strcmp(state, "closed") == 0)
 		return true;   /* booked or cancelled already: a late shop update must not hold stock again */
 	if (!stock_orders_status_holds(o->status) || ev->kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED)
@@ -374,8 +403,11 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 			    char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
-	if (!stock_orders_state(db, o, err, errlen))
+	const char *state = stock_orders_state(db, o, true, err, errlen);
+	if (!state)
 		return false;
+	if (strcmp(state, "stale") == 0)
+		return true;
 	/* Once the ERP has booked the order its own stock figures include it; holding it here as well
 	 * would count it twice. A cancellation in the ERP ends the hold too. */
 	if (ev->kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_BOOKED || (o->erp_id && *o->erp_id))
@@ -385,9 +417,37 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 	return true;
 }
 
+/* Whether the return's record is newer than the last applied (then recorded as applied): false
+ * with err empty when it is not, false with err on a database error. Locks the return's row. */
+static bool stock_orders_return_newer(struct pg *db, const Erpsync__V1__Return *r, char *err, size_t errlen)
+{
+	char ver[24];
+	snprintf(ver, sizeof ver, "%llu", (unsigned long long)r->version);
+	const char *p[] = { r->shop_id, r->return_id, ver };
+	/* version 0 (none set) always applies, and does not lower what was recorded */
+	PGresult *res = pg_query(db,
+		"INSERT INTO return_state AS s (shop, return_id, version) VALUES ($1, $2, $3)"
+		" ON CONFLICT (shop, return_id) DO UPDATE SET version = GREATEST(s.version, excluded.version),"
+		"  updated_at = now() WHERE excluded.version = 0 OR s.version < excluded.version RETURNING 1",
+		3, p, err, errlen);
+	if (!res)
+		return false;
+	bool newer = PQntuples(res) == 1;
+	PQclear(res);
+	if (!newer)
+		stock_orders_stale("return");
+	return newer;
+}
+
 bool stock_orders_return(struct pg *db, const Erpsync__V1__Return *r, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < r->n_lines; i++) {
+	struct pg_array skus;
+	err[0] = '\0';
+	if (!stock_orders_return_newer(db, r, err, errlen))
+		return !err[0];
+	pg_array_init(&skus);
+	bool ok = true;
+	for (size_t i = 0; ok && i < r->n_lines; i++) {
 		const Erpsync__V1__ReturnLine *l = r->lines[i];
 		if (!l->restock || !l->sku || !*l->sku || l->quantity_milli <= 0)
 			continue;
@@ -398,13 +458,30 @@ bool stock_orders_return(struct pg *db, const Erpsync__V1__Return *r, char *err,
 		PGresult *res = pg_query(db,
 			"INSERT INTO expected_return (shop, return_id, sku, warehouse, qty_milli, received)"
 			" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shop, return_id, sku) DO UPDATE SET"
-			" qty_milli = excluded.qty_milli, received = excluded.received, updated_at = now()",
+			" warehouse = excluded.warehouse, qty_milli = excluded.qty_milli, received = excluded.received,"
+			" updated_at = now()",
 			6, p, err, errlen);
-		if (!res)
-			return false;
+		ok = res && pg_array_text(&skus, l->sku);
+		if (res && !ok)
+			snprintf(err, errlen, "out of memory");
 		PQclear(res);
 	}
-	return true;
+	/* a newer record is the whole return: lines it no longer lists are no longer expected */
+	const char *listed = ok ? pg_array_get(&skus) : NULL;
+	if (ok && !listed) {
+		snprintf(err, errlen, "out of memory");
+		ok = false;
+	}
+	if (ok) {
+		const char *p[] = { r->shop_id, r->return_id, listed };
+		PGresult *res = pg_query(db,
+			"DELETE FROM expected_return WHERE shop = $1 AND return_id = $2 AND sku <> ALL($3::text[])",
+			3, p, err, errlen);
+		ok = res != NULL;
+		PQclear(res);
+	}
+	pg_array_cleanup(&skus);
+	return ok;
 }
 
 void stock_orders_gauges(struct pg *db)

@@ -3,9 +3,10 @@
  *
  *   ordergen -t topic -s shop -o order-id [-k placed|updated|status|booked|deleted]
  *            [-S pending|on-hold|processing|ready|shipped|completed|cancelled|refunded|failed]
- *            [-l SKU:QTY[,SKU:QTY...]] [-e event-id]
- *   ordergen -t topic -s shop -o order-id -R return-id -l SKU:QTY[,...] [-w warehouse] [-r]  (a return;
- *            -r: the goods were received)
+ *            [-l SKU:QTY[,SKU:QTY...]] [-e event-id] [-v version]
+ *   ordergen -t topic -s shop -o order-id -R return-id -l SKU:QTY[,...] [-w warehouse] [-r] [-v version]
+ *            (a return; -r: the goods were received)
+ * -v: the order's or return's version (default 0: none set).
  * Quantities in units. Brokers from KAFKA_BOOTSTRAP_SERVERS. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ static size_t ordergen_parse_lines(const char *spec, struct ordergen_line *out)
 }
 
 /* Packs the value into *buf (malloc'ed); returns its length. */
-static size_t ordergen_pack_order(const char *shop, const char *oid, int kind, int status,
+static size_t ordergen_pack_order(const char *shop, const char *oid, int kind, int status, uint64_t version,
 				  const struct ordergen_line *lines, size_t n, Erpsync__V1__EventMeta *meta,
 				  uint8_t **buf)
 {
@@ -99,6 +100,7 @@ static size_t ordergen_pack_order(const char *shop, const char *oid, int kind, i
 	o.external_id = (char *)oid;
 	o.number = (char *)oid;
 	o.status = status;
+	o.version = version;
 	o.n_lines = n;
 	o.lines = olp;
 	if (kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_BOOKED)
@@ -113,7 +115,7 @@ static size_t ordergen_pack_order(const char *shop, const char *oid, int kind, i
 }
 
 static size_t ordergen_pack_return(const char *shop, const char *oid, const char *rid, const char *wh,
-				   int received, const struct ordergen_line *lines, size_t n,
+				   uint64_t version, int received, const struct ordergen_line *lines, size_t n,
 				   Erpsync__V1__EventMeta *meta, uint8_t **buf)
 {
 	Erpsync__V1__ReturnLine rl[ORDERGEN_MAX_LINES], *rlp[ORDERGEN_MAX_LINES];
@@ -131,7 +133,7 @@ static size_t ordergen_pack_return(const char *shop, const char *oid, const char
 	r.return_id = (char *)rid;
 	r.restock_warehouse = (char *)(wh ? wh : "");
 	r.received_at = received ? event_now_us() : 0;
-	r.version = 1;
+	r.version = version;
 	r.n_lines = n;
 	r.lines = rlp;
 	size_t len = erpsync__v1__return__get_packed_size(&r);
@@ -144,8 +146,9 @@ int main(int argc, char **argv)
 	const char *topic = NULL, *shop = NULL, *oid = NULL, *kind_s = NULL, *status_s = NULL, *lines_s = NULL;
 	const char *eid = NULL, *rid = NULL, *wh = NULL;
 	int received = 0, c;
+	unsigned long long version = 0;
 	char err[512], id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[200];
-	while ((c = getopt(argc, argv, "t:s:o:k:S:l:e:R:w:r")) != -1) {
+	while ((c = getopt(argc, argv, "t:s:o:k:S:l:e:R:w:rv:")) != -1) {
 		switch (c) {
 		case 't': topic = optarg; break;
 		case 's': shop = optarg; break;
@@ -157,11 +160,12 @@ int main(int argc, char **argv)
 		case 'R': rid = optarg; break;
 		case 'w': wh = optarg; break;
 		case 'r': received = 1; break;
+		case 'v': version = strtoull(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
 	if (!topic || !shop || !oid) {
-		fprintf(stderr, "usage: ordergen -t topic -s shop -o order-id [-k kind] [-S status] [-l SKU:QTY,...]\n");
+		fprintf(stderr, "usage: ordergen -t topic -s shop -o order-id [-k kind] [-S status] [-l SKU:QTY,...] [-v version]\n");
 		return 2;
 	}
 	const char *knames[5], *snames[9];
@@ -190,8 +194,8 @@ int main(int argc, char **argv)
 	meta.traceparent = tp;
 	meta.schema_version = 1;
 	uint8_t *buf = NULL;
-	size_t len = rid ? ordergen_pack_return(shop, oid, rid, wh, received, lines, n, &meta, &buf)
-			 : ordergen_pack_order(shop, oid, kind, status, lines, n, &meta, &buf);
+	size_t len = rid ? ordergen_pack_return(shop, oid, rid, wh, version, received, lines, n, &meta, &buf)
+			 : ordergen_pack_order(shop, oid, kind, status, version, lines, n, &meta, &buf);
 	snprintf(key, sizeof key, "%s|%s", shop, oid);
 	log_init("ordergen", LOG_WARN);
 	struct kafka_producer *p = kafka_producer_new("ordergen", err, sizeof err);
