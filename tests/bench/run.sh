@@ -78,6 +78,24 @@ cpu_cs() {
 	done
 	echo "$t"
 }
+# CPU seconds (centiseconds) of a process and its children, those that ended included (PostgreSQL's
+# autovacuum workers come and go): its own and its reaped children's times, and each live child's
+cpu_tree_cs() {
+	local c t f
+	read -r -a f <"/proc/$1/stat" 2>/dev/null || { echo 0; return; }
+	t=$((f[13] + f[14] + f[15] + f[16]))
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		read -r -a f <"/proc/$c/stat" 2>/dev/null || continue
+		t=$((t + f[13] + f[14] + f[15] + f[16]))
+	done
+	echo "$t"
+}
+# the whole machine from /proc/stat, in centiseconds: "busy steal" (busy without steal)
+machine_cs() {
+	local _ u n s i w irq sirq st
+	read -r _ u n s i w irq sirq st _ </proc/stat
+	echo "$((u + n + s + irq + sirq)) $st"
+}
 stock_backends() { psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"; }
 
 reset_schema
@@ -136,7 +154,10 @@ t_ready=$(now_ms)
 deadline=$((t_ready + 600000))
 mapfile -t backends < <(stock_backends)
 broker=$(<"$ERPSYNC_STATE_DIR/kafka/kafka.pid")
-cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")")
+postmaster=$(head -1 "$ERPSYNC_STATE_DIR/pg/data/postmaster.pid")
+cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
+	"$(cpu_cs "${WOO_PIDS[@]}")")
+read -r -a mach0 < <(machine_cs)
 # BENCH_PERF=<file>: a system-wide perf profile of the catch-up, for `perf report -i <file>`
 perf_pid=
 if [ -n "${BENCH_PERF:-}" ]; then
@@ -154,7 +175,9 @@ while consumed; [ "$CONSUMED" -lt "$N" ]; do
 done
 t1=$(now_ms)
 [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
-cpu1=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")")
+cpu1=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
+	"$(cpu_cs "${WOO_PIDS[@]}")")
+read -r -a mach1 < <(machine_cs)
 stock_rate=$(((N - n0) * 1000 / (t1 - t0)))
 startup_ms=$((t0 - t_ready))
 ready_rate=$((N * 1000 / (t1 - t_ready)))
@@ -198,6 +221,7 @@ bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 
   raw librdkafka consume (kcat)           $raw_rate records/s
   stock-sync apply (inbox+state+dirty)    $stock_rate records/s (first records $startup_ms ms after ready; $ready_rate/s counted from ready)
     CPU in those $(secs $((t1 - t_ready))) s: stock-sync $(secs $(((cpu1[0] - cpu0[0]) * 10))) s, its PostgreSQL sessions $(secs $(((cpu1[1] - cpu0[1]) * 10))) s, Kafka broker $(secs $(((cpu1[2] - cpu0[2]) * 10))) s
+    whole machine: $(secs $(((mach1[0] - mach0[0]) * 10))) of $(secs $(((t1 - t_ready) * $(nproc)))) CPU-s busy (steal $(secs $(((mach1[1] - mach0[1]) * 10))) s); all of PostgreSQL $(secs $(((cpu1[3] - cpu0[3]) * 10))) s, both shops $(secs $(((cpu1[4] - cpu0[4]) * 10))) s
   stockgen produce (idempotent, acks=all) $produce_rate records/s
   shop calls for $SKUS distinct SKUs        $((calls1 - calls0)) (batch calls to shop A)
   ERP change -> shop write at $RATE/s      shop A: p50 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 50), p99 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 99); $(samples "$IT_DIR/a0" "$IT_DIR/a1") writes
