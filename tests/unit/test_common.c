@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pg.h"
 #include "pg_array.h"
+#include <stdint.h>
 #include "unit.h"
 
 static void test_duration_units(void)
@@ -139,6 +140,12 @@ static void test_pg_array_escaping(void)
 	pg_array_init(&a);
 	EXPECT(pg_array_int(&a, -5) && pg_array_int(&a, 9000000000LL));
 	EXPECT_STR(pg_array_get(&a), "{-5,9000000000}");
+	EXPECT(pg_array_int(&a, 0) && pg_array_int(&a, INT64_MIN) && pg_array_int(&a, INT64_MAX));
+	EXPECT_STR(pg_array_get(&a), "{-5,9000000000,0,-9223372036854775808,9223372036854775807}");
+	pg_array_cleanup(&a);
+	pg_array_init(&a);
+	EXPECT(pg_array_text(&a, "\\\\") && pg_array_text(&a, "ends with \"") && pg_array_text(&a, "\"starts"));
+	EXPECT_STR(pg_array_get(&a), "{\"\\\\\\\\\",\"ends with \\\"\",\"\\\"starts\"}");
 	pg_array_cleanup(&a);
 }
 
