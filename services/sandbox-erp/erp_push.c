@@ -37,14 +37,24 @@ struct erp_push {
 	struct metric_series *m_sent, *m_retried, *m_rejected, *m_dropped, *m_queue;
 };
 
-bool erp_push_sign(const char *secret, const char *body, size_t len, char hex[65])
+bool erp_push_sign(const char *secret, long long timestamp, const char *body, size_t len, char hex[65])
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	static const char digits[] = "0123456789abcdef";
-	if (!secret || !*secret ||
-	    !HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, len, mac, &maclen) ||
-	    maclen != 32)
+	char ts[24];
+	int tlen = snprintf(ts, sizeof ts, "%lld.", timestamp);
+	unsigned char *text = malloc((size_t)tlen + len + 1);
+	if (!secret || !*secret || !text) {
+		free(text);
+		return false;
+	}
+	memcpy(text, ts, (size_t)tlen);
+	if (len)
+		memcpy(text + tlen, body, len);
+	bool ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), text, (size_t)tlen + len, mac, &maclen) && maclen == 32;
+	free(text);
+	if (!ok)
 		return false;
 	for (unsigned int i = 0; i < maclen; i++) {
 		hex[2 * i] = digits[mac[i] >> 4];
@@ -129,22 +139,31 @@ static bool erp_push_deliver(struct erp_push *p, const struct erp_stock *s)
 {
 	json_t *j = erp_api_stock_json(s);
 	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	char sig[65], why[300];
+	char sig[65], ts[24], why[300];
 	unsigned long long n;
 	bool alive = true;
 	json_decref(j);
-	if (!body || !erp_push_sign(p->secret, body, strlen(body), sig)) {
-		erp_push_note(p, "cannot build or sign the record (out of memory)", &p->rejected, p->m_rejected, &n);
-		log_error("webhook: cannot build or sign the record of %s/%s; dropped", s->sku, s->warehouse);
+	if (!body) {
+		erp_push_note(p, "cannot build the record (out of memory)", &p->rejected, p->m_rejected, &n);
+		log_error("webhook: cannot build the record of %s/%s; dropped", s->sku, s->warehouse);
 		free(body);
 		return true;
 	}
-	const struct http_header h[] = { { "Content-Type", "application/json" }, { "X-ERP-Signature", sig } };
+	const struct http_header h[] = { { "Content-Type", "application/json" }, { "X-ERP-Signature", sig },
+					 { "X-ERP-Timestamp", ts } };
 	long backoff = ERP_PUSH_BACKOFF_MIN_MS;
 	for (unsigned attempt = 1;; attempt++) {
+		/* signed anew for every attempt: the receiver refuses a timestamp older than its tolerance */
+		long long now = (long long)time(NULL);
+		snprintf(ts, sizeof ts, "%lld", now);
+		if (!erp_push_sign(p->secret, now, body, strlen(body), sig)) {
+			erp_push_note(p, "cannot sign the record (out of memory)", &p->rejected, p->m_rejected, &n);
+			log_error("webhook: cannot sign the record of %s/%s; dropped", s->sku, s->warehouse);
+			break;
+		}
 		struct http_response resp;
 		http_response_init(&resp);
-		bool answered = http_request(p->http, "POST", p->url, h, 2, body, strlen(body), &resp);
+		bool answered = http_request(p->http, "POST", p->url, h, 3, body, strlen(body), &resp);
 		long status = answered ? resp.status : 0;
 		if (status >= 200 && status <= 299) {
 			http_response_cleanup(&resp);

@@ -48,7 +48,8 @@ void erp_push_record(void *push, const struct erp_stock *s);
 /* {"queued","sent","retried","rejected","dropped","last_error"} (new reference). */
 json_t *erp_push_stats_json(struct erp_push *p);
 
-/* Hex HMAC-SHA256 of body under secret into hex (65 bytes); false when it cannot be computed. */
-bool erp_push_sign(const char *secret, const char *body, size_t len, char hex[65]);
+/* Hex HMAC-SHA256 of "<timestamp>.<body>" under secret into hex (65 bytes), timestamp in unix
+ * seconds (sent as X-ERP-Timestamp); false when it cannot be computed. */
+bool erp_push_sign(const char *secret, long long timestamp, const char *body, size_t len, char hex[65]);
 
 #endif

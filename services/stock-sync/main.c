@@ -42,6 +42,7 @@ struct stock_config {
 	long long reconcile_interval;
 	long long unknown_recheck;
 	char *webhook_secret;
+	long long webhook_tolerance;
 	char *admin_token;
 	long long inbox_keep_days;
 	long long batch_max;
@@ -89,6 +90,8 @@ static const struct config_key stock_config_table[] = {
 	  OFF(reconcile_interval), NULL, "how often a full ERP and shop reconciliation runs (also POST /admin/reconcile)" },
 	{ "ERP_WEBHOOK_SECRET", CONFIG_STRING, NULL, 0, 0, false, true, OFF(webhook_secret), NULL,
 	  "HMAC-SHA256 key of pushed ERP stock changes (POST /webhooks/erp/stock); unset: webhook off" },
+	{ "ERP_WEBHOOK_TOLERANCE", CONFIG_DURATION, "5m", 1000, 86400000, false, false, OFF(webhook_tolerance), NULL,
+	  "a pushed change whose signed X-ERP-Timestamp is further than this from the host's clock is refused" },
 	{ "ADMIN_TOKEN", CONFIG_STRING, NULL, 0, 0, false, true, OFF(admin_token), NULL,
 	  "Bearer token required by /admin/...; unset: /admin/... answers only when HTTP_BIND is a loopback address" },
 	{ "INBOX_KEEP_DAYS", CONFIG_INT, "14", 1, 3650, false, false, OFF(inbox_keep_days), NULL,
@@ -189,7 +192,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	bool loopback = strcmp(cfg->http_bind, "127.0.0.1") == 0 || strcmp(cfg->http_bind, "::1") == 0 ||
 			strcmp(cfg->http_bind, "localhost") == 0;
 	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, cfg->admin_token, loopback,
-				      reconcile };
+				      reconcile, cfg->webhook_tolerance };
 	admin = stock_http_new(http, &so);
 	if (!admin)
 		goto out;

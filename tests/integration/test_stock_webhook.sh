@@ -1,6 +1,7 @@
 # The ERP webhook (POST /webhooks/erp/stock, ERP_WEBHOOK_SECRET): a signed record is accepted
 # (202) and reaches the shops without polling (poll interval 1 h); a wrong or missing signature is
-# 401, malformed JSON 400, and a batch with one bad item 400 with none of its items applied.
+# 401, so is a signed push whose timestamp is outside ERP_WEBHOOK_TOLERANCE (a replay); malformed
+# JSON is 400, and a batch with one bad item 400 with none of its items applied.
 . "$(dirname "$0")/lib.sh"
 reset_schema
 it_topics
@@ -8,17 +9,22 @@ start_erp 0
 start_woo "$WOO_A_PORT" 20
 start_woo "$WOO_B_PORT" 20
 SECRET=it-webhook-secret-$$
-start_stock ERP_WEBHOOK_SECRET="$SECRET" STOCK_POLL_INTERVAL=1h
+start_stock ERP_WEBHOOK_SECRET="$SECRET" STOCK_POLL_INTERVAL=1h ERP_WEBHOOK_TOLERANCE=60s
 check "stock-sync becomes ready" stock_ready 30
 
 HOOK=http://127.0.0.1:$STOCK_PORT/webhooks/erp/stock
-sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac "$2" -hex | sed 's/^.*= //'; }
-# post BODY [SIGNATURE]: POSTs BODY signed with the shared secret (or the signature given, "" for
-# none); prints the HTTP status, the answer in $IT_DIR/answer.json
+# sign BODY SECRET [TIMESTAMP]: hex HMAC-SHA256 of "<timestamp>.<body>" (TS, default now)
+TS=$(date +%s)
+sign() { printf '%s.%s' "${3:-$TS}" "$1" | openssl dgst -sha256 -hmac "$2" -hex | sed 's/^.*= //'; }
+# post BODY [SIGNATURE [TIMESTAMP]]: POSTs BODY with X-ERP-Timestamp (TS, "" for none) signed with
+# the shared secret (or the signature given, "" for none); prints the HTTP status, the answer in
+# $IT_DIR/answer.json
 post() {
+	TS=${3-$(date +%s)}
 	local sig=${2-$(sign "$1" "$SECRET")}
 	local -a h=(-H 'Content-Type: application/json')
 	[ -n "$sig" ] && h+=(-H "X-ERP-Signature: $sig")
+	[ -n "$TS" ] && h+=(-H "X-ERP-Timestamp: $TS")
 	curl -s -o "$IT_DIR/answer.json" -w '%{http_code}' -X POST "${h[@]}" --data-binary "$1" "$HOOK"
 }
 # rec SKU WAREHOUSE ON_HAND RESERVED VERSION: a record as the ERP's stock API shows it
@@ -58,6 +64,17 @@ code=$(post "$bad" "$(sign "$(rec SKU-000008 WH-MAIN 81 0 1)" "$SECRET")")
 check "a signature of another body is refused (401, got $code)" [ "$code" = 401 ]
 code=$(post "$bad" "zz$(sign "$bad" "$SECRET" | cut -c3-)")
 check "a signature that is not hex is refused (401, got $code)" [ "$code" = 401 ]
+code=$(post "$bad" "$(sign "$bad" "$SECRET" "")" "")
+check "a push without X-ERP-Timestamp is refused (401, got $code)" [ "$code" = 401 ]
+now=$(date +%s)
+code=$(post "$bad" "$(sign "$bad" "$SECRET" $((now - 10)))" $((now - 11)))
+check "a signature made for another timestamp is refused (401, got $code)" [ "$code" = 401 ]
+# a captured push sent again later: correctly signed, but its timestamp is 2 min old (tolerance 60 s)
+code=$(post "$bad" "$(sign "$bad" "$SECRET" $((now - 120)))" $((now - 120)))
+check "a correctly signed push 2 min old is refused as a replay (401, got $code)" [ "$code" = 401 ]
+check "the answer says why (stale_timestamp)" grep -q stale_timestamp "$IT_DIR/answer.json"
+code=$(post "$bad" "$(sign "$bad" "$SECRET" $((now + 120)))" $((now + 120)))
+check "so is one 2 min ahead of this host's clock (401, got $code)" [ "$code" = 401 ]
 code=$(post '{"sku":"SKU-000012","warehouse":"WH-MAIN","on_hand":')
 check "malformed JSON (correctly signed) is refused (400, got $code)" [ "$code" = 400 ]
 code=$(post '{"sku":"SKU-000012","warehouse":"WH-MAIN","on_hand":5}')
@@ -70,9 +87,9 @@ check "a batch with one bad item is refused (400, got $code)" [ "$code" = 400 ]
 check "the 400 names the bad item" grep -q 'item 1' "$IT_DIR/answer.json"
 code=$(post '{"items":[]}')
 check "an empty batch is refused (400, got $code)" [ "$code" = 400 ]
-check "the rejected pushes are counted (bad_signature 4, malformed 4)" bash -c \
+check "the rejected pushes are counted (bad_signature 6, stale_timestamp 2, malformed 4)" bash -c \
 	"[ \"\$(curl -s http://127.0.0.1:$STOCK_PORT/metrics | awk '/^erpsync_stock_erp_webhook_total/ {print \$1, \$2}' | sort | tr '\n' ' ')\" = \
-	 'erpsync_stock_erp_webhook_total{result=\"accepted\"} 2 erpsync_stock_erp_webhook_total{result=\"bad_signature\"} 4 erpsync_stock_erp_webhook_total{result=\"malformed\"} 4 ' ]"
+	 'erpsync_stock_erp_webhook_total{result=\"accepted\"} 2 erpsync_stock_erp_webhook_total{result=\"bad_signature\"} 6 erpsync_stock_erp_webhook_total{result=\"malformed\"} 4 erpsync_stock_erp_webhook_total{result=\"stale_timestamp\"} 2 ' ]"
 
 # a good push after the rejected ones: once it has reached the shops, anything queued before it
 # would have too

@@ -52,16 +52,36 @@ static void test_order_validation(void)
 
 static void test_webhook_signature(void)
 {
-	/* printf body | openssl dgst -sha256 -hmac key */
-	const char *good = "515aae133b435d4000956731f68ae5cf5eb85d4f0dc6a546d2bfcd3595ec1ae1";
-	EXPECT(stock_http_signature_ok("key", "body", 4, good));
-	EXPECT(!stock_http_signature_ok("key", "Body", 4, good));       /* another body */
-	EXPECT(!stock_http_signature_ok("other", "body", 4, good));     /* another key */
-	EXPECT(!stock_http_signature_ok("key", "body", 4, "515aae13"));  /* truncated */
-	EXPECT(!stock_http_signature_ok("key", "body", 4, NULL));
-	EXPECT(!stock_http_signature_ok("", "body", 4, good));
-	EXPECT(!stock_http_signature_ok("key", "body", 4,
-					"zz5aae133b435d4000956731f68ae5cf5eb85d4f0dc6a546d2bfcd3595ec1ae1"));
+	/* printf 1700000000.body | openssl dgst -sha256 -hmac key */
+	const char *good = "47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e";
+	const char *ts = "1700000000";
+	EXPECT(stock_http_signature_ok("key", ts, "body", 4, good));
+	EXPECT(!stock_http_signature_ok("key", ts, "Body", 4, good));        /* another body */
+	EXPECT(!stock_http_signature_ok("key", "1700000001", "body", 4, good)); /* another time */
+	EXPECT(!stock_http_signature_ok("key", NULL, "body", 4, good));      /* no time */
+	EXPECT(!stock_http_signature_ok("other", ts, "body", 4, good));      /* another key */
+	EXPECT(!stock_http_signature_ok("key", ts, "body", 4, "47b6ce0f"));  /* truncated */
+	EXPECT(!stock_http_signature_ok("key", ts, "body", 4, NULL));
+	EXPECT(!stock_http_signature_ok("", ts, "body", 4, good));
+	EXPECT(!stock_http_signature_ok("key", ts, "body", 4,
+					"zzb6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e"));
 }
 
-UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation, test_webhook_signature)
+static void test_webhook_timestamp(void)
+{
+	long long now = 1700000000000LL, tol = 300000;
+	EXPECT(stock_http_timestamp_ok("1700000000", now, tol));
+	EXPECT(stock_http_timestamp_ok("1700000300", now, tol));    /* at the edge, either side */
+	EXPECT(stock_http_timestamp_ok("1699999700", now, tol));
+	EXPECT(!stock_http_timestamp_ok("1700000301", now, tol));
+	EXPECT(!stock_http_timestamp_ok("1699999699", now, tol));   /* a replay from 5 min ago */
+	EXPECT(!stock_http_timestamp_ok("", now, tol));
+	EXPECT(!stock_http_timestamp_ok(NULL, now, tol));
+	EXPECT(!stock_http_timestamp_ok("-1700000000", now, tol));
+	EXPECT(!stock_http_timestamp_ok("1700000000.5", now, tol));
+	EXPECT(!stock_http_timestamp_ok("99999999999999999999", now, tol));   /* no overflow */
+	EXPECT(!stock_http_timestamp_ok("1700000000000", now, tol));          /* milliseconds */
+}
+
+UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation, test_webhook_signature,
+	  test_webhook_timestamp)
