@@ -160,18 +160,31 @@ static int kafka_stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 
 /* Our defaults first, then every KAFKA_* variable (so operators can tune linger.ms, timeouts, security
  * and the like), then a check that the environment left the guarantees alone. */
-bool kafka_conf_prepare(rd_kafka_conf_t *conf, const struct kafka_prop *defaults, size_t ndefaults,
-			       const struct kafka_prop *required, size_t nrequired, void *opaque, char *err,
-			       size_t errlen)
+rd_kafka_t *kafka_handle_new(const struct kafka_handle_spec *spec, char *err, size_t errlen)
 {
-	if (!kafka_conf_set_all(conf, defaults, ndefaults, err, errlen) || !config_kafka_apply(conf, err, errlen) ||
-	    !kafka_conf_check(conf, required, nrequired, err, errlen))
-		return false;
+	char why[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	if (!conf) {
+		kafka_seterr(err, errlen, "%s: out of memory", spec->role);
+		return NULL;
+	}
+	if (!kafka_conf_set_all(conf, spec->defaults, spec->ndefaults, err, errlen) ||
+	    !config_kafka_apply(conf, err, errlen) || !kafka_conf_check(conf, spec->required, spec->nrequired, err, errlen)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
 	rd_kafka_conf_set_stats_cb(conf, kafka_stats_cb);
-	rd_kafka_conf_set_opaque(conf, opaque);
-	return true;
+	rd_kafka_conf_set_opaque(conf, spec->opaque);
+	if (spec->role_cbs)
+		spec->role_cbs(conf);
+	rd_kafka_t *rk = rd_kafka_new(spec->type, conf, why, sizeof why);
+	if (!rk) {
+		kafka_seterr(err, errlen, "%s: %s", spec->role, why);
+		rd_kafka_conf_destroy(conf);    /* not taken over on failure */
+	}
+	return rk;
 }
 
 /* "topic[3] topic[4] ..." for log lines, truncated to outlen. */

@@ -135,12 +135,16 @@ static bool consumer_args_valid(const char *group_id, const char *const *topics,
 	return true;
 }
 
+static void consumer_role_cbs(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance_cb);
+	rd_kafka_conf_set_offset_commit_cb(conf, consumer_commit_cb);
+}
+
 struct kafka_consumer *kafka_consumer_new(const char *service, const char *group_id, const char *const *topics,
 					  size_t ntopics, char *err, size_t errlen)
 {
 	struct kafka_consumer *c = NULL;
-	rd_kafka_conf_t *conf = NULL;
-	char why[512];
 
 	if (!consumer_args_valid(group_id, topics, ntopics, err, errlen))
 		return NULL;
@@ -186,18 +190,12 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 		{ "enable.auto.commit", "true" },
 	};
 
-	conf = rd_kafka_conf_new();
-	if (!kafka_conf_prepare(conf, defaults, sizeof defaults / sizeof defaults[0], required,
-				sizeof required / sizeof required[0], c, err, errlen))
+	const struct kafka_handle_spec spec = { RD_KAFKA_CONSUMER, "kafka consumer", defaults,
+						sizeof defaults / sizeof defaults[0], required,
+						sizeof required / sizeof required[0], consumer_role_cbs, c };
+	c->rk = kafka_handle_new(&spec, err, errlen);
+	if (!c->rk)
 		goto fail;
-	rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance_cb);
-	rd_kafka_conf_set_offset_commit_cb(conf, consumer_commit_cb);
-	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
-	if (!c->rk) {
-		kafka_seterr(err, errlen, "kafka consumer: %s", why);
-		goto fail;
-	}
-	conf = NULL; /* now owned by c->rk */
 	rd_kafka_poll_set_consumer(c->rk);
 	if (!consumer_subscribe(c, topics, ntopics, err, errlen))
 		goto fail;
@@ -205,8 +203,6 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 	return c;
 
 fail:
-	if (conf)
-		rd_kafka_conf_destroy(conf);
 	if (c->rk)
 		rd_kafka_destroy(c->rk); /* not subscribed: nothing to leave */
 	consumer_free_struct(c);

@@ -46,10 +46,22 @@ struct kafka_prop {
 	const char *value;
 };
 
-/* Our defaults first, then every KAFKA_* variable, then a check that the environment left the
- * required settings alone; installs the shared callbacks with opaque. */
-bool kafka_conf_prepare(rd_kafka_conf_t *conf, const struct kafka_prop *defaults, size_t ndefaults,
-			const struct kafka_prop *required, size_t nrequired, void *opaque, char *err, size_t errlen);
+/* What a producer or consumer handle is made of: our defaults, then every KAFKA_* variable, then a
+ * check that the environment left the required settings alone; the shared callbacks (log, error,
+ * statistics) with opaque, and the role's own (role_cbs, may be NULL). */
+struct kafka_handle_spec {
+	rd_kafka_type_t type;
+	const char *role;               /* "kafka producer", "kafka consumer": prefixes errors */
+	const struct kafka_prop *defaults;
+	size_t ndefaults;
+	const struct kafka_prop *required;
+	size_t nrequired;
+	void (*role_cbs)(rd_kafka_conf_t *conf);
+	void *opaque;
+};
+
+/* The handle, or NULL with err (nothing left to free). */
+rd_kafka_t *kafka_handle_new(const struct kafka_handle_spec *spec, char *err, size_t errlen);
 
 /* "topic[3] topic[4] ..." for log lines, truncated to outlen. */
 void kafka_partitions_str(const rd_kafka_topic_partition_list_t *l, char *out, size_t outlen);

@@ -161,11 +161,14 @@ static rd_kafka_resp_err_t producer_send(struct kafka_producer *p, const struct 
 	}
 }
 
+static void producer_role_cbs(rd_kafka_conf_t *conf)
+{
+	rd_kafka_conf_set_dr_msg_cb(conf, producer_dr_cb);
+}
+
 struct kafka_producer *kafka_producer_new(const char *service, char *err, size_t errlen)
 {
 	struct kafka_producer *p = calloc(1, sizeof *p);
-	rd_kafka_conf_t *conf = NULL;
-	char why[512];
 
 	if (!p) {
 		kafka_seterr(err, errlen, "kafka producer: out of memory");
@@ -187,25 +190,16 @@ struct kafka_producer *kafka_producer_new(const char *service, char *err, size_t
 	};
 	static const struct kafka_prop required[] = { { "enable.idempotence", "true" } };
 
-	conf = rd_kafka_conf_new();
-	if (!kafka_conf_prepare(conf, defaults, sizeof defaults / sizeof defaults[0], required,
-				sizeof required / sizeof required[0], p, err, errlen))
-		goto fail;
-	rd_kafka_conf_set_dr_msg_cb(conf, producer_dr_cb);
-	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+	const struct kafka_handle_spec spec = { RD_KAFKA_PRODUCER, "kafka producer", defaults,
+						sizeof defaults / sizeof defaults[0], required,
+						sizeof required / sizeof required[0], producer_role_cbs, p };
+	p->rk = kafka_handle_new(&spec, err, errlen);
 	if (!p->rk) {
-		kafka_seterr(err, errlen, "kafka producer: %s", why);
-		goto fail;
+		kafka_producer_free(p);
+		return NULL;
 	}
-	conf = NULL; /* now owned by p->rk */
 	log_info("kafka producer %s ready", rd_kafka_name(p->rk));
 	return p;
-
-fail:
-	if (conf)
-		rd_kafka_conf_destroy(conf);
-	kafka_producer_free(p);
-	return NULL;
 }
 
 void kafka_producer_free(struct kafka_producer *p)
