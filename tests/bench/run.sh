@@ -96,6 +96,12 @@ machine_cs() {
 	read -r _ u n s i w irq sirq st _ </proc/stat
 	echo "$((u + n + s + irq + sirq)) $st"
 }
+# the role of each of stock-sync's PostgreSQL sessions, from its last statement: "pid role" lines
+backend_roles() {
+	psql_q "SELECT pid, CASE WHEN query LIKE '%INTO inbox%' OR query LIKE '%FROM reservation)%' THEN 'apply'
+		WHEN query LIKE '%shop_dirty%' OR query LIKE '%shop_stock%' OR query LIKE '%LISTEN%' THEN 'writer'
+		ELSE 'other' END FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"
+}
 stock_backends() { psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"; }
 
 reset_schema
@@ -158,6 +164,8 @@ postmaster=$(head -1 "$ERPSYNC_STATE_DIR/pg/data/postmaster.pid")
 cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
 	"$(cpu_cs "${WOO_PIDS[@]}")")
 read -r -a mach0 < <(machine_cs)
+declare -A be_cs0
+for b in "${backends[@]}"; do be_cs0[$b]=$(cpu_cs "$b"); done
 # BENCH_PERF=<file>: a system-wide perf profile of the catch-up, for `perf report -i <file>`
 perf_pid=
 if [ -n "${BENCH_PERF:-}" ]; then
@@ -178,6 +186,15 @@ t1=$(now_ms)
 cpu1=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
 	"$(cpu_cs "${WOO_PIDS[@]}")")
 read -r -a mach1 < <(machine_cs)
+declare -A role_cs=()
+while read -r b role; do
+	[ -n "${be_cs0[$b]:-}" ] || continue
+	role_cs[$role]=$(( ${role_cs[$role]:-0} + $(cpu_cs "$b") - be_cs0[$b] ))
+done < <(backend_roles | tr '|' ' ')
+session_split=""
+for role in apply writer other; do
+	[ -n "${role_cs[$role]:-}" ] && session_split+="${session_split:+, }$role $(secs $((role_cs[$role] * 10))) s"
+done
 stock_rate=$(((N - n0) * 1000 / (t1 - t0)))
 startup_ms=$((t0 - t_ready))
 ready_rate=$((N * 1000 / (t1 - t_ready)))
@@ -220,7 +237,7 @@ cat <<TXT
 bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 3 partitions, STOCK_BATCH_MAX=$BATCH_MAX
   raw librdkafka consume (kcat)           $raw_rate records/s
   stock-sync apply (inbox+state+dirty)    $stock_rate records/s (first records $startup_ms ms after ready; $ready_rate/s counted from ready)
-    CPU in those $(secs $((t1 - t_ready))) s: stock-sync $(secs $(((cpu1[0] - cpu0[0]) * 10))) s, its PostgreSQL sessions $(secs $(((cpu1[1] - cpu0[1]) * 10))) s, Kafka broker $(secs $(((cpu1[2] - cpu0[2]) * 10))) s
+    CPU in those $(secs $((t1 - t_ready))) s: stock-sync $(secs $(((cpu1[0] - cpu0[0]) * 10))) s, its PostgreSQL sessions $(secs $(((cpu1[1] - cpu0[1]) * 10))) s ($session_split), Kafka broker $(secs $(((cpu1[2] - cpu0[2]) * 10))) s
     whole machine: $(secs $(((mach1[0] - mach0[0]) * 10))) of $(secs $(((t1 - t_ready) * $(nproc)))) CPU-s busy (steal $(secs $(((mach1[1] - mach0[1]) * 10))) s); all of PostgreSQL $(secs $(((cpu1[3] - cpu0[3]) * 10))) s, both shops $(secs $(((cpu1[4] - cpu0[4]) * 10))) s
   stockgen produce (idempotent, acks=all) $produce_rate records/s
   shop calls for $SKUS distinct SKUs        $((calls1 - calls0)) (batch calls to shop A)
