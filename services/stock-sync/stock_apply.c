@@ -24,6 +24,7 @@
 #define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
 #define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
 #define STOCK_APPLY_NUDGE_MS 50         /* at most this often */
+#define STOCK_APPLY_TOPUP_MS 2          /* waits for more records while a batch is in flight */
 #define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
 #define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
 
@@ -867,6 +868,15 @@ static int stock_apply_batch(struct stock_apply *a, struct stock_apply_batch *b,
 	return stock_apply_done(a, b);
 }
 
+/* Whether a lane of the batch in flight is still working. */
+static bool stock_apply_flying(const struct stock_apply *a)
+{
+	for (size_t k = 0; k < a->nlanes; k++)
+		if ((a->flight->lanes_sent & (1u << k)) && stock_db_batch_busy(a->db[k]))
+			return true;
+	return false;
+}
+
 static struct stock_apply_batch *stock_apply_other(struct stock_apply *a, const struct stock_apply_batch *b)
 {
 	return b == &a->slot[0] ? &a->slot[1] : &a->slot[0];
@@ -876,8 +886,13 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 {
 	int handled = 0, r;
 	if (a->flight) {
-		/* the database works on one batch: take the next and make it ready meanwhile */
+		/* The database works on one batch: take the next and make it ready meanwhile. What the
+		 * consumer holds at this moment may be a fraction of a batch (its queue refills a fetch
+		 * at a time), and a batch of 1,500 records stores and marks nearly as many SKUs as one
+		 * of 6,000: so while the lanes work, the next batch keeps taking what arrives. */
 		stock_apply_gather(a, a->next, 0, 0);
+		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a))
+			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, 0);
 		if (a->next->n)
 			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */
 		if ((r = stock_apply_land(a)) < 0)

@@ -446,6 +446,13 @@ bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, siz
 	return stock_db_batch_post(db, b, probe, err, errlen);
 }
 
+bool stock_db_batch_busy(struct pg *db)
+{
+	PGconn *conn = pg_conn(db);
+	/* a broken connection is not busy: stock_db_batch_finish then reports it */
+	return PQconsumeInput(conn) && PQisBusy(conn);
+}
+
 /* The last result of the statement sent (every result is read, so the connection is free). */
 static PGresult *stock_db_batch_result(PGconn *conn)
 {

@@ -69,6 +69,8 @@ bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_
  * other statement on db. */
 bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Whether the statement sent on db is still running (reads what has arrived; never waits). */
+bool stock_db_batch_busy(struct pg *db);
 /* Waits for the outcome and sets is_new; false with err when nothing was applied. */
 bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
