@@ -98,7 +98,7 @@ machine_cs() {
 }
 # the role of each of stock-sync's PostgreSQL sessions, from its last statement: "pid role" lines
 backend_roles() {
-	psql_q "SELECT pid, CASE WHEN query LIKE '%INTO inbox%' OR query LIKE '%FROM reservation)%' THEN 'apply'
+	psql_q "SELECT pid, CASE WHEN query LIKE '%INTO stock AS s%' OR query LIKE '%INTO inbox%' OR query LIKE '%FROM reservation)%' THEN 'apply'
 		WHEN query LIKE '%shop_dirty%' OR query LIKE '%shop_stock%' OR query LIKE '%LISTEN%' THEN 'writer'
 		ELSE 'other' END FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"
 }
