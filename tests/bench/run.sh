@@ -7,6 +7,7 @@
 #   BENCH_LANES (default 3): STOCK_APPLY_LANES of the run.
 #   BENCH_STOCK_ENV: more VAR=value settings for stock-sync (e.g. STOCK_COALESCE_WINDOW=1s).
 #   BENCH_LOG_LEVEL (default info): stock-sync's LOG_LEVEL; with IT_KEEP=1 its log stays in /tmp.
+#   BENCH_PERF=<file>: a system-wide perf profile of the catch-up into <file> (perf must be installed).
 # Prints the figures; docs/benchmarks.md keeps the reported ones and explains the method.
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -99,7 +100,7 @@ machine_cs() {
 # the role of each of stock-sync's PostgreSQL sessions, from its last statement: "pid role" lines
 backend_roles() {
 	psql_q "SELECT pid, CASE WHEN query LIKE '%INTO stock AS s%' OR query LIKE '%INTO inbox%' OR query LIKE '%FROM reservation)%' THEN 'apply'
-		WHEN query LIKE '%shop_dirty%' OR query LIKE '%shop_stock%' OR query LIKE '%LISTEN%' THEN 'writer'
+		WHEN query LIKE '%shop_dirty%' OR query LIKE '%shop_stock%' OR query LIKE '%LISTEN%' OR query LIKE '%sku_map%' OR query LIKE '%unknown_sku%' THEN 'writer'
 		ELSE 'other' END FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"
 }
 stock_backends() { psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"; }
