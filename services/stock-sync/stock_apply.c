@@ -24,7 +24,7 @@
 #define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
 #define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
 #define STOCK_APPLY_NUDGE_MS 50         /* at most this often */
-#define STOCK_APPLY_TOPUP_MS 2          /* waits for more records while a batch is in flight */
+#define STOCK_APPLY_TOPUP_MS 2          /* waits (at a time) for more records while a batch is in flight */
 #define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
 #define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
 
@@ -892,7 +892,7 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 		 * of 6,000: so while the lanes work, the next batch keeps taking what arrives. */
 		stock_apply_gather(a, a->next, 0, 0);
 		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a))
-			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, 0);
+			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, STOCK_APPLY_TOPUP_MS);
 		if (a->next->n)
 			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */
 		if ((r = stock_apply_land(a)) < 0)
