@@ -328,13 +328,20 @@ static void stock_orders_stale(const char *kind)
 		"Order and return records dropped as not newer than the version applied", label), kind));
 }
 
-/* "open", "closed", "new" or "stale" for an order we may have seen. The order's row is created if
- * missing and locked until the transaction ends, so two instances applying events of one order
- * (after a rebalance) take turns: a close is never overtaken by a hold. "stale": the record's
- * version is not newer than the last one applied from its topic (erp: erp.orders.v1, else
- * shop.orders.v1); otherwise that version is recorded. NULL on error. */
-static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o, bool erp, char *err,
-				      size_t errlen)
+enum stock_orders_state {
+	STOCK_ORDER_ERROR,      /* err says why */
+	STOCK_ORDER_NEW,        /* first seen now */
+	STOCK_ORDER_OPEN,
+	STOCK_ORDER_CLOSED,     /* booked or cancelled: never holds again */
+	STOCK_ORDER_STALE,      /* this record's version is not newer than the last applied */
+};
+
+/* Where an order we may have seen stands. The order's row is created if missing and locked until
+ * the transaction ends, so two instances applying events of one order (after a rebalance) take
+ * turns: a close is never overtaken by a hold. Versions count per topic (erp: erp.orders.v1, else
+ * shop.orders.v1); a record's version, when newer, is recorded. */
+static enum stock_orders_state stock_orders_state(struct pg *db, const Erpsync__V1__Order *o, bool erp,
+						  char *err, size_t errlen)
 {
 	char ver[24];
 	snprintf(ver, sizeof ver, "%llu", (unsigned long long)o->version);
@@ -344,7 +351,7 @@ static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o
 		" ON CONFLICT DO NOTHING RETURNING 1",
 		2, p, err, errlen);
 	if (!ins)
-		return NULL;
+		return STOCK_ORDER_ERROR;
 	bool created = PQntuples(ins) == 1;
 	PQclear(ins);
 	PGresult *r = pg_query(db, erp ? "SELECT closed, erp_version FROM order_state"
@@ -353,34 +360,35 @@ static const char *stock_orders_state(struct pg *db, const Erpsync__V1__Order *o
 					 " WHERE shop = $1 AND order_id = $2 FOR UPDATE",
 			       2, p, err, errlen);
 	if (!r)
-		return NULL;
-	const char *s = created ? "new" : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? "closed" : "open";
+		return STOCK_ORDER_ERROR;
+	enum stock_orders_state s = created ? STOCK_ORDER_NEW
+				  : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? STOCK_ORDER_CLOSED : STOCK_ORDER_OPEN;
 	unsigned long long applied = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 	PQclear(r);
 	if (o->version == 0)
 		return s;
 	if (o->version <= applied) {
 		stock_orders_stale(erp ? "erp_order" : "shop_order");
-		return "stale";
+		return STOCK_ORDER_STALE;
 	}
 	PGresult *up = pg_query(db, erp ? "UPDATE order_state SET erp_version = $3 WHERE shop = $1 AND order_id = $2"
 					: "UPDATE order_state SET shop_version = $3 WHERE shop = $1 AND order_id = $2",
 				3, p, err, errlen);
 	PQclear(up);
-	return up ? s : NULL;
+	return up ? s : STOCK_ORDER_ERROR;
 }
 
 bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
 			     char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
-	const char *state = stock_orders_state(db, o, false, err, errlen);
+	enum stock_orders_state state = stock_orders_state(db, o, false, err, errlen);
 	int64_t src = ev->meta->occurred_at;
-	if (!state)
+	if (state == STOCK_ORDER_ERROR)
 		return false;
-	if (strcmp(state, "stale") == 0)
+	if (state == STOCK_ORDER_STALE)
 		return true;
-	if (strcmp(state, "closed") == 0)
+	if (state == STOCK_ORDER_CLOSED)
 		return true;   /* booked or cancelled already: a late shop update must not hold stock again */
 	if (!stock_orders_status_holds(o->status) || ev->kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED)
 		return stock_orders_close(db, so, o, "shop status", src, err, errlen);
@@ -392,7 +400,7 @@ bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const
 	size_t n = stock_orders_lines(o, lines);
 	bool ok = true;
 	/* sellable "at the time it was placed": checked once, before this order holds anything */
-	for (size_t i = 0; ok && strcmp(state, "new") == 0 && i < n; i++)
+	for (size_t i = 0; ok && state == STOCK_ORDER_NEW && i < n; i++)
 		ok = stock_orders_check(db, so, o, &lines[i], ev->meta->traceparent, err, errlen);
 	ok = ok && stock_orders_hold(db, so, o, lines, n, src, err, errlen);
 	free(lines);
@@ -403,10 +411,10 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 			    char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
-	const char *state = stock_orders_state(db, o, true, err, errlen);
-	if (!state)
+	enum stock_orders_state state = stock_orders_state(db, o, true, err, errlen);
+	if (state == STOCK_ORDER_ERROR)
 		return false;
-	if (strcmp(state, "stale") == 0)
+	if (state == STOCK_ORDER_STALE)
 		return true;
 	/* Once the ERP has booked the order its own stock figures include it; holding it here as well
 	 * would count it twice. A cancellation in the ERP ends the hold too. */
