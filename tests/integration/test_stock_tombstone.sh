@@ -28,7 +28,11 @@ check "a newer version does (A 9 - 2, B 9 - 5)" wait_for 15 bash -c \
 	"[ \"\$(curl -s -u ck_it:cs_it http://127.0.0.1:$WOO_A_PORT/sandbox/stock | jq '.\"SKU-000001\"')\" = 7 ] &&
 	 [ \"\$(curl -s -u ck_it:cs_it http://127.0.0.1:$WOO_B_PORT/sandbox/stock | jq '.\"SKU-000001\"')\" = 4 ]"
 printf 'no-bar-key:\n' | kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -P -t "$IT_TOPIC" -K: -Z
-dlq=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC.dlq" -o beginning -c 1 -e -q -f '%k %h\n' 2>/dev/null)
-check "a tombstone without a SKU|warehouse key goes to the DLQ with the reason" \
-	grep -q '^no-bar-key .*dlq-error=tombstone without a SKU|warehouse key' <<<"$dlq"
-check "only that one was dead-lettered" [ "$(metric erpsync_stock_events_dead_lettered_total)" -eq 1 ]
+# read the DLQ until the dead letter is there (stock-sync sends it when it has consumed the record)
+dlq_has_it() {
+	kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_TOPIC.dlq" -o beginning -c 1 -e -q -f '%k %h\n' 2>/dev/null |
+		grep -q '^no-bar-key .*dlq-error=tombstone without a SKU|warehouse key'
+}
+check "a tombstone without a SKU|warehouse key goes to the DLQ with the reason" wait_for 15 dlq_has_it
+dead_lettered_one() { [ "$(metric erpsync_stock_events_dead_lettered_total)" -eq 1 ]; }
+check "only that one was dead-lettered" wait_for 5 dead_lettered_one
