@@ -66,6 +66,13 @@ static const struct pg_migration stock_db_migrations[] = {
 	  "  ADD COLUMN erp_version bigint NOT NULL DEFAULT 0;"
 	  "CREATE TABLE return_state (shop text NOT NULL, return_id text NOT NULL, version bigint NOT NULL,"
 	  "  updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (shop, return_id));" },
+	/* Marks are appended to shop_mark by whoever changes what a shop may sell (the apply lanes,
+	 * orders, returns, reconciliation) and folded into shop_dirty by the writer alone
+	 * (stock_db_fold). Before, every lane batch updated the shop_dirty rows the writer was
+	 * locking to record its writes, and each waited for the other (docs/benchmarks.md). The
+	 * table has no key and no index: rows are only inserted, and the fold deletes them all. */
+	{ 5, "append-only dirty marks",
+	  "CREATE TABLE shop_mark (shop text NOT NULL, sku text NOT NULL, source_us bigint NOT NULL);" },
 };
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen)
@@ -112,8 +119,10 @@ bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, 
  *    transaction), fails the statement with a unique violation and nothing is applied; the batch
  *    goes again with the probe, which then finds the id. The probe is a scalar subquery on
  *    purpose: as NOT EXISTS the planner may turn it into a hash anti-join reading the whole inbox;
- *  - rows are sent sorted, so every transaction locks stock and dirty rows in one order (the
- *    writer's stock_db_done too) and they cannot deadlock one another. */
+ *  - stock rows are sent sorted, so every lane locks them in one order and lanes cannot deadlock
+ *    one another;
+ *  - the dirty marks are appended to shop_mark, which nothing else locks: the lanes never wait
+ *    for the writer (stock_db_fold). */
 
 #define STOCK_DB_CONSUMER "stock-sync"
 #define STOCK_DB_CHANNEL  "stock_sync_dirty"
@@ -138,12 +147,8 @@ static const char stock_db_claim_sql[] =
 	"  source_us = excluded.source_us, updated_at = now() WHERE s.version < excluded.version" \
 	"  RETURNING s.sku, s.warehouse, s.source_us)," \
 	" m AS (SELECT * FROM unnest($12::text[], $13::text[]) AS m(shop, wh))," \
-	" d AS (INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us, mark_source_us)" \
-	"  SELECT shop, sku, nextval('dirty_seq'), t, t FROM (SELECT m.shop, up.sku, min(up.source_us) AS t" \
-	"   FROM up JOIN m ON m.wh = up.warehouse GROUP BY m.shop, up.sku ORDER BY m.shop, up.sku) g" \
-	"  ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq," \
-	"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)," \
-	"  mark_source_us = excluded.mark_source_us RETURNING 1)"
+	" d AS (INSERT INTO shop_mark (shop, sku, source_us) SELECT m.shop, up.sku, min(up.source_us)" \
+	"  FROM up JOIN m ON m.wh = up.warehouse GROUP BY m.shop, up.sku RETURNING 1)"
 
 /* The store alone, inside the caller's transaction. $1..$4 (the claim's) are not used but every
  * parameter sent needs a type. */
@@ -585,6 +590,27 @@ int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64
 		if (poll(&pfd, 1, (int)(left < 100 ? left : 100)) < 0 && errno != EINTR)
 			return -1;
 	}
+}
+
+long long stock_db_fold(struct pg *db, char *err, size_t errlen)
+{
+	/* DELETE takes exactly the marks it returns: those committed when it started. One committed
+	 * later (its stock change not yet seen either) stays for the next fold. In SKU order, as
+	 * stock_db_done locks them. */
+	PGresult *r = pg_query(db,
+		"WITH k AS (DELETE FROM shop_mark RETURNING shop, sku, source_us)"
+		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us, mark_source_us)"
+		" SELECT shop, sku, nextval('dirty_seq'), t, t FROM (SELECT shop, sku, min(source_us) AS t"
+		"  FROM k GROUP BY shop, sku ORDER BY shop, sku) g"
+		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
+		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us),"
+		"  mark_source_us = excluded.mark_source_us",
+		0, NULL, err, errlen);
+	if (!r)
+		return -1;
+	long long n = strtoll(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return n;
 }
 
 bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,

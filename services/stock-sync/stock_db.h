@@ -1,5 +1,5 @@
 /* stock_db — stock-sync's own schema (stock_sync): the ERP cursor, the stock per SKU and
- * warehouse, what each shop must be told (shop_dirty), what it was told (shop_stock), the SKU ->
+ * warehouse, what each shop must be told (shop_mark, shop_dirty), what it was told (shop_stock), the SKU ->
  * product mapping per shop and the SKUs a shop does not know. */
 #ifndef STOCK_DB_H
 #define STOCK_DB_H
@@ -97,6 +97,12 @@ bool stock_db_dirty_listen(struct pg *db, char *err, size_t errlen) __attribute_
  * window before it: a late event (a backlog, a stall upstream) or a source clock running behind
  * cannot take more than that from the coalescing after the mark. */
 int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64_t *open_us);
+
+/* Dirty marks: whoever changes what a shop may sell appends (shop, SKU, source time) rows to
+ * shop_mark in its own transaction; the writer alone folds them into shop_dirty, one row per shop
+ * and SKU, which it reads and clears. Returns the number of shop_dirty rows made or renewed, -1 on
+ * error. */
+long long stock_db_fold(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* A SKU a shop must be told about, with everything needed to decide what to write. */
 struct stock_pending {

@@ -123,11 +123,9 @@ static bool stock_orders_dirty(struct pg *db, const struct stock_orders *so, con
 	snprintf(t, sizeof t, "%lld", (long long)(source_us > 0 ? source_us : event_now_us()));
 	const char *p[] = { pg_array_get(&shops), pg_array_get((struct pg_array *)skus), t };
 	PGresult *r = pg_query(db,
-		"INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
-		" SELECT s, k, nextval('dirty_seq'), $3::bigint FROM unnest($1::text[]) s,"
-		"  (SELECT DISTINCT k FROM unnest($2::text[]) k) ks"
-		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
-		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)",
+		"INSERT INTO shop_mark (shop, sku, source_us)"
+		" SELECT s, k, $3::bigint FROM unnest($1::text[]) s,"
+		"  (SELECT DISTINCT k FROM unnest($2::text[]) k) ks",
 		3, p, err, errlen);
 	ok = r != NULL;
 	PQclear(r);

@@ -129,9 +129,8 @@ static bool stock_reconcile_reset(struct pg *db, const struct erp_stock_item *it
 	PGresult *r = pg_query(db,
 		"WITH u AS (UPDATE stock SET on_hand_milli = $3, reserved_milli = $4, available_milli = $5,"
 		"  version = $6, source_us = $7, updated_at = now() WHERE sku = $1 AND warehouse = $2 RETURNING sku)"
-		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
-		"  SELECT m.shop, m.sku, nextval('dirty_seq'), $7::bigint FROM sku_map m JOIN u ON u.sku = m.sku"
-		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq",
+		" INSERT INTO shop_mark (shop, sku, source_us)"
+		"  SELECT m.shop, m.sku, $7::bigint FROM sku_map m JOIN u ON u.sku = m.sku",
 		7, p, err, errlen);
 	PQclear(r);
 	if (r)
@@ -282,9 +281,8 @@ static long long stock_reconcile_shop_page(struct pg *db, const struct shop_conf
 		"             GROUP BY sku) r ON r.sku = x.sku),"
 		" d AS (SELECT sku FROM e WHERE q IS DISTINCT FROM want),"
 		" w AS (DELETE FROM shop_stock s USING d WHERE s.shop = $1 AND s.sku = d.sku)"
-		" INSERT INTO shop_dirty AS sd (shop, sku, seq, first_source_us)"
-		"  SELECT $1, sku, nextval('dirty_seq'), (extract(epoch FROM now()) * 1000000)::bigint FROM d"
-		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq",
+		" INSERT INTO shop_mark (shop, sku, source_us)"
+		"  SELECT $1, sku, (extract(epoch FROM now()) * 1000000)::bigint FROM d",
 		7, p, err, errlen);
 	if (r)
 		drift = strtoll(PQcmdTuples(r), NULL, 10);

@@ -291,9 +291,19 @@ static void stock_writer_record(struct stock_writer *w, struct stock_writer_job 
  * is written by this thread. */
 static bool stock_writer_cycle(struct stock_writer *w)
 {
+	char err[512];
 	size_t n = 0;
 	bool more = false;
 	bool *threaded = w->threaded;
+	/* the marks made since the last cycle become the shops' dirty SKUs; when that fails, the
+	 * SKUs already dirty are served and the marks wait for the next cycle */
+	int64_t fold_us = event_monotonic_us();
+	long long folded = stock_db_fold(w->db, err, sizeof err);
+	if (folded < 0)
+		log_warn("stock writer: folding dirty marks failed: %s", err);
+	else
+		log_debug("folded dirty marks into %lld dirty SKUs in %lld ms", folded,
+			  (long long)(event_monotonic_us() - fold_us) / 1000);
 	for (size_t i = 0; i < w->o.nshops; i++) {
 		struct stock_writer_shop *s = &w->shops[i];
 		if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)

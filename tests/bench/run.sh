@@ -100,7 +100,7 @@ machine_cs() {
 # the role of each of stock-sync's PostgreSQL sessions, from its last statement: "pid role" lines
 backend_roles() {
 	psql_q "SELECT pid, CASE WHEN query LIKE '%INTO stock AS s%' OR query LIKE '%INTO inbox%' OR query LIKE '%FROM reservation)%' THEN 'apply'
-		WHEN query LIKE '%shop_dirty%' OR query LIKE '%shop_stock%' OR query LIKE '%LISTEN%' OR query LIKE '%sku_map%' OR query LIKE '%unknown_sku%' THEN 'writer'
+		WHEN query LIKE '%FROM shop_mark%' OR query LIKE '%shop_dirty%' OR query LIKE '%shop_stock%' OR query LIKE '%LISTEN%' OR query LIKE '%sku_map%' OR query LIKE '%unknown_sku%' THEN 'writer'
 		ELSE 'other' END FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"
 }
 stock_backends() { psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'erpsync-stock_sync'"; }
@@ -203,7 +203,7 @@ inbox=$(psql_q "SELECT count(*) FROM stock_sync.inbox")
 [ "$inbox" -eq "$N" ] || echo "bench: WARNING: the inbox holds $inbox event ids, not $N"
 rss_catchup_kb=$(awk '/VmHWM/ {print $2}' /proc/"$STOCK_PID"/status)
 # the backlog of dirty SKUs is written out before the next measurement
-wait_for 60 bash -c "[ \$(psql \"$PG_DSN\" -XAtc 'SELECT count(*) FROM stock_sync.shop_dirty') -eq 0 ]"
+wait_for 60 bash -c "[ \$(psql \"$PG_DSN\" -XAtc 'SELECT (SELECT count(*) FROM stock_sync.shop_dirty) + (SELECT count(*) FROM stock_sync.shop_mark)') -eq 0 ]"
 sleep 1
 
 # shop calls for one change of each of $SKUS distinct SKUs

@@ -26,7 +26,7 @@ check "all 1,000 events are applied" wait_for 30 bash -c \
 	"[ \$(psql \"$PG_DSN\" -XAtc 'SELECT count(*) FROM stock_sync.inbox') -eq 1000 ]"
 check "shop A shows 57 (59 - buffer 2) for all 100 SKUs" wait_for 30 shop_all "$WOO_A_PORT" 57
 check "shop B shows 54 (59 - buffer 5) for all 100 SKUs" wait_for 30 shop_all "$WOO_B_PORT" 54
-drained() { [ "$(psql_q "SELECT count(*) FROM stock_sync.shop_dirty")" -eq 0 ]; }
+drained() { [ "$(psql_q "SELECT (SELECT count(*) FROM stock_sync.shop_dirty) + (SELECT count(*) FROM stock_sync.shop_mark)")" -eq 0 ]; }
 check "nothing is left to write" wait_for 10 drained
 
 da=$(($(woo_stat "$WOO_A_PORT" batch_calls) - a0))

@@ -31,7 +31,7 @@ erp_last_seq() { curl -s -H "Authorization: Bearer $ERP_TOKEN" "http://127.0.0.1
 cursor_at_erp() { [ "$(cursor)" = "$(erp_last_seq)" ]; }
 # both_qty SKU A B: shop A shows A and shop B shows B for SKU
 both_qty() { qty_is "$WOO_A_PORT" "$1" "$2" && qty_is "$WOO_B_PORT" "$1" "$3"; }
-drained() { [ "$(psql_q "SELECT count(*) FROM stock_sync.shop_dirty")" -eq 0 ]; }
+drained() { [ "$(psql_q "SELECT (SELECT count(*) FROM stock_sync.shop_dirty) + (SELECT count(*) FROM stock_sync.shop_mark)")" -eq 0 ]; }
 
 # ---- shop drift ---------------------------------------------------------------------------------
 erp_set SKU-000004 WH-MAIN 50

@@ -15,7 +15,7 @@ shop_all() {
 }
 inbox_is() { [ "$(psql_q "SELECT count(*) FROM stock_sync.inbox")" -eq "$1" ]; }
 mapped() { [ "$(psql_q "SELECT count(*) FROM stock_sync.sku_map")" -eq $((2 * SKUS)) ]; }
-drained() { [ "$(psql_q "SELECT count(*) FROM stock_sync.shop_dirty")" -eq 0 ]; }
+drained() { [ "$(psql_q "SELECT (SELECT count(*) FROM stock_sync.shop_dirty) + (SELECT count(*) FROM stock_sync.shop_mark)")" -eq 0 ]; }
 now_ms() { date +%s%3N; }
 # faults are armed after the shops' listings were learned: the storms hit stock writes
 check "both shops' SKU maps are learned" wait_for 30 mapped

@@ -27,7 +27,7 @@ stockgen -n 20 -s 20 -q 30 -v 0 -e unknown1 >/dev/null
 check "shop A gets the 19 SKUs it has (30 - 2 = 28)" wait_for 30 count_is "$WOO_A_PORT" 19 28
 check "shop B gets all 20, SKU-000007 included (30 - 5 = 25)" wait_for 30 count_is "$WOO_B_PORT" 20 25
 check "the unknown SKU is recorded for shop A only" wait_for 10 unknown_is "woo-a:SKU-000007"
-drained() { [ "$(psql_q "SELECT count(*) FROM stock_sync.shop_dirty")" -eq 0 ]; }
+drained() { [ "$(psql_q "SELECT (SELECT count(*) FROM stock_sync.shop_dirty) + (SELECT count(*) FROM stock_sync.shop_mark)")" -eq 0 ]; }
 check "the unknown SKU does not stay dirty (nothing left to write)" wait_for 10 drained
 admin=$(curl -s "http://127.0.0.1:$STOCK_PORT/admin/unknown-skus")
 echo "   (GET /admin/unknown-skus: $admin)"
