@@ -286,24 +286,30 @@ static void stock_writer_record(struct stock_writer *w, struct stock_writer_job 
 		  (long long)(event_monotonic_us() - j->put_end_us) / 1000);
 }
 
+/* The marks made since the last fold become the shops' dirty SKUs. When that fails the SKUs
+ * already dirty are served, and the marks wait for the next fold. */
+static void stock_writer_fold(struct stock_writer *w)
+{
+	char err[512];
+	int64_t start = event_monotonic_us();
+	long long folded = stock_db_fold(w->db, err, sizeof err);
+	if (folded < 0)
+		log_warn("stock writer: folding dirty marks failed: %s", err);
+	else if (folded > 0)
+		log_debug("folded dirty marks into %lld dirty SKUs in %lld ms", folded,
+			  (long long)(event_monotonic_us() - start) / 1000);
+}
+
 /* One cycle over every shop; true when a shop had more dirty SKUs than one cycle takes. Each
  * shop's write starts, in a thread of its own, as soon as its SKUs are taken; the last one taken
  * is written by this thread. */
 static bool stock_writer_cycle(struct stock_writer *w)
 {
-	char err[512];
 	size_t n = 0;
 	bool more = false;
 	bool *threaded = w->threaded;
-	/* the marks made since the last cycle become the shops' dirty SKUs; when that fails, the
-	 * SKUs already dirty are served and the marks wait for the next cycle */
-	int64_t fold_us = event_monotonic_us();
-	long long folded = stock_db_fold(w->db, err, sizeof err);
-	if (folded < 0)
-		log_warn("stock writer: folding dirty marks failed: %s", err);
-	else
-		log_debug("folded dirty marks into %lld dirty SKUs in %lld ms", folded,
-			  (long long)(event_monotonic_us() - fold_us) / 1000);
+	/* the marks made since the last fold (mostly folded while the window was open) */
+	stock_writer_fold(w);
 	for (size_t i = 0; i < w->o.nshops; i++) {
 		struct stock_writer_shop *s = &w->shops[i];
 		if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)
@@ -359,11 +365,17 @@ static void stock_writer_wait(struct stock_writer *w)
 		open = now;
 	int64_t close = open + window;
 	log_debug("coalescing window opened %lld ms ago", (long long)(now - open) / 1000);
+	/* marks are folded as they are announced, while the window is open anyway, so that the fold
+	 * when it closes has only the last few to do (it delays the writes) */
+	stock_writer_fold(w);
 	while (!shutdown_requested() && (now = event_now_us()) < close) {
 		long left_ms = (long)((close - now + 999) / 1000);
 		int64_t later;
-		if (stock_db_dirty_wait(w->db, left_ms, window, &later) < 0)
+		r = stock_db_dirty_wait(w->db, left_ms, window, &later);
+		if (r < 0)
 			shutdown_sleep_ms(left_ms);
+		else if (r > 0 && event_now_us() < close)
+			stock_writer_fold(w);
 	}
 }
 
