@@ -360,6 +360,50 @@ void metrics_add(struct metric_series *s, double v)
 	metrics_atomic_add(&s->value, v);
 }
 
+void metrics_deferred_add(struct metrics_deferred *d, struct metric_series *s, double v)
+{
+	if (!s)
+		return;
+	if (!d) {
+		metrics_add(s, v);
+		return;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		if (d->item[i].s == s) {
+			d->item[i].v += v;
+			return;
+		}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct metrics_deferred_item *item = realloc(d->item, cap * sizeof *item);
+		if (!item) {
+			metrics_add(s, v);
+			return;
+		}
+		d->item = item;
+		d->cap = cap;
+	}
+	d->item[d->n++] = (struct metrics_deferred_item){ s, v };
+}
+
+void metrics_deferred_commit(struct metrics_deferred *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		metrics_add(d->item[i].s, d->item[i].v);
+	d->n = 0;
+}
+
+void metrics_deferred_discard(struct metrics_deferred *d)
+{
+	d->n = 0;
+}
+
+void metrics_deferred_free(struct metrics_deferred *d)
+{
+	free(d->item);
+	*d = (struct metrics_deferred){ 0 };
+}
+
 void metrics_set(struct metric_series *s, double v)
 {
 	if (!s || s->family->type != METRIC_GAUGE)

@@ -48,6 +48,24 @@ void metrics_set(struct metric_series *s, double v);       /* gauge = v */
 void metrics_observe(struct metric_series *s, double v);   /* histogram sample */
 double metrics_value(const struct metric_series *s);       /* counter/gauge value, histogram count */
 
+/* Additions that belong to a database transaction: kept until it commits (metrics_deferred_commit),
+ * dropped when it rolls back (metrics_deferred_discard), so that a transaction retried after a
+ * failure counts what it did once. Additions to the same series are summed; the set grows as
+ * needed, and when memory runs out an addition is applied at once (counted, if perhaps twice,
+ * rather than lost); with d NULL it is applied at once. Not thread-safe: one per transaction.
+ * Zero-initialise. */
+struct metrics_deferred {
+	struct metrics_deferred_item {
+		struct metric_series *s;
+		double v;
+	} *item;
+	size_t n, cap;
+};
+void metrics_deferred_add(struct metrics_deferred *d, struct metric_series *s, double v);
+void metrics_deferred_commit(struct metrics_deferred *d);
+void metrics_deferred_discard(struct metrics_deferred *d);
+void metrics_deferred_free(struct metrics_deferred *d);
+
 /* Renders every family into out (appended). false only when out of memory. */
 bool metrics_render(struct buf *out) __attribute__((warn_unused_result));
 

@@ -111,6 +111,7 @@ struct stock_apply {
 	size_t batch_max;
 	struct stock_apply_topics topics;
 	struct stock_orders orders;
+	struct metrics_deferred counted;    /* the event transaction's counters, applied at commit */
 	struct stock_apply_batch slot[2];
 	struct stock_apply_batch *next;     /* being gathered, or waiting to be applied */
 	struct stock_apply_batch *flight;   /* sent; its outcome not read yet */
@@ -152,7 +153,7 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 	a->nshops = nshops;
 	a->batch_max = batch_max;
 	a->topics = *topics;
-	a->orders = (struct stock_orders){ shops, nshops, topics->alerts };
+	a->orders = (struct stock_orders){ shops, nshops, topics->alerts, &a->counted };
 	a->next = &a->slot[0];
 	rd_kafka_t *rk = kafka_consumer_handle(c);
 	a->queue = rk ? rd_kafka_queue_get_consumer(rk) : NULL;
@@ -622,7 +623,7 @@ static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct
 	case STOCK_KIND_ERP_ORDER:
 		return stock_orders_erp_event(db, &a->orders, it->v.order, err, errlen);
 	case STOCK_KIND_RETURN:
-		return stock_orders_return(db, it->v.ret, err, errlen);
+		return stock_orders_return(db, &a->orders, it->v.ret, err, errlen);
 	default:
 		return true;
 	}
@@ -662,8 +663,10 @@ static bool stock_apply_tx(struct stock_apply *a, struct stock_apply_batch *b, c
 	    !stock_apply_records(a, b, &any_new, err, errlen) ||
 	    (any_new && !stock_db_dirty_notify(db, err, errlen)) || !pg_commit(db, err, errlen)) {
 		pg_rollback(db);
+		metrics_deferred_discard(&a->counted);
 		return false;
 	}
+	metrics_deferred_commit(&a->counted);
 	return true;
 }
 
@@ -755,6 +758,9 @@ static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, 
 	if (!ok) {
 		*refused = pg_sqlstate_refused(pg_last_sqlstate(db));
 		pg_rollback(db);
+		metrics_deferred_discard(&a->counted);
+	} else {
+		metrics_deferred_commit(&a->counted);
 	}
 	return ok;
 }
@@ -950,5 +956,6 @@ void stock_apply_free(struct stock_apply *a)
 	}
 	for (size_t k = 1; k < a->nlanes; k++)
 		pg_free(a->db[k]);
+	metrics_deferred_free(&a->counted);
 	free(a);
 }

@@ -192,8 +192,8 @@ static bool stock_orders_alert(struct pg *db, const struct stock_orders *so, con
 	free(buf);
 	if (ok) {
 		static const char *const shop_label[] = { "shop", NULL };
-		metrics_inc(metrics_series1(metrics_counter("erpsync_stock_oversell_alerts_total",
-			"Orders for more than was sellable when they were placed", shop_label), o->shop_id));
+		metrics_deferred_add(so->counted, metrics_series1(metrics_counter("erpsync_stock_oversell_alerts_total",
+			"Orders for more than was sellable when they were placed", shop_label), o->shop_id), 1);
 		struct log_ctx ctx = LOG_CTX_INIT;
 		ctx.shop = o->shop_id;
 		ctx.order_id = o->external_id;
@@ -319,11 +319,11 @@ out:
 }
 
 /* Counts a record dropped because a newer one of the same order or return was applied. */
-static void stock_orders_stale(const char *kind)
+static void stock_orders_stale(const struct stock_orders *so, const char *kind)
 {
 	static const char *const label[] = { "kind", NULL };
-	metrics_inc(metrics_series1(metrics_counter("erpsync_stock_stale_events_total",
-		"Order and return records dropped as not newer than the version applied", label), kind));
+	metrics_deferred_add(so->counted, metrics_series1(metrics_counter("erpsync_stock_stale_events_total",
+		"Order and return records dropped as not newer than the version applied", label), kind), 1);
 }
 
 enum stock_orders_state {
@@ -338,7 +338,7 @@ enum stock_orders_state {
  * the transaction ends, so two instances applying events of one order (after a rebalance) take
  * turns: a close is never overtaken by a hold. Versions count per topic (erp: erp.orders.v1, else
  * shop.orders.v1); a record's version, when newer, is recorded. */
-static enum stock_orders_state stock_orders_state(struct pg *db, const Erpsync__V1__Order *o, bool erp,
+static enum stock_orders_state stock_orders_state(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Order *o, bool erp,
 						  char *err, size_t errlen)
 {
 	char ver[24];
@@ -366,7 +366,7 @@ static enum stock_orders_state stock_orders_state(struct pg *db, const Erpsync__
 	if (o->version == 0)
 		return s;
 	if (o->version <= applied) {
-		stock_orders_stale(erp ? "erp_order" : "shop_order");
+		stock_orders_stale(so, erp ? "erp_order" : "shop_order");
 		return STOCK_ORDER_STALE;
 	}
 	PGresult *up = pg_query(db, erp ? "UPDATE order_state SET erp_version = $3 WHERE shop = $1 AND order_id = $2"
@@ -380,7 +380,7 @@ bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const
 			     char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
-	enum stock_orders_state state = stock_orders_state(db, o, false, err, errlen);
+	enum stock_orders_state state = stock_orders_state(db, so, o, false, err, errlen);
 	int64_t src = ev->meta->occurred_at;
 	if (state == STOCK_ORDER_ERROR)
 		return false;
@@ -409,7 +409,7 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 			    char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
-	enum stock_orders_state state = stock_orders_state(db, o, true, err, errlen);
+	enum stock_orders_state state = stock_orders_state(db, so, o, true, err, errlen);
 	if (state == STOCK_ORDER_ERROR)
 		return false;
 	if (state == STOCK_ORDER_STALE)
@@ -425,7 +425,8 @@ bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const 
 
 /* Whether the return's record is newer than the last applied (then recorded as applied): false
  * with err empty when it is not, false with err on a database error. Locks the return's row. */
-static bool stock_orders_return_newer(struct pg *db, const Erpsync__V1__Return *r, char *err, size_t errlen)
+static bool stock_orders_return_newer(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Return *r,
+				      char *err, size_t errlen)
 {
 	char ver[24];
 	snprintf(ver, sizeof ver, "%llu", (unsigned long long)r->version);
@@ -441,15 +442,16 @@ static bool stock_orders_return_newer(struct pg *db, const Erpsync__V1__Return *
 	bool newer = PQntuples(res) == 1;
 	PQclear(res);
 	if (!newer)
-		stock_orders_stale("return");
+		stock_orders_stale(so, "return");
 	return newer;
 }
 
-bool stock_orders_return(struct pg *db, const Erpsync__V1__Return *r, char *err, size_t errlen)
+bool stock_orders_return(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Return *r, char *err,
+			 size_t errlen)
 {
 	struct pg_array skus;
 	err[0] = '\0';
-	if (!stock_orders_return_newer(db, r, err, errlen))
+	if (!stock_orders_return_newer(db, so, r, err, errlen))
 		return !err[0];
 	pg_array_init(&skus);
 	bool ok = true;

@@ -12,6 +12,7 @@
 #include "erpsync/v1/order.pb-c.h"
 #include "erpsync/v1/return.pb-c.h"
 
+struct metrics_deferred;
 struct pg;
 struct shop_config;
 
@@ -19,6 +20,9 @@ struct stock_orders {
 	const struct shop_config *shops;
 	size_t nshops;
 	const char *alerts_topic;
+	/* what the transaction under way counts (oversell alerts, stale records), applied by the
+	 * caller at its commit so that a retried transaction counts once; NULL: counted at once */
+	struct metrics_deferred *counted;
 };
 
 /* Each runs inside the caller's transaction; false with err on a database error. */
@@ -26,7 +30,8 @@ bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const
 			     char *err, size_t errlen) __attribute__((warn_unused_result));
 bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
 			    char *err, size_t errlen) __attribute__((warn_unused_result));
-bool stock_orders_return(struct pg *db, const Erpsync__V1__Return *r, char *err, size_t errlen)
+bool stock_orders_return(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Return *r, char *err,
+			 size_t errlen)
 	__attribute__((warn_unused_result));
 
 /* Inside the caller's transaction: marks sku dirty for every shop (source_us 0: now). */

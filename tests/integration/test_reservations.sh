@@ -41,3 +41,20 @@ order -s woo-b -o B-7 -k status -S cancelled -l SKU-000005:12
 check "cancelling gives the stock back to every shop (A 14, B 11)" \
 	wait_for 10 bash -c "$(declare -f shop_qty qty_is); qty_is $WOO_A_PORT SKU-000005 14 && qty_is $WOO_B_PORT SKU-000005 11"
 check "open reservations are a metric" bash -c "curl -s http://127.0.0.1:$STOCK_PORT/metrics | grep -q '^erpsync_stock_reservations_open '"
+
+# An oversell whose transaction PostgreSQL refuses (a constraint on reservations an operator added):
+# tried as a batch, then alone, then dead-lettered. Nothing of it stays, and its alert, raised in
+# each try, is counted in none of them.
+psql_q "ALTER TABLE stock_sync.reservation ADD CONSTRAINT it_refuse_b9 CHECK (order_id <> 'B-9')"
+failures=$(metric erpsync_stock_apply_failures_total)
+order -s woo-b -o B-9 -k placed -S pending -l SKU-000005:50
+check "the refused order goes to the dead-letter topic" wait_for 30 bash -c \
+	"kcat -b $KAFKA_BOOTSTRAP_SERVERS -C -t $IT_ORDERS_TOPIC.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -q it_refuse_b9"
+check "it was tried more than once ($(( $(metric erpsync_stock_apply_failures_total) - failures )) failed tries)" \
+	[ "$(( $(metric erpsync_stock_apply_failures_total) - failures ))" -ge 3 ]
+check "no alert of it is kept" \
+	[ "$(psql_q "SELECT count(*) FROM stock_sync.oversell_alert WHERE order_id = 'B-9'")" -eq 0 ]
+check "no alert of it is published" [ "$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_ALERTS_TOPIC" \
+	-o beginning -e -q -f '%s\n' 2>/dev/null | grep -ac 'B-9')" -eq 0 ]
+check "its alert is not counted: woo-b's count stays 1" \
+	[ "$(metric erpsync_stock_oversell_alerts_total 'shop="woo-b"')" -eq 1 ]

@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "metrics.h"
@@ -189,5 +190,45 @@ static void test_concurrent_adds_are_exact(void)
 	metrics_reset();
 }
 
+static void test_deferred_counts_once(void)
+{
+	metrics_reset();
+	static const char *const labels[] = { "kind", NULL };
+	struct metric_family *f = metrics_counter("erpsync_test_stale_total", "Stale.", labels);
+	struct metric_series *a = metrics_series1(f, "order");
+	struct metric_series *b = metrics_series1(f, "return");
+	struct metrics_deferred d = { 0 };
+	/* a transaction that fails: nothing counted, and its additions do not leak into the retry */
+	metrics_deferred_add(&d, a, 1);
+	metrics_deferred_add(&d, b, 2);
+	EXPECT(metrics_value(a) == 0 && metrics_value(b) == 0);
+	metrics_deferred_discard(&d);
+	/* the retry commits: counted once, additions to one series summed */
+	metrics_deferred_add(&d, a, 1);
+	metrics_deferred_add(&d, b, 2);
+	metrics_deferred_add(&d, a, 1);
+	EXPECT(d.n == 2);
+	EXPECT(metrics_value(a) == 0);
+	metrics_deferred_commit(&d);
+	EXPECT(metrics_value(a) == 2 && metrics_value(b) == 2);
+	metrics_deferred_commit(&d);            /* committing again adds nothing */
+	EXPECT(metrics_value(a) == 2 && metrics_value(b) == 2);
+	/* more series than the first allocation holds */
+	struct metric_series *s[20];
+	char name[16];
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof name, "k%d", i);
+		s[i] = metrics_series1(f, name);
+		metrics_deferred_add(&d, s[i], i);
+	}
+	metrics_deferred_add(&d, NULL, 1);      /* ignored */
+	EXPECT(d.n == 20);
+	metrics_deferred_commit(&d);
+	EXPECT(metrics_value(s[19]) == 19 && metrics_value(s[7]) == 7);
+	metrics_deferred_free(&d);
+	EXPECT(d.item == NULL && d.n == 0);
+	metrics_reset();
+}
+
 UNIT_MAIN(test_counter_and_gauge, test_histogram, test_label_escaping, test_overflow_folds,
-	  test_duplicate_declaration, test_concurrent_adds_are_exact)
+	  test_duplicate_declaration, test_concurrent_adds_are_exact, test_deferred_counts_once)
