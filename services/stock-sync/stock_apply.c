@@ -597,12 +597,15 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 	if (!stock_apply_dead_letter(a, b))
 		return false;
 	stock_apply_prepare(a, b);
+	bool notified = false;  /* one lane wakes the writer (stock_db.c says why) */
 	for (size_t k = 0; b->stock_only && k < a->nlanes; k++) {
 		size_t from = b->lane_at[k], n = b->lane_at[k + 1] - from;
-		if (n && !stock_db_batch_build(b->stmt[k], b->claims + from, n, b->rows + from, n, a->shops, a->nshops)) {
+		if (n && !stock_db_batch_build(b->stmt[k], b->claims + from, n, b->rows + from, n, a->shops, a->nshops,
+					       !notified)) {
 			log_error("building the statement of %zu records: out of memory", n);
 			return false;
 		}
+		notified = notified || n > 0;
 	}
 	b->built = true;
 	return true;

@@ -169,22 +169,28 @@ static const char stock_db_store_sql[] =
 	"SELECT count(pg_notify('" STOCK_DB_CHANNEL "', (SELECT min(source_us) FROM up) || ' ' || " STOCK_DB_NOW_US "))" \
 	" FROM (SELECT FROM d LIMIT 1) z"
 
-static const char stock_db_batch_sql[] =
-	"WITH" STOCK_DB_STORE_CTES ","
-	" n AS (" STOCK_DB_NOTIFY_IF_MARKED ")"
-	" INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
-	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
-	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o), n";
+#define STOCK_DB_BATCH_CLAIM \
+	" INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")" \
+	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o" \
+	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
+#define STOCK_DB_BATCH_PROBE \
+	"WITH fresh AS (" STOCK_DB_BATCH_CLAIM \
+	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL" \
+	"  RETURNING event_id)," \
+	STOCK_DB_STORE_CTES \
+	" SELECT event_id FROM fresh UNION ALL"
 
-static const char stock_db_batch_probe_sql[] =
-	"WITH fresh AS (INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
-	"  SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
-	"  FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
-	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL"
-	"  RETURNING event_id),"
-	STOCK_DB_STORE_CTES
-	" SELECT event_id FROM fresh"
-	" UNION ALL SELECT NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n";
+/* Each variant with and without the wake-up: of the lanes of one batch only one wakes the writer.
+ * A notifying transaction holds a database-wide lock from its NOTIFY to the end of its commit (the
+ * WAL flush included), so three notifying lanes committed one after the other (sampled wait events
+ * of a catch-up: "Lock object" among the lanes' most frequent). The others' marks are folded
+ * with the first's, or at the latest a window later. */
+static const char *const stock_db_batch_sql[2][2] = {
+	{ "WITH" STOCK_DB_STORE_CTES STOCK_DB_BATCH_CLAIM,
+	  "WITH" STOCK_DB_STORE_CTES ", n AS (" STOCK_DB_NOTIFY_IF_MARKED ")" STOCK_DB_BATCH_CLAIM ", n" },
+	{ STOCK_DB_BATCH_PROBE " SELECT NULL",
+	  STOCK_DB_BATCH_PROBE " SELECT NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n" },
+};
 
 #define STOCK_DB_PROBE_BATCHES 20       /* batches claimed with the probe after a redelivery */
 
@@ -201,6 +207,7 @@ struct stock_db_batch {
 	size_t cap;
 	bool sent;
 	bool probed;                    /* sent with the probe */
+	bool notify;                    /* wakes the writer */
 	char sqlstate[6];               /* of the last failure */
 };
 
@@ -416,9 +423,10 @@ bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const
 }
 
 bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_t n, const struct stock_row *rows,
-			  size_t nrows, const struct shop_config *shops, size_t nshops)
+			  size_t nrows, const struct shop_config *shops, size_t nshops, bool notify)
 {
 	stock_db_batch_reset(b);
+	b->notify = notify;
 	return stock_db_batch_claims(b, c, n) && stock_db_batch_rows(b, rows, nrows, shops, nshops) &&
 	       stock_db_batch_params(b);
 }
@@ -426,7 +434,7 @@ bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_
 static bool stock_db_batch_post(struct pg *db, struct stock_db_batch *b, bool probe, char *err, size_t errlen)
 {
 	PGconn *conn = pg_conn(db);
-	if (!PQsendQueryParams(conn, probe ? stock_db_batch_probe_sql : stock_db_batch_sql, STOCK_DB_NPARAMS, NULL,
+	if (!PQsendQueryParams(conn, stock_db_batch_sql[probe][b->notify], STOCK_DB_NPARAMS, NULL,
 			       b->p, NULL, NULL, 0)) {
 		snprintf(err, errlen, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"), PQerrorMessage(conn));
 		return false;

@@ -62,9 +62,11 @@ struct stock_db_batch;
 struct stock_db_batch *stock_db_batch_new(void);
 void stock_db_batch_free(struct stock_db_batch *b);    /* NULL-safe */
 /* Builds the statement's parameters (each event id once, the newest row per SKU+warehouse). The
- * claims and rows must stay as they are until stock_db_batch_finish. */
+ * claims and rows must stay as they are until stock_db_batch_finish. notify: its commit wakes the
+ * writer when it marked something (one lane of a batch is enough). */
 bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_t n, const struct stock_row *rows,
-			  size_t nrows, const struct shop_config *shops, size_t nshops) __attribute__((warn_unused_result));
+			  size_t nrows, const struct shop_config *shops, size_t nshops, bool notify)
+	__attribute__((warn_unused_result));
 /* Sends it (not inside a transaction). Until stock_db_batch_finish the connection is busy: no
  * other statement on db. */
 bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
