@@ -1,5 +1,6 @@
 #include "stock_apply.h"
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
 #define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
 #define STOCK_APPLY_NUDGE_MS 50         /* at most this often */
+#define STOCK_APPLY_NUDGE_LAG 16        /* records the broker holds for us, at least */
 #define STOCK_APPLY_TOPUP_MS 2          /* waits (at a time) for more records while a batch is in flight */
 #define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
 #define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
@@ -457,9 +459,12 @@ static bool stock_apply_dead_letter(struct stock_apply *a, struct stock_apply_ba
  * queued.max.messages.kbytes) and looks again only when something wakes its broker thread, at
  * the latest a second later (2.1 made that fetch.queue.backoff.ms). With a queue sized for memory
  * rather than for a second of traffic, a fast consumer would idle most of that second. So when
- * the queue is down to half and the broker holds a backlog (at least as much again), a watermark
- * query on each partition that lags (a request to its leader) wakes the thread, which then
- * fetches at once. A small lag (a transaction marker, say) is left to the one-second look. */
+ * the queue is down to half and the broker has told of more than a few records we have not
+ * fetched (the watermarks of its last answers: while fetching goes on, what it told of has
+ * arrived), a watermark query on each partition that lags (a request to its leader) wakes the
+ * thread, which then fetches at once. That includes the tail of a backlog: the last 1,804
+ * records of a catch-up came 0.9 s after the rest when only a lag of half a queue or more was a
+ * reason. A lag of a few records (a transaction marker, say) is left to the one-second look. */
 static void stock_apply_nudge(struct stock_apply *a)
 {
 	int64_t now = event_monotonic_us(), lag = 0;
@@ -481,7 +486,7 @@ static void stock_apply_nudge(struct stock_apply *a)
 			else
 				p->offset = -1;         /* not lagging */
 		}
-		for (int i = 0; lag * 2 >= a->queued_min && i < l->cnt; i++) {
+		for (int i = 0; lag >= STOCK_APPLY_NUDGE_LAG && i < l->cnt; i++) {
 			const rd_kafka_topic_partition_t *p = &l->elems[i];
 			int64_t lo, hi;
 			if (p->offset >= 0)
@@ -818,22 +823,87 @@ static unsigned stock_apply_lanes_used(const struct stock_apply *a, const struct
 	return used;
 }
 
+/* Reads the outcome of lane k of b (sent), waiting for it; notes it committed or failed. */
+static bool stock_apply_lane_finish(struct stock_apply *a, struct stock_apply_batch *b, size_t k)
+{
+	char err[512] = "";
+	b->lanes_sent &= ~(1u << k);
+	if (stock_db_batch_finish(a->db[k], b->stmt[k], err, sizeof err)) {
+		b->lanes_done |= 1u << k;
+		return true;
+	}
+	stock_apply_failed(a, b, err, stock_db_batch_sqlstate(b->stmt[k]));
+	return false;
+}
+
+/* Reads the outcome of every lane of b still sent. */
+static void stock_apply_settle(struct stock_apply *a, struct stock_apply_batch *b)
+{
+	for (size_t k = 0; k < a->nlanes; k++)
+		if (b->lanes_sent & (1u << k))
+			(void)stock_apply_lane_finish(a, b, k);
+}
+
+/* Waits (up to 50 ms) until one of the lanes in mask has something to read. */
+static void stock_apply_lanes_wait(struct stock_apply *a, unsigned mask)
+{
+	struct pollfd pfd[STOCK_APPLY_LANES_MAX];
+	nfds_t n = 0;
+	for (size_t k = 0; k < a->nlanes; k++) {
+		int fd = (mask & (1u << k)) ? PQsocket(pg_conn(a->db[k])) : -1;
+		if (fd >= 0)
+			pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+	if (n)
+		(void)poll(pfd, n, 50);
+}
+
+/* Reads the lanes of the batch in flight as each answers, and a lane that committed takes its part
+ * of the next batch at once when that is ready, instead of idling until the slowest lane of this
+ * one has answered too (in a catch-up, a fifth of the lanes' sampled time). The next batch's
+ * offsets are still stored after this one's: a batch lands when all of its lanes have committed,
+ * in order. A lane of the next batch goes only on a connection whose lane of this one committed,
+ * so a lane of this one that failed goes again on a free connection. */
+static void stock_apply_overlap(struct stock_apply *a)
+{
+	char err[512];
+	struct stock_apply_batch *f = a->flight, *n = a->next;
+	unsigned todo = n->built && n->stock_only && n->nclaims && n->refused < STOCK_APPLY_REFUSALS && !a->redo
+		      ? stock_apply_lanes_used(a, n) & ~n->lanes_done & ~n->lanes_sent : 0;
+	while (f->lanes_sent) {
+		unsigned busy = 0;
+		for (size_t k = 0; k < a->nlanes; k++) {
+			unsigned bit = 1u << k;
+			if (!(f->lanes_sent & bit))
+				continue;
+			if (stock_db_batch_busy(a->db[k])) {
+				busy |= bit;
+				continue;
+			}
+			if (!stock_apply_lane_finish(a, f, k))
+				todo = 0;       /* this batch goes again before anything of the next */
+			if (!(todo & bit))
+				continue;
+			todo &= ~bit;
+			if (!n->sent_us)
+				n->sent_us = event_monotonic_us();
+			if (stock_db_batch_send(a->db[k], n->stmt[k], err, sizeof err))
+				n->lanes_sent |= bit;
+			else
+				stock_apply_failed(a, n, err, NULL);    /* sent again with the rest */
+		}
+		if (busy && busy == f->lanes_sent)
+			stock_apply_lanes_wait(a, busy);
+	}
+}
+
 /* Reads the outcome of every lane of the batch in flight; a batch with a lane that failed (or
  * could not be sent) is kept to go again, its committed lanes noted. */
 static int stock_apply_land(struct stock_apply *a)
 {
-	char err[512] = "";
 	struct stock_apply_batch *b = a->flight;
 	a->flight = NULL;
-	for (size_t k = 0; k < a->nlanes; k++) {
-		if (!(b->lanes_sent & (1u << k)))
-			continue;
-		b->lanes_sent &= ~(1u << k);
-		if (stock_db_batch_finish(a->db[k], b->stmt[k], err, sizeof err))
-			b->lanes_done |= 1u << k;
-		else
-			stock_apply_failed(a, b, err, stock_db_batch_sqlstate(b->stmt[k]));
-	}
+	stock_apply_settle(a, b);
 	if (b->lanes_done != stock_apply_lanes_used(a, b)) {
 		a->redo = b;
 		return -1;
@@ -855,10 +925,12 @@ static int stock_apply_batch(struct stock_apply *a, struct stock_apply_batch *b,
 		return -1;
 	if (!b->nclaims)
 		return stock_apply_done(a, b);
-	b->sent_us = event_monotonic_us();
+	if (!b->sent_us)
+		b->sent_us = event_monotonic_us();
 	if (b->stock_only) {
-		/* every lane not committed yet; one that cannot be sent counts as failed when landing */
-		unsigned todo = stock_apply_lanes_used(a, b) & ~b->lanes_done;
+		/* every lane not committed nor sent yet (stock_apply_overlap may have sent some); one
+		 * that cannot be sent counts as failed when landing */
+		unsigned todo = stock_apply_lanes_used(a, b) & ~b->lanes_done & ~b->lanes_sent;
 		for (size_t k = 0; k < a->nlanes; k++) {
 			if (!(todo & (1u << k)))
 				continue;
@@ -877,13 +949,13 @@ static int stock_apply_batch(struct stock_apply *a, struct stock_apply_batch *b,
 	return stock_apply_done(a, b);
 }
 
-/* Whether a lane of the batch in flight is still working. */
+/* Whether every lane of the batch in flight is still working. */
 static bool stock_apply_flying(const struct stock_apply *a)
 {
 	for (size_t k = 0; k < a->nlanes; k++)
-		if ((a->flight->lanes_sent & (1u << k)) && stock_db_batch_busy(a->db[k]))
-			return true;
-	return false;
+		if ((a->flight->lanes_sent & (1u << k)) && !stock_db_batch_busy(a->db[k]))
+			return false;
+	return a->flight->lanes_sent != 0;
 }
 
 static struct stock_apply_batch *stock_apply_other(struct stock_apply *a, const struct stock_apply_batch *b)
@@ -904,14 +976,17 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, STOCK_APPLY_TOPUP_MS);
 		if (a->next->n)
 			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */
+		stock_apply_overlap(a);
 		if ((r = stock_apply_land(a)) < 0)
 			return -1;
 		handled += r;
 	}
 	if (a->redo) {
-		/* a batch that failed goes again, alone, before anything later */
+		/* a batch that failed goes again, alone, before anything later: the next batch's lanes
+		 * already sent are read first, so that every connection is free for it */
 		struct stock_apply_batch *b = a->redo;
 		a->redo = NULL;
+		stock_apply_settle(a, a->next);
 		if ((r = stock_apply_batch(a, b, false)) < 0) {
 			a->redo = b;
 			return -1;
@@ -943,9 +1018,15 @@ void stock_apply_free(struct stock_apply *a)
 {
 	if (!a)
 		return;
-	/* the batch in flight commits or not; its offsets are stored if it did */
+	/* the batch in flight commits or not; its offsets are stored if it did, and then the next
+	 * batch's if all of its lanes had been sent and committed */
 	if (a->flight)
 		(void)stock_apply_land(a);
+	if (a->next && a->next->lanes_sent) {
+		stock_apply_settle(a, a->next);
+		if (!a->redo && a->next->lanes_done == stock_apply_lanes_used(a, a->next))
+			(void)stock_apply_done(a, a->next);
+	}
 	if (a->queue)
 		rd_kafka_queue_destroy(a->queue);
 	for (int i = 0; i < 2; i++) {
