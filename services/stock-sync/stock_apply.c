@@ -44,9 +44,10 @@
  * A batch of stock records is split by SKU over a few database connections (lanes), one
  * statement each, sent at the same time: one PostgreSQL backend works on one core, and the claim
  * of thousands of event ids is most of the work. Each statement is a transaction of its own over
- * its own SKUs: no two lanes lock the same stock or dirty-mark row, and an event's claim commits
- * with its record. The batch is done when every lane committed; a lane that failed goes again
- * (the others are not sent twice). Offsets are stored only then, so a crash in between redelivers
+ * its own SKUs: no two lanes lock the same stock row (dirty marks are only appended), and an
+ * event's claim commits with its record. The batch is done when every lane committed; a lane that
+ * failed goes again (the others are not sent twice); a lane that committed takes its part of the
+ * next batch at once (stock_apply_overlap). Offsets are stored only then, so a crash in between redelivers
  * the batch, and the lanes that had committed find their event ids claimed.
  *
  * Either way offsets are stored only after the commit, in order, and a batch whose transaction

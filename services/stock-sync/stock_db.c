@@ -73,6 +73,10 @@ static const struct pg_migration stock_db_migrations[] = {
 	 * table has no key and no index: rows are only inserted, and the fold deletes them all. */
 	{ 5, "append-only dirty marks",
 	  "CREATE TABLE shop_mark (shop text NOT NULL, sku text NOT NULL, source_us bigint NOT NULL);" },
+	/* Only the writer's fold writes shop_dirty now, and never while a write of the same SKUs is
+	 * under way: the latest mark's time (migration 3) has nothing left to tell. */
+	{ 6, "dirty rows without the latest mark's time",
+	  "ALTER TABLE shop_dirty DROP COLUMN mark_source_us;" },
 };
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen)
@@ -603,16 +607,15 @@ int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64
 long long stock_db_fold(struct pg *db, char *err, size_t errlen)
 {
 	/* DELETE takes exactly the marks it returns: those committed when it started. One committed
-	 * later (its stock change not yet seen either) stays for the next fold. In SKU order, as
-	 * stock_db_done locks them. */
+	 * later (its stock change not yet seen either) stays for the next fold. A SKU still dirty
+	 * keeps its oldest change's time. */
 	PGresult *r = pg_query(db,
 		"WITH k AS (DELETE FROM shop_mark RETURNING shop, sku, source_us)"
-		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us, mark_source_us)"
-		" SELECT shop, sku, nextval('dirty_seq'), t, t FROM (SELECT shop, sku, min(source_us) AS t"
+		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
+		" SELECT shop, sku, nextval('dirty_seq'), t FROM (SELECT shop, sku, min(source_us) AS t"
 		"  FROM k GROUP BY shop, sku ORDER BY shop, sku) g"
 		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
-		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us),"
-		"  mark_source_us = excluded.mark_source_us",
+		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)",
 		0, NULL, err, errlen);
 	if (!r)
 		return -1;
@@ -701,15 +704,11 @@ bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, 
 		"  written_at = now()),"
 		" u AS (INSERT INTO unknown_sku (shop, sku) SELECT $1, sku FROM t WHERE unknown"
 		"  ON CONFLICT (shop, sku) DO UPDATE SET last_seen = now(), times = unknown_sku.times + 1),"
-		" k AS (DELETE FROM unknown_sku x USING t WHERE x.shop = $1 AND x.sku = t.sku AND NOT t.unknown),"
-		/* locked in SKU order, as the apply's marks are: the two cannot deadlock */
-		" l AS (SELECT d.sku, d.seq = t.seq AS same FROM shop_dirty d JOIN t ON d.sku = t.sku"
-		"  WHERE d.shop = $1 ORDER BY d.sku FOR UPDATE OF d),"
-		/* marked again since it was taken: stays dirty, and what is still to be written is no
-		 * older than that latest mark (the change written is not counted twice) */
-		" r AS (UPDATE shop_dirty d SET first_source_us = d.mark_source_us FROM l"
-		"  WHERE d.shop = $1 AND d.sku = l.sku AND NOT l.same AND d.mark_source_us IS NOT NULL)"
-		" DELETE FROM shop_dirty d USING l WHERE d.shop = $1 AND d.sku = l.sku AND l.same",
+		" k AS (DELETE FROM unknown_sku x USING t WHERE x.shop = $1 AND x.sku = t.sku AND NOT t.unknown)"
+		/* the rows taken leave the dirty set. Marks reach shop_dirty only through this writer's
+		 * own fold, never between its take and this; one made since waits in shop_mark for the
+		 * next fold. The seq check keeps a row that changed anyway. */
+		" DELETE FROM shop_dirty d USING t WHERE d.shop = $1 AND d.sku = t.sku AND d.seq = t.seq",
 		5, p, err, errlen);
 	ok = r != NULL;
 out:
