@@ -349,7 +349,8 @@ static bool stock_writer_cycle(struct stock_writer *w)
  * whenever a change just missed a take. Changes are announced by LISTEN/NOTIFY when they are
  * marked; stock_db_dirty_wait says how late and backlogged changes open it. Without any change
  * for a window the SKUs are taken all the same: marks made without an announcement
- * (reconciliation) and shops out of back-off are served then. */
+ * (reconciliation, the lanes of a batch but the first) and shops out of back-off are served
+ * then. */
 static void stock_writer_wait(struct stock_writer *w)
 {
 	int64_t window = w->o.window_ms * 1000, open = 0;
