@@ -34,11 +34,13 @@ struct shop_ops {
 	/* The item that carries sku, product or variation. */
 	enum shop_lookup (*lookup_sku)(struct shop *s, const char *sku, struct shop_item *out,
 				       char *err, size_t errlen);
-	/* Writes absolute stock quantities, in as few calls as the platform allows. accepted[i]
-	 * tells whether the shop took w[i] (an item the shop rejects, e.g. deleted since, is false
-	 * and does not fail the others). false when a whole call failed after its retries: then
-	 * accepted[] says which calls before it got through. *calls counts the requests made. */
-	bool (*stock_put)(struct shop *s, const struct shop_stock_write *w, size_t n, bool *accepted,
+	/* Writes absolute stock quantities, in as few calls as the platform allows, in the order of
+	 * w[] as far as the platform's grouping lets (put first what has waited longest).
+	 * written_us[i] is the wall-clock time (event_now_us) at which the shop confirmed w[i], 0 when
+	 * it did not take it (an item the shop rejects, e.g. deleted since, does not fail the others).
+	 * false when a whole call failed after its retries: then written_us[] says which calls before
+	 * it got through. *calls counts the requests made. */
+	bool (*stock_put)(struct shop *s, const struct shop_stock_write *w, size_t n, int64_t *written_us,
 			  unsigned *calls, char *err, size_t errlen);
 	/* One page (1-based) of every sellable item, for reconciliation. *items is malloc'ed. */
 	bool (*list_items)(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more,
@@ -63,5 +65,16 @@ struct shop_woo_opts {
 };
 
 struct shop *shop_woo_new(const struct shop_woo_opts *o);
+
+/* One WooCommerce batch call: the writes idx[start..end), all under one parent. */
+struct shop_woo_call {
+	size_t start, end;
+};
+
+/* Plans the batch calls for w[0..n): products in /products/batch, variations in their parent's
+ * variations/batch, at most batch_max a call, each call in the order of w[] and the calls in the
+ * order of their earliest write. Fills idx[n] and calls[] (at most n); returns the calls. */
+size_t shop_woo_plan(const struct shop_stock_write *w, size_t n, unsigned batch_max, size_t *idx,
+		     struct shop_woo_call *calls);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "event.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -145,7 +146,7 @@ out:
 
 /* One batch call for items idx[0..n) of w, all under the same parent (0: products). */
 static bool woo_batch(struct shop_woo *w, const struct shop_stock_write *wr, const size_t *idx, size_t n,
-		      bool *accepted, char *err, size_t errlen)
+		      int64_t *written_us, char *err, size_t errlen)
 {
 	json_t *upd = json_array();
 	json_t *body = json_pack("{s:o}", "update", upd);
@@ -168,6 +169,7 @@ static bool woo_batch(struct shop_woo *w, const struct shop_stock_write *wr, con
 	json_t *res = text ? woo_call(w, "POST", path, text, err, errlen) : NULL;
 	if (!res)
 		goto out;
+	int64_t now = event_now_us();
 	json_t *done = json_object_get(res, "update");
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
@@ -175,7 +177,7 @@ static bool woo_batch(struct shop_woo *w, const struct shop_stock_write *wr, con
 		json_array_foreach(done, k, o) {
 			if (json_integer_value(json_object_get(o, "id")) == wr[idx[i]].id &&
 			    !json_object_get(o, "error")) {
-				accepted[idx[i]] = true;
+				written_us[idx[i]] = now;
 				break;
 			}
 		}
@@ -188,39 +190,66 @@ out:
 	return ok;
 }
 
+/* by parent, and within a parent in the caller's order */
 static int woo_cmp_parent(const void *a, const void *b, void *arg)
 {
 	const struct shop_stock_write *w = arg;
-	int64_t pa = w[*(const size_t *)a].parent_id, pb = w[*(const size_t *)b].parent_id;
-	return pa < pb ? -1 : pa > pb;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	int64_t pa = w[ia].parent_id, pb = w[ib].parent_id;
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return ia < ib ? -1 : ia > ib;
 }
 
-static bool woo_stock_put(struct shop *s, const struct shop_stock_write *wr, size_t n, bool *accepted,
+static int woo_cmp_call(const void *a, const void *b, void *arg)
+{
+	const size_t *idx = arg;
+	size_t ka = idx[((const struct shop_woo_call *)a)->start], kb = idx[((const struct shop_woo_call *)b)->start];
+	return ka < kb ? -1 : ka > kb;
+}
+
+size_t shop_woo_plan(const struct shop_stock_write *w, size_t n, unsigned batch_max, size_t *idx,
+		     struct shop_woo_call *calls)
+{
+	size_t ncalls = 0;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	/* products go to /products/batch, variations to their parent's batch: group by parent, cut
+	 * groups into calls, and make the calls in the order of their earliest items */
+	qsort_r(idx, n, sizeof *idx, woo_cmp_parent, (void *)w);
+	for (size_t start = 0; start < n;) {
+		size_t end = start;
+		while (end < n && end - start < batch_max && w[idx[end]].parent_id == w[idx[start]].parent_id)
+			end++;
+		calls[ncalls++] = (struct shop_woo_call){ start, end };
+		start = end;
+	}
+	qsort_r(calls, ncalls, sizeof *calls, woo_cmp_call, idx);
+	return ncalls;
+}
+
+static bool woo_stock_put(struct shop *s, const struct shop_stock_write *wr, size_t n, int64_t *written_us,
 			  unsigned *calls, char *err, size_t errlen)
 {
 	struct shop_woo *w = (struct shop_woo *)s;
 	size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+	struct shop_woo_call *call = malloc((n ? n : 1) * sizeof *call);
 	bool ok = true;
 	*calls = 0;
-	if (!idx) {
+	if (!idx || !call) {
+		free(idx);
+		free(call);
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	for (size_t i = 0; i < n; i++) {
-		idx[i] = i;
-		accepted[i] = false;
-	}
-	/* products go to /products/batch, variations to their parent's batch: group by parent */
-	qsort_r(idx, n, sizeof *idx, woo_cmp_parent, (void *)wr);
-	for (size_t start = 0; start < n && ok;) {
-		size_t end = start;
-		while (end < n && end - start < w->batch_max &&
-		       wr[idx[end]].parent_id == wr[idx[start]].parent_id)
-			end++;
-		ok = woo_batch(w, wr, idx + start, end - start, accepted, err, errlen);
+	for (size_t i = 0; i < n; i++)
+		written_us[i] = 0;
+	size_t ncalls = shop_woo_plan(wr, n, w->batch_max, idx, call);
+	for (size_t c = 0; c < ncalls && ok; c++) {
+		ok = woo_batch(w, wr, idx + call[c].start, call[c].end - call[c].start, written_us, err, errlen);
 		(*calls)++;
-		start = end;
 	}
+	free(call);
 	free(idx);
 	return ok;
 }

@@ -187,13 +187,12 @@ struct stock_writer_job {
 	size_t ndone;
 	struct shop_stock_write *writes;
 	size_t *map;                    /* writes[k] is p[map[k]] */
-	bool *accepted;
+	int64_t *written_us;            /* when the shop confirmed writes[k] (wall clock), 0: not taken */
 	size_t nw;
 	unsigned calls;
 	bool ok;
 	char err[512];
 	int64_t start_us, taken_us, put_us, put_end_us;  /* monotonic, for the debug log */
-	int64_t written_us;                             /* wall clock, for the latency */
 	pthread_t thread;
 };
 
@@ -203,8 +202,14 @@ static void stock_writer_job_free(struct stock_writer_job *j)
 	free(j->done);
 	free(j->writes);
 	free(j->map);
-	free(j->accepted);
+	free(j->written_us);
 	*j = (struct stock_writer_job){ 0 };
+}
+
+static int stock_writer_cmp_age(const void *a, const void *b)
+{
+	int64_t x = ((const struct stock_pending *)a)->first_source_us, y = ((const struct stock_pending *)b)->first_source_us;
+	return x < y ? -1 : x > y;
 }
 
 /* Takes the shop's dirty SKUs and decides what to write; false when there is nothing to do. */
@@ -221,11 +226,13 @@ static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *
 		stock_writer_job_free(j);
 		return false;
 	}
+	/* the changes that have waited longest are written first */
+	qsort(j->p, j->n, sizeof *j->p, stock_writer_cmp_age);
 	j->done = calloc(j->n, sizeof *j->done);
 	j->writes = calloc(j->n, sizeof *j->writes);
 	j->map = calloc(j->n, sizeof *j->map);
-	j->accepted = calloc(j->n, sizeof *j->accepted);
-	if (!j->done || !j->writes || !j->map || !j->accepted) {
+	j->written_us = calloc(j->n, sizeof *j->written_us);
+	if (!j->done || !j->writes || !j->map || !j->written_us) {
 		log_warn("shop %s: out of memory", s->conf->id);
 		stock_writer_job_free(j);
 		return false;
@@ -242,8 +249,7 @@ static void *stock_writer_put(void *arg)
 	struct shop *shop = j->s->shop;
 	j->put_us = event_monotonic_us();
 	j->ok = j->nw == 0 ||
-		shop->ops->stock_put(shop, j->writes, j->nw, j->accepted, &j->calls, j->err, sizeof j->err);
-	j->written_us = event_now_us();
+		shop->ops->stock_put(shop, j->writes, j->nw, j->written_us, &j->calls, j->err, sizeof j->err);
 	j->put_end_us = event_monotonic_us();
 	return NULL;
 }
@@ -261,7 +267,7 @@ static void stock_writer_record(struct stock_writer *w, struct stock_writer_job 
 	stock_writer_backoff(s, !j->ok);
 	for (size_t k = 0; k < j->nw; k++) {
 		struct stock_pending *x = &j->p[j->map[k]];
-		if (!j->accepted[k]) {
+		if (!j->written_us[k]) {
 			if (j->ok) {
 				/* the shop refused the id: the mapping is stale; relearn it next cycle */
 				metrics_inc(s->rejected);
@@ -272,8 +278,8 @@ static void stock_writer_record(struct stock_writer *w, struct stock_writer_job 
 		}
 		j->done[j->ndone++] = (struct stock_done){ x->sku, x->seq, j->writes[k].quantity, false };
 		metrics_inc(s->writes);
-		if (x->first_source_us > 0 && j->written_us > x->first_source_us)
-			metrics_observe(s->latency, (double)(j->written_us - x->first_source_us) / 1e6);
+		if (x->first_source_us > 0 && j->written_us[k] > x->first_source_us)
+			metrics_observe(s->latency, (double)(j->written_us[k] - x->first_source_us) / 1e6);
 	}
 	if (j->ndone && !stock_db_done(w->db, s->conf->id, j->done, j->ndone, err, sizeof err))
 		log_warn("shop %s: recording writes failed (they will be repeated): %s", s->conf->id, err);
