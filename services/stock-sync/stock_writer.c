@@ -33,6 +33,7 @@ _Static_assert(sizeof stock_writer_latency_buckets / sizeof stock_writer_latency
 struct stock_writer_shop {
 	const struct shop_config *conf;
 	struct shop *shop;
+	struct pg *db;              /* the shop's own connection: its cycle runs beside the others' */
 	bool mapped;                /* the full listing was learned */
 	int64_t learn_at_us;        /* next attempt at the listing after a failure */
 	/* SKUs the shop did not know when last asked: asked again after STOCK_UNKNOWN_RECHECK, so a
@@ -48,11 +49,12 @@ struct stock_writer_job;
 struct stock_writer {
 	struct stock_writer_opts o;
 	pthread_t thread;
-	struct pg *db;
+	struct pg *db;                          /* leadership, LISTEN, the fold, reconciliation */
 	struct stock_writer_shop *shops;
 	struct stock_writer_job *jobs;          /* one per shop, for a cycle */
 	struct stock_leader leader;
-	bool *threaded;                         /* jobs[i] is written by a thread of its own */
+	bool *threaded;                         /* jobs[i] runs in a thread of its own, */
+	pthread_t *tid;                         /* tid[i] */
 };
 
 long long stock_writer_sellable(long long available_milli, long long reserved_milli, long long buffer)
@@ -65,7 +67,7 @@ long long stock_writer_sellable(long long available_milli, long long reserved_mi
 }
 
 /* Learns every SKU -> product/variation id the shop has, page by page. */
-static bool stock_writer_learn(struct stock_writer *w, struct stock_writer_shop *s)
+static bool stock_writer_learn(struct stock_writer_shop *s)
 {
 	char err[512];
 	size_t total = 0;
@@ -77,14 +79,14 @@ static bool stock_writer_learn(struct stock_writer *w, struct stock_writer_shop 
 			log_warn("shop %s: listing page %d failed: %s", s->conf->id, page, err);
 			return false;
 		}
-		bool ok = pg_begin(w->db, err, sizeof err);
+		bool ok = pg_begin(s->db, err, sizeof err);
 		for (size_t i = 0; ok && i < n; i++)
-			ok = stock_db_map_put(w->db, s->conf->id, items[i].sku, items[i].id, items[i].parent_id,
+			ok = stock_db_map_put(s->db, s->conf->id, items[i].sku, items[i].id, items[i].parent_id,
 					      err, sizeof err);
-		ok = ok && pg_commit(w->db, err, sizeof err);
+		ok = ok && pg_commit(s->db, err, sizeof err);
 		free(items);
 		if (!ok) {
-			pg_rollback(w->db);
+			pg_rollback(s->db);
 			log_warn("shop %s: storing the listing failed: %s", s->conf->id, err);
 			return false;
 		}
@@ -125,7 +127,7 @@ static enum shop_lookup stock_writer_lookup(struct stock_writer *w, struct stock
 	if (r == SHOP_LOOKUP_FOUND) {
 		p->product_id = it.id;
 		p->parent_id = it.parent_id;
-		if (!stock_db_map_put(w->db, s->conf->id, p->sku, it.id, it.parent_id, err, sizeof err))
+		if (!stock_db_map_put(s->db, s->conf->id, p->sku, it.id, it.parent_id, err, sizeof err))
 			log_warn("shop %s: storing mapping of %s failed: %s", s->conf->id, p->sku, err);
 	}
 	return r;
@@ -176,10 +178,10 @@ static void stock_writer_backoff(struct stock_writer_shop *s, bool failed)
 	s->retry_at_us = event_monotonic_us() + s->backoff_ms * 1000;
 }
 
-/* One shop's share of a cycle. The database is used by the writer thread alone (take, record);
- * the shops are written to at the same time (put), so that one shop's calls do not hold up the
- * others' writes. */
+/* One shop's share of a cycle, on the shop's own connection and, but for the last shop's, in a
+ * thread of its own: one shop's take and calls do not hold up the others' writes. */
 struct stock_writer_job {
+	struct stock_writer *w;
 	struct stock_writer_shop *s;
 	struct stock_pending *p;
 	size_t n;                       /* dirty SKUs taken */
@@ -191,9 +193,9 @@ struct stock_writer_job {
 	size_t nw;
 	unsigned calls;
 	bool ok;
+	bool more;                      /* the shop had more dirty SKUs than a cycle takes */
 	char err[512];
 	int64_t start_us, taken_us, put_us, put_end_us;  /* monotonic, for the debug log */
-	pthread_t thread;
 };
 
 static void stock_writer_job_free(struct stock_writer_job *j)
@@ -216,8 +218,8 @@ static int stock_writer_cmp_age(const void *a, const void *b)
 static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *s, struct stock_writer_job *j)
 {
 	char err[512];
-	*j = (struct stock_writer_job){ .s = s, .start_us = event_monotonic_us() };
-	if (!stock_db_pending(w->db, s->conf, STOCK_WRITER_BATCH, &j->p, &j->n, err, sizeof err)) {
+	j->start_us = event_monotonic_us();
+	if (!stock_db_pending(s->db, s->conf, STOCK_WRITER_BATCH, &j->p, &j->n, err, sizeof err)) {
 		log_warn("shop %s: reading pending stock failed: %s", s->conf->id, err);
 		stock_writer_job_free(j);
 		return false;
@@ -242,20 +244,18 @@ static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *
 	return true;
 }
 
-/* Writes the quantities to the shop (no database here). */
-static void *stock_writer_put(void *arg)
+/* Writes the quantities to the shop. */
+static void stock_writer_put(struct stock_writer_job *j)
 {
-	struct stock_writer_job *j = arg;
 	struct shop *shop = j->s->shop;
 	j->put_us = event_monotonic_us();
 	j->ok = j->nw == 0 ||
 		shop->ops->stock_put(shop, j->writes, j->nw, j->written_us, &j->calls, j->err, sizeof j->err);
 	j->put_end_us = event_monotonic_us();
-	return NULL;
 }
 
 /* Records the outcome: the written quantities, the SKUs left dirty, the metrics. */
-static void stock_writer_record(struct stock_writer *w, struct stock_writer_job *j)
+static void stock_writer_record(struct stock_writer_job *j)
 {
 	char err[512];
 	struct stock_writer_shop *s = j->s;
@@ -271,7 +271,7 @@ static void stock_writer_record(struct stock_writer *w, struct stock_writer_job 
 			if (j->ok) {
 				/* the shop refused the id: the mapping is stale; relearn it next cycle */
 				metrics_inc(s->rejected);
-				if (!stock_db_map_forget(w->db, s->conf->id, x->sku, err, sizeof err))
+				if (!stock_db_map_forget(s->db, s->conf->id, x->sku, err, sizeof err))
 					log_warn("shop %s: %s", s->conf->id, err);
 			}
 			continue;
@@ -281,9 +281,9 @@ static void stock_writer_record(struct stock_writer *w, struct stock_writer_job 
 		if (x->first_source_us > 0 && j->written_us[k] > x->first_source_us)
 			metrics_observe(s->latency, (double)(j->written_us[k] - x->first_source_us) / 1e6);
 	}
-	if (j->ndone && !stock_db_done(w->db, s->conf->id, j->done, j->ndone, err, sizeof err))
+	if (j->ndone && !stock_db_done(s->db, s->conf->id, j->done, j->ndone, err, sizeof err))
 		log_warn("shop %s: recording writes failed (they will be repeated): %s", s->conf->id, err);
-	long long unknown = stock_db_unknown_count(w->db, s->conf->id, err, sizeof err);
+	long long unknown = stock_db_unknown_count(s->db, s->conf->id, err, sizeof err);
 	if (unknown >= 0)
 		metrics_set(s->unknown, (double)unknown);
 	log_debug("shop %s: %zu dirty SKUs, %zu written in %u calls; took %lld ms, wrote %lld ms (after %lld ms),"
@@ -306,42 +306,59 @@ static void stock_writer_fold(struct stock_writer *w)
 			  (long long)(event_monotonic_us() - start) / 1000);
 }
 
-/* One cycle over every shop; true when a shop had more dirty SKUs than one cycle takes. Each
- * shop's write starts, in a thread of its own, as soon as its SKUs are taken; the last one taken
- * is written by this thread. */
+/* One shop's cycle: its listing while not learned, then take, write, record. */
+static void *stock_writer_shop_cycle(void *arg)
+{
+	struct stock_writer_job *j = arg;
+	struct stock_writer *w = j->w;
+	struct stock_writer_shop *s = j->s;
+	char err[512];
+	if (!pg_ensure(s->db, err, sizeof err)) {
+		log_warn("shop %s: no database connection, its SKUs wait: %s", s->conf->id, err);
+		return NULL;
+	}
+	/* the listing saves a lookup per SKU; when it fails, writes go on (unmapped SKUs are looked
+	 * up one by one) and it is tried again later */
+	if (!s->mapped && event_monotonic_us() >= s->learn_at_us) {
+		s->mapped = stock_writer_learn(s);
+		if (!s->mapped)
+			s->learn_at_us = event_monotonic_us() + STOCK_WRITER_LEARN_RETRY_US;
+	}
+	if (!stock_writer_take(w, s, j))
+		return NULL;
+	stock_writer_put(j);
+	stock_writer_record(j);
+	bool more = j->n == STOCK_WRITER_BATCH;
+	stock_writer_job_free(j);
+	j->more = more;
+	return NULL;
+}
+
+/* One cycle over every shop out of back-off; true when a shop had more dirty SKUs than one cycle
+ * takes. The shops' cycles run at the same time, each on its own connection: every shop but the
+ * last in a thread of its own, the last in this one. */
 static bool stock_writer_cycle(struct stock_writer *w)
 {
 	size_t n = 0;
 	bool more = false;
-	bool *threaded = w->threaded;
 	/* the marks made since the last fold (mostly folded while the window was open) */
 	stock_writer_fold(w);
 	for (size_t i = 0; i < w->o.nshops; i++) {
 		struct stock_writer_shop *s = &w->shops[i];
 		if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)
 			continue;
-		/* the listing saves a lookup per SKU; when it fails, writes go on (unmapped SKUs are
-		 * looked up one by one) and it is tried again later */
-		if (!s->mapped && event_monotonic_us() >= s->learn_at_us) {
-			s->mapped = stock_writer_learn(w, s);
-			if (!s->mapped)
-				s->learn_at_us = event_monotonic_us() + STOCK_WRITER_LEARN_RETRY_US;
-		}
-		if (!stock_writer_take(w, s, &w->jobs[n]))
-			continue;
-		threaded[n] = i + 1 < w->o.nshops && w->jobs[n].nw &&
-			      pthread_create(&w->jobs[n].thread, NULL, stock_writer_put, &w->jobs[n]) == 0;
-		n++;
+		w->jobs[n++] = (struct stock_writer_job){ .w = w, .s = s };
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!threaded[i])
-			stock_writer_put(&w->jobs[i]);
+		w->threaded[i] = i + 1 < n &&
+				 pthread_create(&w->tid[i], NULL, stock_writer_shop_cycle, &w->jobs[i]) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (!w->threaded[i])
+			stock_writer_shop_cycle(&w->jobs[i]);
 	for (size_t i = 0; i < n; i++) {
-		if (threaded[i])
-			pthread_join(w->jobs[i].thread, NULL);
-		stock_writer_record(w, &w->jobs[i]);
-		more = more || w->jobs[i].n == STOCK_WRITER_BATCH;
-		stock_writer_job_free(&w->jobs[i]);
+		if (w->threaded[i])
+			pthread_join(w->tid[i], NULL);
+		more = more || w->jobs[i].more;
 	}
 	return more;
 }
@@ -431,12 +448,13 @@ static void *stock_writer_main(void *arg)
 	return NULL;
 }
 
-static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct shop_config *conf)
+static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct shop_config *conf, const char *dsn)
 {
 	static const char *const shop_label[] = { "shop", NULL };
 	static const char *const shop_result[] = { "shop", "result", NULL };
 	s->conf = conf;
 	s->shop = shop_config_connect(conf);
+	s->db = pg_new(dsn, STOCK_DB_SCHEMA);
 	s->writes = metrics_series1(metrics_counter("erpsync_stock_shop_writes_total",
 		"SKU quantities written to a shop", shop_label), conf->id);
 	s->noop = metrics_series1(metrics_counter("erpsync_stock_shop_noop_total",
@@ -452,7 +470,7 @@ static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct sho
 	s->latency = metrics_series1(metrics_histogram("erpsync_stock_e2e_latency_seconds",
 		"From the ERP change to the shop write", shop_label, stock_writer_latency_buckets,
 		sizeof stock_writer_latency_buckets / sizeof stock_writer_latency_buckets[0]), conf->id);
-	return s->shop != NULL;
+	return s->shop && s->db;
 }
 
 struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
@@ -466,17 +484,21 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	w->shops = calloc(opts->nshops, sizeof *w->shops);
 	w->jobs = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->jobs);
 	w->threaded = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->threaded);
-	bool ok = w->db && w->shops && w->jobs && w->threaded;
+	w->tid = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->tid);
+	bool ok = w->db && w->shops && w->jobs && w->threaded && w->tid;
 	for (size_t i = 0; ok && i < opts->nshops; i++)
-		ok = stock_writer_shop_init(&w->shops[i], &opts->shops[i]);
+		ok = stock_writer_shop_init(&w->shops[i], &opts->shops[i], opts->pg_dsn);
 	if (ok && pthread_create(&w->thread, NULL, stock_writer_main, w) == 0)
 		return w;
 	log_error("stock writer: cannot start");
-	for (size_t i = 0; w->shops && i < opts->nshops; i++)
+	for (size_t i = 0; w->shops && i < opts->nshops; i++) {
 		shop_free(w->shops[i].shop);
+		pg_free(w->shops[i].db);
+	}
 	free(w->shops);
 	free(w->jobs);
 	free(w->threaded);
+	free(w->tid);
 	pg_free(w->db);
 	free(w);
 	return NULL;
@@ -487,11 +509,14 @@ void stock_writer_stop(struct stock_writer *w)
 	if (!w)
 		return;
 	pthread_join(w->thread, NULL);
-	for (size_t i = 0; i < w->o.nshops; i++)
+	for (size_t i = 0; i < w->o.nshops; i++) {
 		shop_free(w->shops[i].shop);
+		pg_free(w->shops[i].db);
+	}
 	free(w->shops);
 	free(w->jobs);
 	free(w->threaded);
+	free(w->tid);
 	pg_free(w->db);
 	free(w);
 }
