@@ -427,7 +427,7 @@ bool woo_catalog_list(struct woo_catalog *c, const struct woo_list_query *q, str
 {
 	struct woo_item **items = NULL;
 	size_t n = 0;
-	bool owned, ok;
+	bool owned = false, ok;
 	out->items = json_array();
 	pthread_mutex_lock(&c->lock);
 	ok = out->items && woo_collection(c, q, &items, &n, &owned);
