@@ -314,7 +314,9 @@ static void *stock_writer_shop_cycle(void *arg)
 	struct stock_writer_shop *s = j->s;
 	char err[512];
 	if (!pg_ensure(s->db, err, sizeof err)) {
-		log_warn("shop %s: no database connection, its SKUs wait: %s", s->conf->id, err);
+		/* its SKUs stay dirty; the shop's back-off spaces the attempts (and these lines) */
+		stock_writer_backoff(s, true);
+		log_warn("shop %s: no database connection, its SKUs wait %lld ms: %s", s->conf->id, s->backoff_ms, err);
 		return NULL;
 	}
 	/* the listing saves a lookup per SKU; when it fails, writes go on (unmapped SKUs are looked
