@@ -53,8 +53,8 @@ struct stock_writer {
 	struct stock_writer_shop *shops;
 	struct stock_writer_job *jobs;          /* one per shop, for a cycle */
 	struct stock_leader leader;
-	bool *threaded;                         /* jobs[i] runs in a thread of its own, */
-	pthread_t *tid;                         /* tid[i] */
+	bool *threaded;                         /* jobs[i] runs in a thread of its own, tid[i] */
+	pthread_t *tid;
 };
 
 long long stock_writer_sellable(long long available_milli, long long reserved_milli, long long buffer)

@@ -1,9 +1,10 @@
 /* stock_writer — a thread that tells each shop its sellable quantity: every window it takes the
  * shop's dirty SKUs (changes within the window coalesce into one), computes
  *   sellable = available in the shop's warehouses - open reservations - the shop's buffer (>= 0),
- * skips what the shop already shows, and writes the rest through the platform's batch endpoint.
- * A SKU leaves the dirty set only after the shop accepted it, so a crash or an outage repeats the
- * write (absolute quantities make that harmless) and never loses it. */
+ * skips what the shop already shows, and writes the rest through the platform's batch endpoint,
+ * the changes that waited longest first. The shops are served side by side, each on a database
+ * connection of its own. A SKU leaves the dirty set only after the shop accepted it, so a crash or
+ * an outage repeats the write (absolute quantities make that harmless) and never loses it. */
 #ifndef STOCK_WRITER_H
 #define STOCK_WRITER_H
 
