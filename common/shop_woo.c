@@ -212,6 +212,8 @@ size_t shop_woo_plan(const struct shop_stock_write *w, size_t n, unsigned batch_
 		     struct shop_woo_call *calls)
 {
 	size_t ncalls = 0;
+	if (!batch_max)
+		batch_max = 1;
 	for (size_t i = 0; i < n; i++)
 		idx[i] = i;
 	/* products go to /products/batch, variations to their parent's batch: group by parent, cut
@@ -236,14 +238,14 @@ static bool woo_stock_put(struct shop *s, const struct shop_stock_write *wr, siz
 	struct shop_woo_call *call = malloc((n ? n : 1) * sizeof *call);
 	bool ok = true;
 	*calls = 0;
+	for (size_t i = 0; i < n; i++)
+		written_us[i] = 0;
 	if (!idx || !call) {
 		free(idx);
 		free(call);
 		snprintf(err, errlen, "out of memory");
 		return false;
 	}
-	for (size_t i = 0; i < n; i++)
-		written_us[i] = 0;
 	size_t ncalls = shop_woo_plan(wr, n, w->batch_max, idx, call);
 	for (size_t c = 0; c < ncalls && ok; c++) {
 		ok = woo_batch(w, wr, idx + call[c].start, call[c].end - call[c].start, written_us, err, errlen);

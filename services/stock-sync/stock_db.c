@@ -649,7 +649,7 @@ bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
 		" FROM shop_dirty d"
 		" LEFT JOIN sku_map m ON m.shop = d.shop AND m.sku = d.sku"
 		" LEFT JOIN shop_stock w ON w.shop = d.shop AND w.sku = d.sku"
-		" WHERE d.shop = $1 ORDER BY d.seq LIMIT $3::int",
+		" WHERE d.shop = $1 ORDER BY d.first_source_us, d.seq LIMIT $3::int",
 		3, p, err, errlen);
 	if (!r)
 		goto out;

@@ -39,8 +39,9 @@ struct stock_writer_shop {
 	/* SKUs the shop did not know when last asked: asked again after STOCK_UNKNOWN_RECHECK, so a
 	 * burst of changes to unknown SKUs costs one lookup each, not one per change */
 	struct { uint64_t hash; int64_t asked_us; } unknown_cache[STOCK_WRITER_UNKNOWN_CACHE];
-	int64_t retry_at_us;        /* back-off after a failed call */
+	int64_t retry_at_us;        /* back-off after a failed call or connection */
 	long long backoff_ms;
+	bool db_failed;             /* the back-off is for the shop's database connection */
 	struct metric_series *writes, *noop, *calls_ok, *calls_failed, *unknown, *latency, *rejected;
 };
 
@@ -208,13 +209,9 @@ static void stock_writer_job_free(struct stock_writer_job *j)
 	*j = (struct stock_writer_job){ 0 };
 }
 
-static int stock_writer_cmp_age(const void *a, const void *b)
-{
-	int64_t x = ((const struct stock_pending *)a)->first_source_us, y = ((const struct stock_pending *)b)->first_source_us;
-	return x < y ? -1 : x > y;
-}
-
-/* Takes the shop's dirty SKUs and decides what to write; false when there is nothing to do. */
+/* Takes the shop's dirty SKUs, the oldest change first (a SKU changed again keeps its first
+ * change's time, so a busy SKU cannot be pushed back behind newer ones), and decides what to
+ * write; false when there is nothing to do. */
 static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *s, struct stock_writer_job *j)
 {
 	char err[512];
@@ -228,8 +225,6 @@ static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *
 		stock_writer_job_free(j);
 		return false;
 	}
-	/* the changes that have waited longest are written first */
-	qsort(j->p, j->n, sizeof *j->p, stock_writer_cmp_age);
 	j->done = calloc(j->n, sizeof *j->done);
 	j->writes = calloc(j->n, sizeof *j->writes);
 	j->map = calloc(j->n, sizeof *j->map);
@@ -259,7 +254,7 @@ static void stock_writer_record(struct stock_writer_job *j)
 {
 	char err[512];
 	struct stock_writer_shop *s = j->s;
-	metrics_add(s->calls_ok, j->ok ? j->calls : j->calls - 1);
+	metrics_add(s->calls_ok, j->ok || !j->calls ? j->calls : j->calls - 1);
 	if (!j->ok) {
 		metrics_inc(s->calls_failed);
 		log_warn("shop %s: stock write failed, will retry: %s", s->conf->id, j->err);
@@ -316,8 +311,14 @@ static void *stock_writer_shop_cycle(void *arg)
 	if (!pg_ensure(s->db, err, sizeof err)) {
 		/* its SKUs stay dirty; the shop's back-off spaces the attempts (and these lines) */
 		stock_writer_backoff(s, true);
+		s->db_failed = true;
 		log_warn("shop %s: no database connection, its SKUs wait %lld ms: %s", s->conf->id, s->backoff_ms, err);
 		return NULL;
+	}
+	if (s->db_failed) {
+		/* the back-off was the database's, not the shop's */
+		stock_writer_backoff(s, false);
+		s->db_failed = false;
 	}
 	/* the listing saves a lookup per SKU; when it fails, writes go on (unmapped SKUs are looked
 	 * up one by one) and it is tried again later */
