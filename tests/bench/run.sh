@@ -166,7 +166,7 @@ deadline=$((t_ready + 600000))
 mapfile -t backends < <(stock_backends)
 broker=$(<"$ERPSYNC_STATE_DIR/kafka/kafka.pid")
 postmaster=$(head -1 "$ERPSYNC_STATE_DIR/pg/data/postmaster.pid")
-cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
+cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
 	"$(cpu_cs "${WOO_PIDS[@]}")")
 read -r -a mach0 < <(machine_cs)
 declare -A be_cs0
@@ -188,15 +188,16 @@ while consumed; [ "$CONSUMED" -lt "$N" ]; do
 done
 t1=$(now_ms)
 [ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
-cpu1=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "${backends[@]}")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
+cpu1=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
 	"$(cpu_cs "${WOO_PIDS[@]}")")
 read -r -a mach1 < <(machine_cs)
 # by role, the sessions there now: one opened since ready (a shop's, a lane's) counts from 0
 declare -A role_cs=()
 sessions_cs=0
 while read -r b role; do
-	role_cs[$role]=$(( ${role_cs[$role]:-0} + $(cpu_cs "$b") - ${be_cs0[$b]:-0} ))
-	sessions_cs=$((sessions_cs + $(cpu_cs "$b") - ${be_cs0[$b]:-0}))
+	used=$(( $(cpu_cs "$b") - ${be_cs0[$b]:-0} ))
+	role_cs[$role]=$(( ${role_cs[$role]:-0} + used ))
+	sessions_cs=$((sessions_cs + used))
 done < <(backend_roles | tr '|' ' ')
 session_split=""
 for role in apply writer other; do
@@ -244,8 +245,8 @@ cat <<TXT
 bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 3 partitions, STOCK_BATCH_MAX=$BATCH_MAX
   raw librdkafka consume (kcat)           $raw_rate records/s
   stock-sync apply (inbox+state+dirty)    $stock_rate records/s (first records $startup_ms ms after ready; $ready_rate/s counted from ready)
-    CPU in those $(secs $((t1 - t_ready))) s: stock-sync $(secs $(((cpu1[0] - cpu0[0]) * 10))) s, its PostgreSQL sessions $(secs $((sessions_cs * 10))) s ($session_split), Kafka broker $(secs $(((cpu1[2] - cpu0[2]) * 10))) s
-    whole machine: $(secs $(((mach1[0] - mach0[0]) * 10))) of $(secs $(((t1 - t_ready) * $(nproc)))) CPU-s busy (steal $(secs $(((mach1[1] - mach0[1]) * 10))) s); all of PostgreSQL $(secs $(((cpu1[3] - cpu0[3]) * 10))) s, both shops $(secs $(((cpu1[4] - cpu0[4]) * 10))) s
+    CPU in those $(secs $((t1 - t_ready))) s: stock-sync $(secs $(((cpu1[0] - cpu0[0]) * 10))) s, its PostgreSQL sessions $(secs $((sessions_cs * 10))) s ($session_split), Kafka broker $(secs $(((cpu1[1] - cpu0[1]) * 10))) s
+    whole machine: $(secs $(((mach1[0] - mach0[0]) * 10))) of $(secs $(((t1 - t_ready) * $(nproc)))) CPU-s busy (steal $(secs $(((mach1[1] - mach0[1]) * 10))) s); all of PostgreSQL $(secs $(((cpu1[2] - cpu0[2]) * 10))) s, both shops $(secs $(((cpu1[3] - cpu0[3]) * 10))) s
   stockgen produce (idempotent, acks=all) $produce_rate records/s
   shop calls for $SKUS distinct SKUs        $((calls1 - calls0)) (batch calls to shop A)
   ERP change -> shop write at $RATE/s      shop A: p50 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 50), p99 $(pct "$IT_DIR/a0" "$IT_DIR/a1" 99); $(samples "$IT_DIR/a0" "$IT_DIR/a1") writes
