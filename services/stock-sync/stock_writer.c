@@ -212,8 +212,10 @@ static void stock_writer_job_free(struct stock_writer_job *j)
 /* Takes the shop's dirty SKUs, the oldest change first (a SKU changed again keeps its first
  * change's time, so a busy SKU cannot be pushed back behind newer ones), and decides what to
  * write; false when there is nothing to do. */
-static bool stock_writer_take(struct stock_writer *w, struct stock_writer_shop *s, struct stock_writer_job *j)
+static bool stock_writer_take(struct stock_writer_job *j)
 {
+	struct stock_writer *w = j->w;
+	struct stock_writer_shop *s = j->s;
 	char err[512];
 	j->start_us = event_monotonic_us();
 	if (!stock_db_pending(s->db, s->conf, STOCK_WRITER_BATCH, &j->p, &j->n, err, sizeof err)) {
@@ -305,7 +307,6 @@ static void stock_writer_fold(struct stock_writer *w)
 static void *stock_writer_shop_cycle(void *arg)
 {
 	struct stock_writer_job *j = arg;
-	struct stock_writer *w = j->w;
 	struct stock_writer_shop *s = j->s;
 	char err[512];
 	if (!pg_ensure(s->db, err, sizeof err)) {
@@ -327,7 +328,7 @@ static void *stock_writer_shop_cycle(void *arg)
 		if (!s->mapped)
 			s->learn_at_us = event_monotonic_us() + STOCK_WRITER_LEARN_RETRY_US;
 	}
-	if (!stock_writer_take(w, s, j))
+	if (!stock_writer_take(j))
 		return NULL;
 	stock_writer_put(j);
 	stock_writer_record(j);
