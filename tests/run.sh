@@ -44,6 +44,26 @@ tally() {
 	fi
 }
 
+if [ ${#only[@]} -eq 0 ] && [ $unit_only -eq 0 ]; then
+	echo "== static checks (no stack)"
+	out=$(tools/lint.sh 2>&1); rc=$?
+	tally lint "$out" "$rc"
+	# the sanitizer build must compile cleanly too (its binaries are for by-hand runs: make SANITIZE=1)
+	if out=$(make --no-print-directory -j2 SANITIZE=1 all 2>&1); then
+		echo "PASS sanitizer build: make SANITIZE=1 compiles every program and test"
+	else
+		printf '%s\n' "$out" | grep -E 'error|Error' | head -20
+		echo "FAIL sanitizer build: make SANITIZE=1 does not compile"
+		failed=$((failed + 1)); failures+=("sanitizer build")
+	fi
+	if command -v docker-compose >/dev/null 2>&1 && docker-compose -f docker-compose.yml config -q 2>/dev/null; then
+		echo "PASS compose: docker-compose config -q accepts docker-compose.yml"
+	else
+		echo "FAIL compose: docker-compose config -q refuses docker-compose.yml (or docker-compose is missing)"
+		failed=$((failed + 1)); failures+=("compose")
+	fi
+fi
+
 if [ ${#only[@]} -eq 0 ]; then
 	echo "== unit tests"
 	for t in "$BUILD"/tests/test_*; do
@@ -64,7 +84,7 @@ if [ $unit_only -eq 0 ]; then
 		export IT_STACK_ENV ERPSYNC_INSTANCE="$INSTANCE"
 		# KAFKA_* variables reach librdkafka in every program: the stack's port settings must not
 		unset KAFKA_PORT KAFKA_CONTROLLER_PORT
-		for s in tests/integration/test_*.sh; do
+		for s in tests/integration/*/test_*.sh; do
 			name=$(basename "$s" .sh)
 			if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " == *" $name "* ]]; then
 				continue

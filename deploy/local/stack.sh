@@ -84,7 +84,7 @@ set_instance() {
 	KAFKA_SERVER_LOG=$KAFKA_LOG_DIR/server.log # named in log4j2.properties
 	KAFKA_PROPS=$KAFKA_DIR/server.properties
 	KAFKA_PIDFILE=$KAFKA_DIR/kafka.pid
-	PG_DIR=$STATE_DIR/pg
+	PG_DIR=$(pg_dir_for "$STATE_DIR")
 	PG_DATA=$PG_DIR/data
 	PG_RUN=$PG_DIR/run
 	PG_LOG=$PG_DIR/postgres.log
@@ -96,6 +96,28 @@ set_instance() {
 	[[ -f $STATE_DIR/instance ]] && owner=$(<"$STATE_DIR/instance")
 	[[ -z $owner || $owner == "$INSTANCE" ]] ||
 		die "state folder $STATE_DIR belongs to instance '$owner' (unset ERPSYNC_STATE_DIR?)"
+}
+
+# PostgreSQL refuses to run as root, so as root its data belongs to $PG_OS_USER, who must reach it.
+# A checkout under a private folder (/root is 0700 on Debian) cannot be reached: the data then lives
+# in /var/lib/erpsync/pg/<instance>-<hash of the state folder>, one folder per checkout and instance,
+# and `wipe` deletes it with the rest. ERPSYNC_PG_DIR chooses the folder outright.
+pg_dir_for() {
+	local state=$1 probe=$1
+	if [[ -n ${ERPSYNC_PG_DIR:-} ]]; then
+		printf '%s' "$ERPSYNC_PG_DIR"
+		return
+	fi
+	if ((EUID != 0)); then
+		printf '%s/pg' "$state"
+		return
+	fi
+	while [[ ! -e $probe && $probe == /* && $probe != / ]]; do probe=$(dirname -- "$probe"); done
+	if runuser -u "$PG_OS_USER" -- test -x "$probe" 2>/dev/null; then
+		printf '%s/pg' "$state"
+	else
+		printf '/var/lib/erpsync/pg/%s-%s' "$INSTANCE" "$(printf '%s' "$state" | cksum | cut -d' ' -f1)"
+	fi
 }
 
 # Something (ours or not) accepts connections on 127.0.0.1:$1.
@@ -310,6 +332,11 @@ pg_running() { [[ -f $PG_DATA/PG_VERSION ]] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DA
 pg_answers() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2 >/dev/null 2>&1; }
 
 pg_init() {
+	if [[ $PG_DIR != "$STATE_DIR"/* ]]; then
+		log "PostgreSQL data in $PG_DIR (outside the checkout: user $PG_OS_USER cannot reach $STATE_DIR)"
+		mkdir -p "$(dirname -- "$PG_DIR")"
+		chmod 755 "$(dirname -- "$PG_DIR")"
+	fi
 	mkdir -p "$PG_DATA" "$PG_RUN"
 	if ((EUID == 0)); then
 		chown -R "$PG_OS_USER:" "$PG_DIR"
@@ -515,6 +542,10 @@ cmd_wipe() {
 		die "$STATE_DIR has no 'instance' marker: not deleting it"
 	rm -rf -- "$STATE_DIR"
 	log "wiped $STATE_DIR"
+	if [[ $PG_DIR == /var/lib/erpsync/pg/* && -d $PG_DIR ]]; then
+		rm -rf -- "$PG_DIR"
+		log "wiped $PG_DIR"
+	fi
 }
 
 main() {

@@ -1,0 +1,62 @@
+/* erp — what erpsync asks of an ERP, behind one small interface so that another ERP is one new
+ * file. erp_rest.c speaks the REST stock API of the sandbox ERP (sandbox/erp/README.md). */
+#ifndef ERPSYNC_ERP_H
+#define ERPSYNC_ERP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ERP_SKU_MAX 64
+#define ERP_WAREHOUSE_MAX 32
+#define ERP_CURSOR_MAX 64
+
+struct erp_stock_item {
+	char sku[ERP_SKU_MAX + 1];
+	char warehouse[ERP_WAREHOUSE_MAX + 1];
+	int64_t on_hand;
+	int64_t reserved;          /* allocated inside the ERP (picking, transfers) */
+	int64_t available;         /* on_hand - reserved, as the ERP sees it */
+	int64_t version;           /* monotonic per SKU and warehouse at the ERP */
+	int64_t changed_at_us;     /* when the change happened in the ERP, unix microseconds */
+};
+
+/* One page of changes after a cursor. items is owned by the page: erp_stock_page_cleanup. */
+struct erp_stock_page {
+	struct erp_stock_item *items;
+	size_t n;
+	char next_cursor[ERP_CURSOR_MAX + 1];
+	bool has_more;
+};
+
+struct erp;
+
+struct erp_ops {
+	const char *kind;
+	/* Changes after cursor ("" or "0" = from the beginning), oldest first, at most limit.
+	 * false with err on any transport, HTTP or format problem: the page is then empty and the
+	 * caller must not advance its cursor. */
+	bool (*stock_changes)(struct erp *erp, const char *cursor, size_t limit,
+			      struct erp_stock_page *out, char *err, size_t errlen);
+	void (*free)(struct erp *erp);
+};
+
+struct erp {
+	const struct erp_ops *ops;
+};
+
+void erp_stock_page_cleanup(struct erp_stock_page *p);
+void erp_free(struct erp *erp);   /* NULL-safe */
+
+/* The REST stock API. token is a Bearer token (secret). rate: requests per second (0 = none). */
+struct erp *erp_rest_new(const char *base_url, const char *token, double rate_per_sec);
+
+/* Parses pushed stock records: one record object, or {"items": [records]} (an ERP webhook). */
+bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
+			  size_t errlen) __attribute__((warn_unused_result));
+
+/* Parses a stock-changes JSON body (exposed for unit tests). */
+bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err,
+			  size_t errlen) __attribute__((warn_unused_result));
+
+#endif
