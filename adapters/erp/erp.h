@@ -1,5 +1,6 @@
-/* erp — what erpsync asks of an ERP, behind one small interface so that another ERP is one new
- * file. erp_rest.c speaks the REST stock API of the sandbox ERP (sandbox/erp/README.md). */
+/* erp — what erpsync asks of any ERP, behind small interfaces so that another ERP is one new file.
+ * Only the generic shapes live here; an ERP's own protocol stays in its adapter (erp_rest.h: the
+ * REST stock API; erp_push.h: the signed stock push). */
 #ifndef ERPSYNC_ERP_H
 #define ERPSYNC_ERP_H
 
@@ -47,16 +48,5 @@ struct erp {
 
 void erp_stock_page_cleanup(struct erp_stock_page *p);
 void erp_free(struct erp *erp);   /* NULL-safe */
-
-/* The REST stock API. token is a Bearer token (secret). rate: requests per second (0 = none). */
-struct erp *erp_rest_new(const char *base_url, const char *token, double rate_per_sec);
-
-/* Parses pushed stock records: one record object, or {"items": [records]} (an ERP webhook). */
-bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
-			  size_t errlen) __attribute__((warn_unused_result));
-
-/* Parses a stock-changes JSON body (exposed for unit tests). */
-bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err,
-			  size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -1,4 +1,4 @@
-#include "erp.h"
+#include "erp_rest.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -14,18 +14,6 @@ struct erp_rest {
 	char *auth_header;         /* "Bearer <token>" */
 	struct http_client *http;
 };
-
-void erp_stock_page_cleanup(struct erp_stock_page *p)
-{
-	free(p->items);
-	memset(p, 0, sizeof *p);
-}
-
-void erp_free(struct erp *erp)
-{
-	if (erp)
-		erp->ops->free(erp);
-}
 
 /* A string member that must exist and fit; its name is reported when it does not. */
 static bool erp_copy_str(json_t *obj, const char *key, char *out, size_t max, char *err, size_t len)

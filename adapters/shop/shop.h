@@ -1,5 +1,6 @@
-/* shop — what erpsync asks of a shop platform, behind one small interface so that another
- * platform is one new file. shop_woo.c speaks WooCommerce REST v3. */
+/* shop — what erpsync asks of any shop platform, by concern, so that another platform is one new
+ * file and a registry line (shop_registry.c). What one platform needs stays in its own file
+ * (shop_woo.h: WooCommerce REST v3). */
 #ifndef ERPSYNC_SHOP_H
 #define ERPSYNC_SHOP_H
 
@@ -29,8 +30,8 @@ enum shop_lookup { SHOP_LOOKUP_ERROR = -1, SHOP_LOOKUP_NOT_FOUND = 0, SHOP_LOOKU
 
 struct shop;
 
-struct shop_ops {
-	const char *kind;
+/* Stock: what stock-sync asks of a shop. */
+struct shop_stock_ops {
 	/* The item that carries sku, product or variation. */
 	enum shop_lookup (*lookup_sku)(struct shop *s, const char *sku, struct shop_item *out,
 				       char *err, size_t errlen);
@@ -45,36 +46,33 @@ struct shop_ops {
 	/* One page (1-based) of every sellable item, for reconciliation. *items is malloc'ed. */
 	bool (*list_items)(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more,
 			   char *err, size_t errlen);
+};
+
+/* A connected shop. Each concern is a table of its own, NULL when the platform's adapter does not
+ * serve it (orders, catalogue and notes join stock as their services arrive): a service checks
+ * the concerns it needs at start-up and names the shop and the concern when one is missing. */
+struct shop {
+	const char *kind;                    /* the platform, as SHOP_<ID>_KIND names it */
+	const char *id;                      /* the shop's id in erpsync ("shop-a"): logs and metric labels */
+	const struct shop_stock_ops *stock;
 	void (*free)(struct shop *s);
 };
 
-struct shop {
-	const struct shop_ops *ops;
-	const char *id;          /* the shop's id in erpsync ("shop-a"): logs and metric labels */
+/* What every platform's constructor is given (shop_registry.c maps a kind to its constructor). */
+struct shop_connect_opts {
+	const char *shop_id;
+	const char *base_url;         /* https://shop.example.com */
+	const char *key;              /* API key or consumer key */
+	const char *secret;           /* secret */
+	double rate_per_sec;          /* request budget of this credential; 0 = none */
 };
+
+/* The adapter of kind for one shop; NULL with err when the kind is unknown or out of memory. */
+struct shop *shop_connect(const char *kind, const struct shop_connect_opts *o, char *err, size_t errlen);
+/* Whether a constructor is registered for kind; the registered kinds, "a|b" (for config enums). */
+bool shop_kind_known(const char *kind);
+const char *shop_kinds(void);
 
 void shop_free(struct shop *s);   /* NULL-safe */
-
-struct shop_woo_opts {
-	const char *shop_id;
-	const char *base_url;         /* https://shop.example.com (the /wp-json/wc/v3 part is added) */
-	const char *consumer_key;
-	const char *consumer_secret;  /* secret */
-	double rate_per_sec;          /* request budget of this credential; 0 = none */
-	unsigned batch_max;           /* items per batch call; WooCommerce accepts at most 100 */
-};
-
-struct shop *shop_woo_new(const struct shop_woo_opts *o);
-
-/* One WooCommerce batch call: the writes idx[start..end), all under one parent. */
-struct shop_woo_call {
-	size_t start, end;
-};
-
-/* Plans the batch calls for w[0..n): products in /products/batch, variations in their parent's
- * variations/batch, at most batch_max a call, each call in the order of w[] and the calls in the
- * order of their earliest write. Fills idx[n] and calls[] (at most n); returns the calls. */
-size_t shop_woo_plan(const struct shop_stock_write *w, size_t n, unsigned batch_max, size_t *idx,
-		     struct shop_woo_call *calls);
 
 #endif

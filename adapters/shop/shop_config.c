@@ -170,13 +170,13 @@ bool shop_config_has_warehouse(const struct shop_config *s, const char *warehous
 	return false;
 }
 
-struct shop *shop_config_connect(const struct shop_config *s)
+struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t errlen)
 {
-	struct shop_woo_opts o = {
-		.shop_id = s->id, .base_url = s->url, .consumer_key = s->key,
-		.consumer_secret = s->secret, .rate_per_sec = (double)s->rate, .batch_max = 100,
+	const struct shop_connect_opts o = {
+		.shop_id = s->id, .base_url = s->url, .key = s->key, .secret = s->secret,
+		.rate_per_sec = (double)s->rate,
 	};
-	return shop_woo_new(&o);
+	return shop_connect(s->kind, &o, err, errlen);
 }
 
 void shop_config_print_reference(void)

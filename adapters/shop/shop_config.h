@@ -38,8 +38,8 @@ bool shop_config_load(struct shop_config **out, size_t *n) __attribute__((warn_u
 void shop_config_free(struct shop_config *shops, size_t n);
 void shop_config_log(const struct shop_config *shops, size_t n);
 bool shop_config_has_warehouse(const struct shop_config *s, const char *warehouse);
-/* The adapter for one shop; NULL when out of memory. */
-struct shop *shop_config_connect(const struct shop_config *s);
+/* The adapter of the shop's kind (shop_registry.c); NULL with err when there is none. */
+struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t errlen);
 /* Markdown reference of the per-shop keys. */
 void shop_config_print_reference(void);
 

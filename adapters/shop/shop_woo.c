@@ -3,15 +3,17 @@
  *
  * Authentication is HTTP Basic with the consumer key and secret, which WooCommerce accepts over
  * HTTPS; the sandbox peer accepts it over plain HTTP as if TLS ended in front of it. */
-#include "shop.h"
+#include "shop_woo.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "event.h"
+#include "hash.h"
 #include "http_client.h"
 #include "log.h"
 
@@ -26,36 +28,17 @@ struct shop_woo {
 	struct http_client *http;
 };
 
-void shop_free(struct shop *s)
-{
-	if (s)
-		s->ops->free(s);
-}
-
 static char *woo_basic_auth(const char *user, const char *pass)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	char *res = NULL;
-	if (!buf_printf(&in, "%s:%s", user, pass) || !buf_puts(&out, "Basic "))
-		goto out;
-	const unsigned char *p = (const unsigned char *)in.data;
-	for (size_t i = 0; i < in.len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < in.len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < in.len)
-			v |= p[i + 2];
-		char q[4] = { tab[(v >> 18) & 63], tab[(v >> 12) & 63],
-			      i + 1 < in.len ? tab[(v >> 6) & 63] : '=', i + 2 < in.len ? tab[v & 63] : '=' };
-		if (!buf_append(&out, q, 4))
-			goto out;
-	}
-	res = buf_steal(&out, NULL);
-out:
+	if (buf_printf(&in, "%s:%s", user, pass) && buf_puts(&out, "Basic ") && base64_encode(&out, in.data, in.len))
+		res = buf_steal(&out, NULL);
 	/* the credential must not linger in freed memory longer than needed */
 	if (in.data)
 		memset(in.data, 0, in.len);
+	if (out.data)
+		memset(out.data, 0, out.len);
 	buf_cleanup(&in);
 	buf_cleanup(&out);
 	return res;
@@ -325,12 +308,10 @@ static void woo_free(struct shop *s)
 	free(w);
 }
 
-static const struct shop_ops woo_ops = {
-	.kind = "woocommerce",
+static const struct shop_stock_ops woo_stock_ops = {
 	.lookup_sku = woo_lookup_sku,
 	.stock_put = woo_stock_put,
 	.list_items = woo_list_items,
-	.free = woo_free,
 };
 
 struct shop *shop_woo_new(const struct shop_woo_opts *o)
@@ -338,7 +319,9 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 	struct shop_woo *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
-	w->base.ops = &woo_ops;
+	w->base.kind = "woocommerce";
+	w->base.stock = &woo_stock_ops;
+	w->base.free = woo_free;
 	w->id = strdup(o->shop_id);
 	w->base.id = w->id;
 	size_t n = strlen(o->base_url);
@@ -349,10 +332,8 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 	w->batch_max = o->batch_max && o->batch_max <= 100 ? o->batch_max : 100;
 	/* one budget per credential; the key names it by a hash, since budget keys reach logs */
 	char key[160];
-	unsigned long h = 5381;
-	for (const unsigned char *c = (const unsigned char *)o->consumer_key; *c; c++)
-		h = h * 33 + *c;
-	snprintf(key, sizeof key, "woo:%.100s:%08lx", o->base_url, h & 0xffffffffUL);
+	snprintf(key, sizeof key, "woo:%.100s:%08x", o->base_url,
+		 (unsigned)hash_fnv1a32(o->consumer_key, strlen(o->consumer_key)));
 	struct http_client_opts ho = {
 		.budget_key = key, .rate_per_sec = o->rate_per_sec, .metrics_system = o->shop_id,
 	};
@@ -362,4 +343,13 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 		return NULL;
 	}
 	return &w->base;
+}
+
+struct shop *shop_woo_connect(const struct shop_connect_opts *o)
+{
+	const struct shop_woo_opts wo = {
+		.shop_id = o->shop_id, .base_url = o->base_url, .consumer_key = o->key,
+		.consumer_secret = o->secret, .rate_per_sec = o->rate_per_sec, .batch_max = 100,
+	};
+	return shop_woo_new(&wo);
 }

@@ -39,6 +39,8 @@ struct http_budget {
 	int64_t paused_until_ns;      /* a 429 stops everyone until then */
 };
 
+#define HTTP_HEADERS_MAX (64u << 10)
+
 static pthread_mutex_t http_budget_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct http_budget *http_budgets;
 
@@ -269,15 +271,14 @@ void http_response_init(struct http_response *r)
 {
 	memset(r, 0, sizeof *r);
 	buf_init(&r->body);
+	buf_init(&r->headers);
 }
 
 static void http_response_clear_headers(struct http_response *r)
 {
 	free(r->retry_after);
-	free(r->total);
-	free(r->total_pages);
-	free(r->link);
-	r->retry_after = r->total = r->total_pages = r->link = NULL;
+	r->retry_after = NULL;
+	buf_reset(&r->headers);
 }
 
 void http_response_cleanup(struct http_response *r)
@@ -285,21 +286,28 @@ void http_response_cleanup(struct http_response *r)
 	if (!r)
 		return;
 	http_response_clear_headers(r);
+	buf_cleanup(&r->headers);
 	buf_cleanup(&r->body);
 	http_response_init(r);
 }
 
-static char **http_header_slot(struct http_response *r, const char *name, size_t len)
+const char *http_response_header(const struct http_response *r, const char *name, char *out, size_t len)
 {
-	static const struct { const char *name; size_t off; } slots[] = {
-		{ "Retry-After", offsetof(struct http_response, retry_after) },
-		{ "X-WP-Total", offsetof(struct http_response, total) },
-		{ "X-WP-TotalPages", offsetof(struct http_response, total_pages) },
-		{ "Link", offsetof(struct http_response, link) },
-	};
-	for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++)
-		if (strlen(slots[i].name) == len && strncasecmp(slots[i].name, name, len) == 0)
-			return (char **)(void *)((char *)r + slots[i].off);
+	size_t nlen = strlen(name);
+	const char *p = r && r->headers.data ? r->headers.data : "";
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		if (!eol)
+			break;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+			const char *v = p + nlen + 1;
+			while (v < eol && *v == ' ')
+				v++;
+			snprintf(out, len, "%.*s", (int)(eol - v), v);
+			return out;
+		}
+		p = eol + 1;
+	}
 	return NULL;
 }
 
@@ -313,24 +321,24 @@ static size_t http_on_header(char *data, size_t size, size_t nitems, void *ud)
 		return len;
 	}
 	const char *colon = memchr(data, ':', len);
-	char **slot = colon ? http_header_slot(r, data, (size_t)(colon - data)) : NULL;
-	if (!slot)
+	if (!colon)
 		return len;
 	const char *v = colon + 1, *end = data + len;
 	while (v < end && (*v == ' ' || *v == '\t'))
 		v++;
 	while (end > v && isspace((unsigned char)end[-1]))
 		end--;
-	/* Several Link headers mean the same as one comma-separated list (RFC 8288). */
-	struct buf value = BUF_INIT;
-	bool join = *slot && slot == &r->link;
-	if ((join && (!buf_puts(&value, *slot) || !buf_puts(&value, ", "))) ||
-	    !buf_append(&value, v, (size_t)(end - v))) {
-		buf_cleanup(&value);
-		return 0;   /* out of memory: abort the transfer */
+	/* a peer's headers are bounded like its body: past this the transfer fails */
+	if (r->headers.len + len > HTTP_HEADERS_MAX ||
+	    !buf_append(&r->headers, data, (size_t)(colon - data)) || !buf_puts(&r->headers, ": ") ||
+	    !buf_append(&r->headers, v, (size_t)(end - v)) || !buf_puts(&r->headers, "\n"))
+		return 0;
+	if ((size_t)(colon - data) == 11 && strncasecmp(data, "Retry-After", 11) == 0) {
+		free(r->retry_after);
+		r->retry_after = strndup(v, (size_t)(end - v));
+		if (!r->retry_after)
+			return 0;   /* out of memory: abort the transfer */
 	}
-	free(*slot);
-	*slot = buf_steal(&value, NULL);
 	return len;
 }
 
@@ -489,6 +497,13 @@ bool http_request(struct http_client *c, const char *method, const char *url,
 		  const struct http_header *headers, size_t n, const char *body, size_t body_len,
 		  struct http_response *resp)
 {
+	return http_request_hooked(c, method, url, headers, n, body, body_len, NULL, resp);
+}
+
+bool http_request_hooked(struct http_client *c, const char *method, const char *url,
+			 const struct http_header *headers, size_t n, const char *body, size_t body_len,
+			 const struct http_attempt_hook *hook, struct http_response *resp)
+{
 	struct curl_slist *hdrs = NULL;
 	bool answered = false;
 	char logurl[256];
@@ -500,11 +515,21 @@ bool http_request(struct http_client *c, const char *method, const char *url,
 	resp->attempts = 0;
 	http_attempt_reset(resp);
 	http_log_url(url, logurl, sizeof logurl);
-	if (!http_build_headers(headers, n, &hdrs)) {
-		snprintf(resp->error, sizeof resp->error, "invalid request header (or out of memory)");
-		goto out;
-	}
 	for (unsigned attempt = 0;; attempt++) {
+		if (hook && hook->before && !hook->before(hook->ud, attempt)) {
+			answered = false;
+			snprintf(resp->error, sizeof resp->error, "the request was withdrawn before attempt %u", attempt + 1);
+			goto out;
+		}
+		/* built for each attempt when a hook may have changed the values */
+		if (!hdrs || hook) {
+			curl_slist_free_all(hdrs);
+			hdrs = NULL;
+			if (!http_build_headers(headers, n, &hdrs)) {
+				snprintf(resp->error, sizeof resp->error, "invalid request header (or out of memory)");
+				goto out;
+			}
+		}
 		if (!http_budget_wait(c))
 			goto shutdown;
 		http_attempt_reset(resp);

@@ -40,10 +40,8 @@ struct http_header {
 struct http_response {
 	long status;                  /* 0 when no answer was ever received */
 	struct buf body;
-	char *retry_after;            /* raw header values the adapters need; NULL when absent */
-	char *total;                  /* X-WP-Total */
-	char *total_pages;            /* X-WP-TotalPages */
-	char *link;                   /* Link */
+	char *retry_after;            /* Retry-After, which the retry policy reads; NULL when absent */
+	struct buf headers;           /* every header of the final answer, "name: value\n" each */
 	unsigned attempts;            /* how many requests were made */
 	char error[256];              /* transport error text when status == 0 */
 };
@@ -54,12 +52,32 @@ void http_client_free(struct http_client *c);   /* NULL-safe */
 void http_response_init(struct http_response *r);
 void http_response_cleanup(struct http_response *r);
 
+/* A header of the final answer (the first of that name, case-insensitive), copied into out
+ * (truncated to len - 1); NULL when absent. Platform headers (X-WP-Total, Link) are read here by
+ * the adapter that needs them. */
+const char *http_response_header(const struct http_response *r, const char *name, char *out, size_t len);
+
+/* Called before each attempt of a request, the first included (attempt 0, 1, ...): a signed
+ * request signs anew here (a receiver refuses a stale timestamp) and so keeps the client's retry
+ * policy instead of repeating it. It may rewrite the values its headers point to (the client
+ * rebuilds the header list after it); false stops the request (no answer, error set). */
+struct http_attempt_hook {
+	bool (*before)(void *ud, unsigned attempt);
+	void *ud;
+};
+
 /* Makes the request with the retry policy above. true when an HTTP answer was received (any
  * status, after retries) — check resp->status; false on transport failure after every attempt
  * or when shutdown was requested while waiting. body may be NULL. headers: count n. */
 bool http_request(struct http_client *c, const char *method, const char *url,
 		  const struct http_header *headers, size_t n, const char *body, size_t body_len,
 		  struct http_response *resp) __attribute__((warn_unused_result));
+
+/* The same, calling hook->before before every attempt (hook may be NULL). */
+bool http_request_hooked(struct http_client *c, const char *method, const char *url,
+			 const struct http_header *headers, size_t n, const char *body, size_t body_len,
+			 const struct http_attempt_hook *hook, struct http_response *resp)
+	__attribute__((warn_unused_result));
 
 /* The wait before retry number attempt + 1 (attempt 0: after the first failure), full jitter:
  * rnd % (min(backoff_max_ms, backoff_base_ms * 2^attempt) + 1). Zero fields of opts (or opts NULL)

@@ -81,7 +81,7 @@ static void erp_admin_stats(const struct erp_api *api, const json_t *body, struc
 	json_t *sum = erp_admin_summary(api);
 	json_object_update(j, sum);
 	json_decref(sum);
-	json_object_set_new(j, "webhook", api->push ? erp_push_stats_json(api->push) : json_null());
+	json_object_set_new(j, "webhook", api->push ? erp_webhook_stats_json(api->push) : json_null());
 	erp_api_json(resp, 200, j);
 }
 

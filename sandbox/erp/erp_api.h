@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "erp_push.h"
+#include "erp_webhook.h"
 #include "erp_store.h"
 #include "httpd.h"
 #include "sandbox_fault.h"
@@ -20,7 +20,7 @@ struct erp_api {
 	const char *token;           /* the Bearer token (secret) */
 	long long demo;              /* what POST /sandbox/reset loads again */
 	const char *seed_file;
-	struct erp_push *push;       /* the webhook; NULL when SANDBOX_ERP_WEBHOOK_URL is unset */
+	struct erp_webhook *push;       /* the webhook; NULL when SANDBOX_ERP_WEBHOOK_URL is unset */
 };
 
 /* The faults the API knows: "none", "500" (500 with an error body), "429" (429 with

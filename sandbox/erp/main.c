@@ -6,7 +6,7 @@
 
 #include "config.h"
 #include "erp_api.h"
-#include "erp_push.h"
+#include "erp_webhook.h"
 #include "erp_seed.h"
 #include "erp_store.h"
 #include "httpd.h"
@@ -105,14 +105,14 @@ int main(int argc, char **argv)
 	}
 	if (push) {
 		/* before the catalogue is loaded: the demo and seed records are changes, pushed too */
-		struct erp_push_opts po = { cfg.webhook_url, cfg.webhook_secret, (size_t)cfg.webhook_queue };
-		api.push = erp_push_start(&po, err, sizeof err);
+		struct erp_webhook_opts po = { cfg.webhook_url, cfg.webhook_secret, (size_t)cfg.webhook_queue };
+		api.push = erp_webhook_start(&po, err, sizeof err);
 		if (!api.push) {
 			log_error("webhook: %s", err);
 			rc = 2;
 			goto out;
 		}
-		erp_store_listen(api.store, erp_push_record, api.push);
+		erp_store_listen(api.store, erp_webhook_record, api.push);
 		log_info("webhook on: every stock change is POSTed, signed, to the configured URL (queue %lld)",
 			 cfg.webhook_queue);
 	}
@@ -138,7 +138,7 @@ out:
 	httpd_free(h);   /* first: no handler may run past this point */
 	if (api.store)
 		erp_store_listen(api.store, NULL, NULL);
-	erp_push_stop(api.push);
+	erp_webhook_stop(api.push);
 	sandbox_fault_free(api.fault);
 	erp_store_free(api.store);
 	config_free(config_keys, &cfg);

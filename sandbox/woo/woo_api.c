@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "shutdown.h"
 #include "woo_admin.h"
 #include "woo_products.h"
@@ -68,36 +69,6 @@ json_t *woo_api_body(const struct httpd_req *req, struct httpd_resp *resp)
 	return body;
 }
 
-static int woo_b64_value(unsigned char ch)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = ch ? strchr(tab, ch) : NULL;
-	return p ? (int)(p - tab) : -1;
-}
-
-/* Decodes standard base64 into out (NUL-terminated); false when malformed or too long. */
-static bool woo_b64_decode(const char *in, char *out, size_t outlen)
-{
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (const unsigned char *p = (const unsigned char *)in; *p && *p != '='; p++) {
-		int v = woo_b64_value(*p);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o + 1 >= outlen)
-				return false;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return true;
-}
-
 bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req,
 			struct httpd_resp *resp, const char *deny_code, const char *deny_message)
 {
@@ -105,7 +76,7 @@ bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req,
 	const char *key = NULL, *secret = NULL;
 	const char *auth = httpd_req_header(req, "Authorization");
 	/* WooCommerce reads the Basic user first and falls back to the query parameters */
-	if (auth && strncasecmp(auth, "Basic ", 6) == 0 && woo_b64_decode(auth + 6, basic, sizeof basic)) {
+	if (auth && strncasecmp(auth, "Basic ", 6) == 0 && base64_decode(auth + 6, basic, sizeof basic, NULL)) {
 		char *colon = strchr(basic, ':');
 		if (colon) {
 			*colon = '\0';

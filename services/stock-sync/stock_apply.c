@@ -12,6 +12,7 @@
 #include "erpsync/v1/return.pb-c.h"
 #include "erpsync/v1/stock.pb-c.h"
 #include "event.h"
+#include "hash.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -544,10 +545,7 @@ static struct stock_row stock_apply_row(const struct stock_apply_batch *b, const
 /* The lane of a SKU (FNV-1a): the same SKU always goes the same lane. */
 static size_t stock_apply_lane(const char *sku, size_t lanes)
 {
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)sku; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % lanes;
+	return hash_fnv1a32(sku, strlen(sku)) % lanes;
 }
 
 /* The claims of the applicable records and the rows of the stock records among them; notes

@@ -1,14 +1,12 @@
 #include "stock_http.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "erp.h"
+#include "erp_push.h"
 #include "event.h"
 #include "httpd.h"
 #include "log.h"
@@ -24,50 +22,6 @@ struct stock_http {
 	struct pg *db;
 	struct metric_family *m_webhook;
 };
-
-/* The signed text is "<timestamp>.<body>": a captured push cannot be sent again once its timestamp
- * is out of the tolerance, nor given a fresh timestamp without the secret. */
-bool stock_http_signature_ok(const char *secret, const char *timestamp, const char *body, size_t len,
-			     const char *hex)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE], given[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	if (!secret || !*secret || !hex || !timestamp)
-		return false;
-	size_t tlen = strlen(timestamp);
-	unsigned char *signed_text = malloc(tlen + 1 + len + 1);
-	if (!signed_text)
-		return false;
-	memcpy(signed_text, timestamp, tlen);
-	signed_text[tlen] = '.';
-	if (len)
-		memcpy(signed_text + tlen + 1, body, len);
-	bool ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), signed_text, tlen + 1 + len, mac, &maclen) != NULL;
-	free(signed_text);
-	if (!ok)
-		return false;
-	if (strlen(hex) != 2 * (size_t)maclen)
-		return false;
-	for (unsigned int i = 0; i < maclen; i++) {
-		unsigned int v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return false;
-		given[i] = (unsigned char)v;
-	}
-	return CRYPTO_memcmp(mac, given, maclen) == 0;
-}
-
-bool stock_http_timestamp_ok(const char *timestamp, long long now_ms, long long tolerance_ms)
-{
-	long long t = 0;
-	size_t n = timestamp ? strlen(timestamp) : 0;
-	if (n == 0 || n > 12 || strspn(timestamp, "0123456789") != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		t = t * 10 + (timestamp[i] - '0');
-	long long d = t * 1000 - now_ms;
-	return d <= tolerance_ms && -d <= tolerance_ms;
-}
 
 static void stock_http_count(struct stock_http *sh, const char *result)
 {
@@ -105,9 +59,9 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 		httpd_resp_error(resp, 404, "not_found", "the ERP webhook is not enabled (ERP_WEBHOOK_SECRET)");
 		return;
 	}
-	const char *ts = httpd_req_header(req, "X-ERP-Timestamp");
-	if (!stock_http_signature_ok(sh->o.webhook_secret, ts, req->body, req->body_len,
-				     httpd_req_header(req, "X-ERP-Signature"))) {
+	const char *ts = httpd_req_header(req, ERP_PUSH_TIMESTAMP_HEADER);
+	if (!erp_push_verify(sh->o.webhook_secret, ts, req->body, req->body_len,
+				     httpd_req_header(req, ERP_PUSH_SIGNATURE_HEADER))) {
 		stock_http_count(sh, "bad_signature");
 		log_warn("ERP webhook: missing or wrong X-ERP-Signature or X-ERP-Timestamp; rejected");
 		httpd_resp_error(resp, 401, "bad_signature",
@@ -115,7 +69,7 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 		return;
 	}
 	/* checked after the signature: only a signed timestamp says anything about the sender's clock */
-	if (!stock_http_timestamp_ok(ts, event_now_us() / 1000, sh->o.webhook_tolerance_ms)) {
+	if (!erp_push_timestamp_ok(ts, event_now_us() / 1000, sh->o.webhook_tolerance_ms)) {
 		stock_http_count(sh, "stale_timestamp");
 		log_warn("ERP webhook: X-ERP-Timestamp %s is more than %lld s from this host's clock (a replay, or "
 			 "clocks apart); rejected", ts, sh->o.webhook_tolerance_ms / 1000);
@@ -123,7 +77,7 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 				 "X-ERP-Timestamp is outside the accepted window; sign with the current time");
 		return;
 	}
-	if (!erp_rest_parse_items(req->body, req->body_len, &page, err, sizeof err)) {
+	if (!erp_push_parse(req->body, req->body_len, &page, err, sizeof err)) {
 		stock_http_count(sh, "malformed");
 		log_warn("ERP webhook: malformed body: %s", err);
 		httpd_resp_error(resp, 400, "malformed", err);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "erp.h"
+#include "erp_rest.h"
 #include "stock_event.h"
 #include "stock_leader.h"
 #include "event.h"

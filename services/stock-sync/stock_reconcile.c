@@ -305,7 +305,7 @@ void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struc
 	for (int page = 1; more && !shutdown_requested(); page++) {
 		struct shop_item *items;
 		size_t n;
-		if (!shop->ops->list_items(shop, page, &items, &n, &more, err, sizeof err)) {
+		if (!shop->stock->list_items(shop, page, &items, &n, &more, err, sizeof err)) {
 			stock_reconcile_fail(rc, conf->id, err);
 			break;
 		}

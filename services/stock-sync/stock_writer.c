@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "hash.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
@@ -76,7 +77,7 @@ static bool stock_writer_learn(struct stock_writer_shop *s)
 	for (int page = 1; more && !shutdown_requested(); page++) {
 		struct shop_item *items;
 		size_t n;
-		if (!s->shop->ops->list_items(s->shop, page, &items, &n, &more, err, sizeof err)) {
+		if (!s->shop->stock->list_items(s->shop, page, &items, &n, &more, err, sizeof err)) {
 			log_warn("shop %s: listing page %d failed: %s", s->conf->id, page, err);
 			return false;
 		}
@@ -99,9 +100,7 @@ static bool stock_writer_learn(struct stock_writer_shop *s)
 
 static uint64_t stock_writer_hash(const char *sku)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	for (const unsigned char *c = (const unsigned char *)sku; *c; c++)
-		h = (h ^ *c) * 1099511628211ULL;
+	uint64_t h = hash_fnv1a64(sku, strlen(sku));
 	return h ? h : 1;
 }
 
@@ -116,7 +115,7 @@ static enum shop_lookup stock_writer_lookup(struct stock_writer *w, struct stock
 	int64_t now = event_monotonic_us();
 	if (s->unknown_cache[slot].hash == h && now - s->unknown_cache[slot].asked_us < w->o.unknown_recheck_ms * 1000)
 		return SHOP_LOOKUP_NOT_FOUND;
-	enum shop_lookup r = s->shop->ops->lookup_sku(s->shop, p->sku, &it, err, sizeof err);
+	enum shop_lookup r = s->shop->stock->lookup_sku(s->shop, p->sku, &it, err, sizeof err);
 	if (r == SHOP_LOOKUP_NOT_FOUND) {
 		s->unknown_cache[slot].hash = h;
 		s->unknown_cache[slot].asked_us = now;
@@ -247,7 +246,7 @@ static void stock_writer_put(struct stock_writer_job *j)
 	struct shop *shop = j->s->shop;
 	j->put_us = event_monotonic_us();
 	j->ok = j->nw == 0 ||
-		shop->ops->stock_put(shop, j->writes, j->nw, j->written_us, &j->calls, j->err, sizeof j->err);
+		shop->stock->stock_put(shop, j->writes, j->nw, j->written_us, &j->calls, j->err, sizeof j->err);
 	j->put_end_us = event_monotonic_us();
 }
 
@@ -456,8 +455,16 @@ static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct sho
 {
 	static const char *const shop_label[] = { "shop", NULL };
 	static const char *const shop_result[] = { "shop", "result", NULL };
+	char err[256];
 	s->conf = conf;
-	s->shop = shop_config_connect(conf);
+	s->shop = shop_config_connect(conf, err, sizeof err);
+	if (s->shop && !s->shop->stock) {
+		snprintf(err, sizeof err, "shop %s: its %s adapter does not serve stock", conf->id, s->shop->kind);
+		shop_free(s->shop);
+		s->shop = NULL;
+	}
+	if (!s->shop)
+		log_error("%s", err);
 	s->db = pg_new(dsn, STOCK_DB_SCHEMA);
 	s->writes = metrics_series1(metrics_counter("erpsync_stock_shop_writes_total",
 		"SKU quantities written to a shop", shop_label), conf->id);

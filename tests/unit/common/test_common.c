@@ -8,7 +8,7 @@
 
 #include "buf.h"
 #include "config.h"
-#include "erp.h"
+#include "erp_rest.h"
 #include "event.h"
 #include "log.h"
 #include "pg.h"

@@ -89,12 +89,27 @@ static void test_response_lifecycle(void)
 {
 	struct http_response r;
 	http_response_init(&r);
-	EXPECT(r.status == 0 && r.body.data == NULL && r.retry_after == NULL && r.link == NULL);
+	EXPECT(r.status == 0 && r.body.data == NULL && r.retry_after == NULL && r.headers.len == 0);
 	http_response_cleanup(&r);
 	http_response_cleanup(&r);   /* cleanup leaves it reusable, and again is harmless */
 	http_response_cleanup(NULL);
 	http_client_free(NULL);
 }
 
+/* Headers are kept as received; a platform's adapter reads its own (X-WP-Total, Link) by name. */
+static void test_response_header_lookup(void)
+{
+	struct http_response r;
+	char v[16];
+	http_response_init(&r);
+	EXPECT(http_response_header(&r, "X-WP-Total", v, sizeof v) == NULL);
+	EXPECT(buf_puts(&r.headers, "Content-Type: application/json\nx-wp-total: 250\nX-WP-TotalPages: 3\n"));
+	EXPECT_STR(http_response_header(&r, "X-WP-Total", v, sizeof v), "250");
+	EXPECT_STR(http_response_header(&r, "x-wp-totalpages", v, sizeof v), "3");
+	EXPECT(http_response_header(&r, "X-WP", v, sizeof v) == NULL);            /* a prefix is not a name */
+	EXPECT_STR(http_response_header(&r, "Content-Type", v, 5), "appl");       /* truncated to fit */
+	http_response_cleanup(&r);
+}
+
 UNIT_MAIN(test_retry_after_seconds, test_retry_after_dates, test_retry_after_garbage, test_backoff_full_jitter,
-	  test_response_lifecycle)
+	  test_response_lifecycle, test_response_header_lookup)

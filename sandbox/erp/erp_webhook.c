@@ -1,8 +1,6 @@
-#include "erp_push.h"
+#include "erp_webhook.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +8,20 @@
 #include <time.h>
 
 #include "erp_api.h"
+#include "erp_push.h"
 #include "http_client.h"
 #include "log.h"
 #include "metrics.h"
 #include "shutdown.h"
 
-/* Refusals and drops are logged one by one up to ERP_PUSH_LOG_FIRST, then every
- * ERP_PUSH_LOG_EVERY-th, so a receiver refusing everything cannot flood the log. */
-#define ERP_PUSH_LOG_FIRST 10
-#define ERP_PUSH_LOG_EVERY 1000
+/* Refusals and drops are logged one by one up to ERP_WEBHOOK_LOG_FIRST, then every
+ * ERP_WEBHOOK_LOG_EVERY-th, so a receiver refusing everything cannot flood the log. */
+#define ERP_WEBHOOK_LOG_FIRST 10
+#define ERP_WEBHOOK_LOG_EVERY 1000
 /* The thread re-checks the process-wide shutdown flag at least this often while idle. */
-#define ERP_PUSH_IDLE_MS 200
+#define ERP_WEBHOOK_IDLE_MS 200
 
-struct erp_push {
+struct erp_webhook {
 	char *url;
 	char *secret;
 	pthread_t thread;
@@ -37,41 +36,14 @@ struct erp_push {
 	struct metric_series *m_sent, *m_retried, *m_rejected, *m_dropped, *m_queue;
 };
 
-bool erp_push_sign(const char *secret, long long timestamp, const char *body, size_t len, char hex[65])
+static bool erp_webhook_log_due(unsigned long long n)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	static const char digits[] = "0123456789abcdef";
-	char ts[24];
-	int tlen = snprintf(ts, sizeof ts, "%lld.", timestamp);
-	unsigned char *text = malloc((size_t)tlen + len + 1);
-	if (!secret || !*secret || !text) {
-		free(text);
-		return false;
-	}
-	memcpy(text, ts, (size_t)tlen);
-	if (len)
-		memcpy(text + tlen, body, len);
-	bool ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), text, (size_t)tlen + len, mac, &maclen) && maclen == 32;
-	free(text);
-	if (!ok)
-		return false;
-	for (unsigned int i = 0; i < maclen; i++) {
-		hex[2 * i] = digits[mac[i] >> 4];
-		hex[2 * i + 1] = digits[mac[i] & 15];
-	}
-	hex[64] = '\0';
-	return true;
+	return n <= ERP_WEBHOOK_LOG_FIRST || n % ERP_WEBHOOK_LOG_EVERY == 0;
 }
 
-static bool erp_push_log_due(unsigned long long n)
+void erp_webhook_record(void *push, const struct erp_stock *s)
 {
-	return n <= ERP_PUSH_LOG_FIRST || n % ERP_PUSH_LOG_EVERY == 0;
-}
-
-void erp_push_record(void *push, const struct erp_stock *s)
-{
-	struct erp_push *p = push;
+	struct erp_webhook *p = push;
 	unsigned long long dropped = 0;
 	pthread_mutex_lock(&p->lock);
 	if (p->len == p->cap) {
@@ -86,13 +58,13 @@ void erp_push_record(void *push, const struct erp_stock *s)
 	metrics_set(p->m_queue, (double)p->len);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-	if (dropped && erp_push_log_due(dropped))
+	if (dropped && erp_webhook_log_due(dropped))
 		log_warn("webhook: queue full (%zu records); the oldest waiting change was dropped (%llu dropped so far)",
 			 p->cap, dropped);
 }
 
 /* Waits up to ms for a stop; true when the thread must end. Called with the lock held. */
-static bool erp_push_wait_locked(struct erp_push *p, long ms)
+static bool erp_webhook_wait_locked(struct erp_webhook *p, long ms)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -108,14 +80,14 @@ static bool erp_push_wait_locked(struct erp_push *p, long ms)
 }
 
 /* Sleeps ms between attempts, waking for a stop; true when the thread must end. */
-static bool erp_push_backoff(struct erp_push *p, long ms)
+static bool erp_webhook_backoff(struct erp_webhook *p, long ms)
 {
 	bool end = false;
 	pthread_mutex_lock(&p->lock);
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (long left = ms; left > 0 && !end;) {
-		end = erp_push_wait_locked(p, left < ERP_PUSH_IDLE_MS ? left : ERP_PUSH_IDLE_MS);
+		end = erp_webhook_wait_locked(p, left < ERP_WEBHOOK_IDLE_MS ? left : ERP_WEBHOOK_IDLE_MS);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		left = ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
 	}
@@ -123,7 +95,7 @@ static bool erp_push_backoff(struct erp_push *p, long ms)
 	return end;
 }
 
-static void erp_push_note(struct erp_push *p, const char *why, unsigned long long *counter,
+static void erp_webhook_note(struct erp_webhook *p, const char *why, unsigned long long *counter,
 			  struct metric_series *m, unsigned long long *now)
 {
 	pthread_mutex_lock(&p->lock);
@@ -133,37 +105,57 @@ static void erp_push_note(struct erp_push *p, const char *why, unsigned long lon
 	metrics_inc(m);
 }
 
+/* One delivery's signature, made anew before every attempt of the HTTP client (its own retries
+ * included): the receiver refuses a timestamp older than its tolerance. */
+struct erp_webhook_signing {
+	const char *secret;
+	const char *body;
+	size_t len;
+	char ts[ERP_PUSH_TIMESTAMP_MAX];
+	char sig[ERP_PUSH_SIGNATURE_MAX];
+	bool signed_ok;
+};
+
+static bool erp_webhook_sign_attempt(void *ud, unsigned attempt)
+{
+	struct erp_webhook_signing *g = ud;
+	(void)attempt;
+	g->signed_ok = erp_push_sign(g->secret, (long long)time(NULL), g->body, g->len, g->ts, g->sig);
+	return g->signed_ok;
+}
+
 /* Delivers one record, retrying until it is delivered or refused; false when the thread must end
  * first (the record is then lost: counted as dropped). */
-static bool erp_push_deliver(struct erp_push *p, const struct erp_stock *s)
+static bool erp_webhook_deliver(struct erp_webhook *p, const struct erp_stock *s)
 {
 	json_t *j = erp_api_stock_json(s);
 	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	char sig[65], ts[24], why[300];
+	char why[300];
 	unsigned long long n;
 	bool alive = true;
 	json_decref(j);
 	if (!body) {
-		erp_push_note(p, "cannot build the record (out of memory)", &p->rejected, p->m_rejected, &n);
+		erp_webhook_note(p, "cannot build the record (out of memory)", &p->rejected, p->m_rejected, &n);
 		log_error("webhook: cannot build the record of %s/%s; dropped", s->sku, s->warehouse);
 		free(body);
 		return true;
 	}
-	const struct http_header h[] = { { "Content-Type", "application/json" }, { "X-ERP-Signature", sig },
-					 { "X-ERP-Timestamp", ts } };
-	long backoff = ERP_PUSH_BACKOFF_MIN_MS;
+	struct erp_webhook_signing signing = { p->secret, body, strlen(body), "", "", false };
+	const struct http_header h[] = { { "Content-Type", "application/json" },
+					 { ERP_PUSH_SIGNATURE_HEADER, signing.sig },
+					 { ERP_PUSH_TIMESTAMP_HEADER, signing.ts } };
+	const struct http_attempt_hook hook = { erp_webhook_sign_attempt, &signing };
+	long backoff = ERP_WEBHOOK_BACKOFF_MIN_MS;
 	for (unsigned attempt = 1;; attempt++) {
-		/* signed anew for every attempt: the receiver refuses a timestamp older than its tolerance */
-		long long now = (long long)time(NULL);
-		snprintf(ts, sizeof ts, "%lld", now);
-		if (!erp_push_sign(p->secret, now, body, strlen(body), sig)) {
-			erp_push_note(p, "cannot sign the record (out of memory)", &p->rejected, p->m_rejected, &n);
+		struct http_response resp;
+		http_response_init(&resp);
+		bool answered = http_request_hooked(p->http, "POST", p->url, h, 3, body, strlen(body), &hook, &resp);
+		if (!answered && !signing.signed_ok) {
+			http_response_cleanup(&resp);
+			erp_webhook_note(p, "cannot sign the record (out of memory)", &p->rejected, p->m_rejected, &n);
 			log_error("webhook: cannot sign the record of %s/%s; dropped", s->sku, s->warehouse);
 			break;
 		}
-		struct http_response resp;
-		http_response_init(&resp);
-		bool answered = http_request(p->http, "POST", p->url, h, 3, body, strlen(body), &resp);
 		long status = answered ? resp.status : 0;
 		if (status >= 200 && status <= 299) {
 			http_response_cleanup(&resp);
@@ -185,20 +177,20 @@ static bool erp_push_deliver(struct erp_push *p, const struct erp_stock *s)
 		if (status == 429) {
 			long ra = http_retry_after_ms(resp.retry_after);
 			if (ra >= 0)
-				wait = ra < ERP_PUSH_BACKOFF_MAX_MS ? ra : ERP_PUSH_BACKOFF_MAX_MS;
+				wait = ra < ERP_WEBHOOK_BACKOFF_MAX_MS ? ra : ERP_WEBHOOK_BACKOFF_MAX_MS;
 		}
 		http_response_cleanup(&resp);
 		if (!retry) {
-			erp_push_note(p, why, &p->rejected, p->m_rejected, &n);
-			if (erp_push_log_due(n))
+			erp_webhook_note(p, why, &p->rejected, p->m_rejected, &n);
+			if (erp_webhook_log_due(n))
 				log_warn("webhook: the receiver refused %s/%s version %lld (%s); dropped, not retried "
 					 "(%llu refused so far)", s->sku, s->warehouse, (long long)s->version, why, n);
 			break;
 		}
-		erp_push_note(p, why, &p->retried, p->m_retried, &n);
+		erp_webhook_note(p, why, &p->retried, p->m_retried, &n);
 		log_warn("webhook: delivery of %s/%s version %lld failed (attempt %u: %s); retrying in %ld ms",
 			 s->sku, s->warehouse, (long long)s->version, attempt, why, wait);
-		if (erp_push_backoff(p, wait)) {
+		if (erp_webhook_backoff(p, wait)) {
 			pthread_mutex_lock(&p->lock);
 			p->dropped++;
 			pthread_mutex_unlock(&p->lock);
@@ -206,21 +198,21 @@ static bool erp_push_deliver(struct erp_push *p, const struct erp_stock *s)
 			alive = false;
 			break;
 		}
-		backoff = backoff * 2 < ERP_PUSH_BACKOFF_MAX_MS ? backoff * 2 : ERP_PUSH_BACKOFF_MAX_MS;
+		backoff = backoff * 2 < ERP_WEBHOOK_BACKOFF_MAX_MS ? backoff * 2 : ERP_WEBHOOK_BACKOFF_MAX_MS;
 	}
 	free(body);
 	return alive;
 }
 
-static void *erp_push_main(void *arg)
+static void *erp_webhook_main(void *arg)
 {
-	struct erp_push *p = arg;
+	struct erp_webhook *p = arg;
 	for (;;) {
 		struct erp_stock rec;
 		bool end = false;
 		pthread_mutex_lock(&p->lock);
 		while (!end && p->len == 0)
-			end = erp_push_wait_locked(p, ERP_PUSH_IDLE_MS);
+			end = erp_webhook_wait_locked(p, ERP_WEBHOOK_IDLE_MS);
 		end = end || p->stop || shutdown_requested();
 		if (!end) {
 			rec = p->ring[p->head];
@@ -229,13 +221,13 @@ static void *erp_push_main(void *arg)
 			metrics_set(p->m_queue, (double)p->len);
 		}
 		pthread_mutex_unlock(&p->lock);
-		if (end || !erp_push_deliver(p, &rec))
+		if (end || !erp_webhook_deliver(p, &rec))
 			break;
 	}
 	return NULL;
 }
 
-static void erp_push_free(struct erp_push *p)
+static void erp_webhook_free(struct erp_webhook *p)
 {
 	http_client_free(p->http);
 	free(p->ring);
@@ -248,7 +240,7 @@ static void erp_push_free(struct erp_push *p)
 	free(p);
 }
 
-struct erp_push *erp_push_start(const struct erp_push_opts *o, char *err, size_t errlen)
+struct erp_webhook *erp_webhook_start(const struct erp_webhook_opts *o, char *err, size_t errlen)
 {
 	static const char *const result_label[] = { "result", NULL };
 	if (!o->url || (strncmp(o->url, "http://", 7) != 0 && strncmp(o->url, "https://", 8) != 0)) {
@@ -259,7 +251,7 @@ struct erp_push *erp_push_start(const struct erp_push_opts *o, char *err, size_t
 		snprintf(err, errlen, "the webhook needs a secret (SANDBOX_ERP_WEBHOOK_SECRET)");
 		return NULL;
 	}
-	struct erp_push *p = calloc(1, sizeof *p);
+	struct erp_webhook *p = calloc(1, sizeof *p);
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -274,7 +266,7 @@ struct erp_push *erp_push_start(const struct erp_push_opts *o, char *err, size_t
 	p->ring = calloc(p->cap, sizeof *p->ring);
 	p->url = strdup(o->url);
 	p->secret = strdup(o->secret);
-	struct http_client_opts ho = { .connect_timeout_ms = 2000, .timeout_ms = ERP_PUSH_TIMEOUT_MS,
+	struct http_client_opts ho = { .connect_timeout_ms = 2000, .timeout_ms = ERP_WEBHOOK_TIMEOUT_MS,
 				       .max_attempts = 1, .user_agent = "sandbox-erp-webhook",
 				       .metrics_system = "erp-webhook" };
 	p->http = http_client_new(&ho);
@@ -288,18 +280,18 @@ struct erp_push *erp_push_start(const struct erp_push_opts *o, char *err, size_t
 						   "Stock changes waiting for the webhook", NULL));
 	if (!p->ring || !p->url || !p->secret || !p->http) {
 		snprintf(err, errlen, "out of memory");
-		erp_push_free(p);
+		erp_webhook_free(p);
 		return NULL;
 	}
-	if (pthread_create(&p->thread, NULL, erp_push_main, p) != 0) {
+	if (pthread_create(&p->thread, NULL, erp_webhook_main, p) != 0) {
 		snprintf(err, errlen, "cannot start the webhook thread");
-		erp_push_free(p);
+		erp_webhook_free(p);
 		return NULL;
 	}
 	return p;
 }
 
-void erp_push_stop(struct erp_push *p)
+void erp_webhook_stop(struct erp_webhook *p)
 {
 	if (!p)
 		return;
@@ -312,10 +304,10 @@ void erp_push_stop(struct erp_push *p)
 		log_warn("webhook: %zu queued changes were not delivered before stopping", p->len);
 	log_info("webhook: %llu delivered, %llu failed attempts retried, %llu refused, %llu dropped",
 		 p->sent, p->retried, p->rejected, p->dropped + p->len);
-	erp_push_free(p);
+	erp_webhook_free(p);
 }
 
-json_t *erp_push_stats_json(struct erp_push *p)
+json_t *erp_webhook_stats_json(struct erp_webhook *p)
 {
 	pthread_mutex_lock(&p->lock);
 	json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "queued", (json_int_t)p->len, "queue_max",

@@ -1,0 +1,16 @@
+#include "erp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void erp_stock_page_cleanup(struct erp_stock_page *p)
+{
+	free(p->items);
+	memset(p, 0, sizeof *p);
+}
+
+void erp_free(struct erp *erp)
+{
+	if (erp)
+		erp->ops->free(erp);
+}

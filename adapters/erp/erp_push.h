@@ -1,0 +1,40 @@
+/* erp_push — the contract of an ERP pushing stock changes to erpsync, in one place: stock-sync
+ * verifies with it, the sandbox ERP signs with it.
+ *
+ *   POST <receiver>   body: one stock record, or {"items": [records]} (the REST API's item shape)
+ *   X-ERP-Timestamp:  unix seconds at signing
+ *   X-ERP-Signature:  hex(HMAC-SHA256(secret, "<timestamp>.<raw body>")), 64 lower-case digits
+ *
+ * Signing the timestamp with the body means a captured push cannot be sent again once its
+ * timestamp is out of the receiver's tolerance, nor given a fresh timestamp without the secret. */
+#ifndef ERPSYNC_ERP_PUSH_H
+#define ERPSYNC_ERP_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "erp.h"
+
+#define ERP_PUSH_TIMESTAMP_HEADER "X-ERP-Timestamp"
+#define ERP_PUSH_SIGNATURE_HEADER "X-ERP-Signature"
+#define ERP_PUSH_TIMESTAMP_MAX 24   /* room for the decimal timestamp and its NUL */
+#define ERP_PUSH_SIGNATURE_MAX 65   /* 64 hex digits and a NUL */
+
+/* Signs body at timestamp (unix seconds): ts and sig receive the two header values. */
+bool erp_push_sign(const char *secret, long long timestamp, const char *body, size_t len,
+		   char ts[ERP_PUSH_TIMESTAMP_MAX], char sig[ERP_PUSH_SIGNATURE_MAX]) __attribute__((warn_unused_result));
+
+/* true when sig is the signature of body at the timestamp header's value under secret. */
+bool erp_push_verify(const char *secret, const char *timestamp, const char *body, size_t len, const char *sig)
+	__attribute__((warn_unused_result));
+
+/* true when the timestamp header (decimal unix seconds, nothing else) is within tolerance_ms of
+ * now_ms, either side. */
+bool erp_push_timestamp_ok(const char *timestamp, long long now_ms, long long tolerance_ms)
+	__attribute__((warn_unused_result));
+
+/* Parses a pushed body into records (the page's cursor fields stay empty). */
+bool erp_push_parse(const char *body, size_t len, struct erp_stock_page *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+#endif

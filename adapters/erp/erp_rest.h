@@ -1,0 +1,22 @@
+/* erp_rest — the REST stock API (sandbox/erp/README.md): GET /api/v1/stock?since=<cursor>&limit=N
+ * with a Bearer token, answering {"items": [...], "next_cursor": "...", "has_more": bool}. */
+#ifndef ERPSYNC_ERP_REST_H
+#define ERPSYNC_ERP_REST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "erp.h"
+
+/* The REST stock API. token is a Bearer token (secret). rate: requests per second (0 = none). */
+struct erp *erp_rest_new(const char *base_url, const char *token, double rate_per_sec);
+
+/* Parses pushed stock records: one record object, or {"items": [records]} (an ERP webhook). */
+bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
+			  size_t errlen) __attribute__((warn_unused_result));
+
+/* Parses a stock-changes JSON body (exposed for unit tests). */
+bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err,
+			  size_t errlen) __attribute__((warn_unused_result));
+
+#endif
