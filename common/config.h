@@ -36,6 +36,32 @@ struct config_key {
 
 #define CONFIG_KEY_END { NULL, CONFIG_STRING, NULL, 0, 0, false, false, 0, NULL, NULL }
 
+/* Flags of a row: CONFIG_OPTIONAL (0), CONFIG_REQUIRED, CONFIG_SECRET, or both or'ed. */
+#define CONFIG_OPTIONAL 0
+#define CONFIG_REQUIRED 1
+#define CONFIG_SECRET 2
+
+/* One readable row per key. Before a table, `#define CONFIG_TARGET struct <its struct>` names the
+ * struct the fields belong to; keep the rows sorted by variable name:
+ *
+ *   CONFIG_STR("ERP_TOKEN", NULL, CONFIG_REQUIRED | CONFIG_SECRET, erp_token, "Bearer token ..."),
+ *   CONFIG_INT("ERP_RATE", "20", 1, 10000, erp_rate, "request budget towards the ERP, per second"),
+ *   CONFIG_DUR("STOCK_POLL_INTERVAL", "5s", 100, 3600000, poll_interval, "how often ..."),
+ *   CONFIG_ONE_OF("LOG_LEVEL", "info", "debug|info|warn|error", log_level, "lowest level logged"),
+ */
+#define CONFIG_ROW_(env_, type_, def_, min_, max_, flags_, field_, choices_, help_)                          \
+	{ .env = (env_), .type = (type_), .def = (def_), .min = (min_), .max = (max_),                       \
+	  .required = ((flags_) & CONFIG_REQUIRED) != 0, .secret = ((flags_) & CONFIG_SECRET) != 0,          \
+	  .offset = offsetof(CONFIG_TARGET, field_), .choices = (choices_), .help = (help_) }
+#define CONFIG_STR(env, def, flags, field, help) CONFIG_ROW_(env, CONFIG_STRING, def, 0, 0, flags, field, NULL, help)
+#define CONFIG_INT(env, def, min, max, field, help) \
+	CONFIG_ROW_(env, CONFIG_INT, def, min, max, CONFIG_OPTIONAL, field, NULL, help)
+#define CONFIG_DUR(env, def, min, max, field, help) \
+	CONFIG_ROW_(env, CONFIG_DURATION, def, min, max, CONFIG_OPTIONAL, field, NULL, help)
+#define CONFIG_FLAG(env, def, field, help) CONFIG_ROW_(env, CONFIG_BOOL, def, 0, 0, CONFIG_OPTIONAL, field, NULL, help)
+#define CONFIG_ONE_OF(env, def, choices, field, help) \
+	CONFIG_ROW_(env, CONFIG_ENUM, def, 0, 0, CONFIG_OPTIONAL, field, choices, help)
+
 /* Fills target from the environment. On any problem writes each one as a log line and returns
  * false. A service calls it, config_kafka_check and any other loader all before giving up, so
  * that one start reports every problem. */

@@ -14,22 +14,16 @@ struct shop_config_field {
 	struct config_key key;   /* env filled in per shop */
 };
 
-#define SC_OFF(f) offsetof(struct shop_config, f)
+#define CONFIG_TARGET struct shop_config
 static const struct shop_config_field shop_config_fields[] = {
-	{ "KIND", { NULL, CONFIG_ENUM, "woocommerce", 0, 0, false, false, SC_OFF(kind), "woocommerce",
-		    "shop platform" } },
-	{ "URL", { NULL, CONFIG_STRING, NULL, 0, 0, true, false, SC_OFF(url), NULL,
-		   "base URL of the shop, e.g. https://shop.example.com" } },
-	{ "KEY", { NULL, CONFIG_STRING, NULL, 0, 0, true, false, SC_OFF(key), NULL,
-		   "API consumer key" } },
-	{ "SECRET", { NULL, CONFIG_STRING, NULL, 0, 0, true, true, SC_OFF(secret), NULL,
-		      "API consumer secret" } },
-	{ "WAREHOUSES", { NULL, CONFIG_STRING, NULL, 0, 0, true, false, SC_OFF(warehouses_csv), NULL,
-			  "comma-separated ERP warehouses whose stock this shop sells" } },
-	{ "BUFFER", { NULL, CONFIG_INT, "0", 0, 1000000, false, false, SC_OFF(buffer), NULL,
-		      "safety buffer in units kept back from the shop's stock" } },
-	{ "RATE", { NULL, CONFIG_INT, "10", 1, 10000, false, false, SC_OFF(rate), NULL,
-		    "request budget of this credential, requests per second" } },
+	{ "BUFFER", CONFIG_INT(NULL, "0", 0, 1000000, buffer, "safety buffer in units kept back from the shop's stock") },
+	{ "KEY", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, key, "API consumer key") },
+	{ "KIND", CONFIG_ONE_OF(NULL, "woocommerce", "woocommerce", kind, "shop platform") },
+	{ "RATE", CONFIG_INT(NULL, "10", 1, 10000, rate, "request budget of this credential, requests per second") },
+	{ "SECRET", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED | CONFIG_SECRET, secret, "API consumer secret") },
+	{ "URL", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, url, "base URL of the shop, e.g. https://shop.example.com") },
+	{ "WAREHOUSES", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, warehouses_csv,
+				   "comma-separated ERP warehouses whose stock this shop sells") },
 };
 #define SHOP_CONFIG_NFIELDS (sizeof shop_config_fields / sizeof shop_config_fields[0])
 
