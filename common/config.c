@@ -242,11 +242,27 @@ void config_free(const struct config_key *table, void *target)
 
 static const char *const config_type_names[] = { "string", "integer", "bool", "duration", "enum" };
 
+static int config_key_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct config_key *const *)a)->env, (*(const struct config_key *const *)b)->env);
+}
+
 void config_print_reference(const struct config_key *table, const char *service)
 {
+	size_t n = 0;
+	while (table[n].env)
+		n++;
+	/* sorted by name, whatever the table's order (the runtime's rows come first in it) */
+	const struct config_key **rows = calloc(n ? n : 1, sizeof *rows);
+	if (!rows)
+		return;
+	for (size_t i = 0; i < n; i++)
+		rows[i] = &table[i];
+	qsort(rows, n, sizeof *rows, config_key_cmp);
 	printf("| variable (%s) | type | default | required | description |\n", service);
 	printf("|---|---|---|---|---|\n");
-	for (const struct config_key *k = table; k->env; k++) {
+	for (size_t i = 0; i < n; i++) {
+		const struct config_key *k = rows[i];
 		char type[160];
 		if (k->type == CONFIG_ENUM) {
 			/* '|' would end a Markdown table cell: list the choices with commas */
@@ -270,6 +286,7 @@ void config_print_reference(const struct config_key *table, const char *service)
 		       k->def ? (k->secret ? "***" : k->def) : "—", k->def ? "`" : "",
 		       k->required ? "yes" : "no", k->help, k->secret ? " (secret: never logged)" : "");
 	}
+	free(rows);
 }
 
 /* Applies or checks the KAFKA_* variables; with conf == NULL a scratch conf is used. */

@@ -7,7 +7,7 @@
 
 #include "erp_rest.h"
 #include "stock_event.h"
-#include "stock_leader.h"
+#include "pg_leader.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -29,7 +29,7 @@ struct stock_poller {
 	struct erp *erp;
 	struct kafka_producer *producer;
 	struct metric_family *m_polls, *m_changes;
-	struct stock_leader leader;
+	struct pg_leader leader;
 };
 
 /* One page: changes and the new cursor committed together. false: nothing committed. */
@@ -72,7 +72,7 @@ static void stock_poller_poll(struct stock_poller *p)
 	for (int pages = 0; pages < 1000 && !shutdown_requested(); pages++) {
 		struct erp_stock_page page;
 		/* a reconnect in between drops the leader lock: poll on only while it is held */
-		if (!pg_ensure(p->db, err, sizeof err) || !stock_leader_hold(p->db, &p->leader) ||
+		if (!pg_ensure(p->db, err, sizeof err) || !pg_leader_hold(p->db, &p->leader) ||
 		    !stock_db_cursor_get(p->db, STOCK_POLLER_SOURCE, cursor, sizeof cursor, err, sizeof err)) {
 			log_warn("ERP poll skipped: database: %s", err);
 			return;
@@ -96,7 +96,7 @@ static void *stock_poller_main(void *arg)
 	int64_t next_poll = 0, next_prune = 0;
 	while (!shutdown_requested()) {
 		int64_t now = event_monotonic_us();
-		bool leader = pg_ensure(p->db, err, sizeof err) && stock_leader_hold(p->db, &p->leader);
+		bool leader = pg_ensure(p->db, err, sizeof err) && pg_leader_hold(p->db, &p->leader);
 		if (leader && now >= next_poll) {
 			stock_poller_poll(p);
 			next_poll = event_monotonic_us() + p->o.interval_ms * 1000;
@@ -149,7 +149,7 @@ struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 	if (!p)
 		return NULL;
 	p->o = *opts;
-	p->leader.role = "poller";
+	p->leader.role = "stock-sync:poller";
 	p->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	p->relay_db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	p->erp = erp_rest_new(opts->erp_url, opts->erp_token, opts->erp_rate);

@@ -15,7 +15,7 @@
 #include "shop_config.h"
 #include "shutdown.h"
 #include "stock_db.h"
-#include "stock_leader.h"
+#include "pg_leader.h"
 #include "stock_reconcile.h"
 
 #define STOCK_WRITER_BATCH 1000
@@ -54,7 +54,7 @@ struct stock_writer {
 	struct pg *db;                          /* leadership, LISTEN, the fold, reconciliation */
 	struct stock_writer_shop *shops;
 	struct stock_writer_job *jobs;          /* one per shop, for a cycle */
-	struct stock_leader leader;
+	struct pg_leader leader;
 	bool *threaded;                         /* jobs[i] runs in a thread of its own, tid[i] */
 	pthread_t *tid;
 };
@@ -431,7 +431,7 @@ static void *stock_writer_main(void *arg)
 			continue;
 		}
 		/* one writer per group: two would race each other's writes to the same shop */
-		if (!stock_leader_hold(w->db, &w->leader)) {
+		if (!pg_leader_hold(w->db, &w->leader)) {
 			listen_pid = 0;
 			shutdown_sleep_ms(1000);
 			continue;
@@ -490,7 +490,7 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	if (!w)
 		return NULL;
 	w->o = *opts;
-	w->leader.role = "writer";
+	w->leader.role = "stock-sync:writer";
 	w->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
 	w->shops = calloc(opts->nshops, sizeof *w->shops);
 	w->jobs = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->jobs);

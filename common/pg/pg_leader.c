@@ -1,11 +1,11 @@
-#include "stock_leader.h"
+#include "pg_leader.h"
 
 #include <string.h>
 
 #include "log.h"
 #include "pg.h"
 
-bool stock_leader_hold(struct pg *db, struct stock_leader *l)
+bool pg_leader_hold(struct pg *db, struct pg_leader *l)
 {
 	char err[256];
 	PGconn *conn = pg_conn(db);
@@ -16,7 +16,7 @@ bool stock_leader_hold(struct pg *db, struct stock_leader *l)
 		log_warn("%s: lost the leader lock with its database session", l->role);
 	l->backend_pid = 0;
 	const char *p[] = { l->role };
-	PGresult *r = pg_query(db, "SELECT pg_try_advisory_lock(hashtext('stock-sync:' || $1))", 1, p, err, sizeof err);
+	PGresult *r = pg_query(db, "SELECT pg_try_advisory_lock(hashtext($1))", 1, p, err, sizeof err);
 	if (!r)
 		return false;
 	if (strcmp(PQgetvalue(r, 0, 0), "t") == 0) {

@@ -1,0 +1,95 @@
+/* service — the runtime every erpsync service hands its main() to, so that a service is its config
+ * table, its migrations and its handlers, and its main.c is wiring only.
+ *
+ * service_main() does, in order:
+ *   --config-reference   prints the runtime's rows and the service's, sorted, as Markdown; exits 0
+ *   configuration        loads every row, KAFKA_* and the service's other loaders; reports every
+ *                        problem at once and exits 2; logs the effective values, secrets as ***
+ *   HTTP                 /healthz (never waits on I/O), /readyz (from state kept by a background
+ *                        probe: PostgreSQL answers, migrations applied, Kafka answers, the consumer
+ *                        joined its group) and /metrics; the service adds its own routes in start
+ *   PostgreSQL           waits for it (with back-off) and applies the service's migrations
+ *   Kafka                a producer for dead letters and a consumer of the service's topics
+ *   start, run_once...   the service's hooks, until SIGTERM/SIGINT or a fatal error
+ *   shutdown             one deadline, SHUTDOWN_TIMEOUT from the moment stopping begins, bounds
+ *                        the service's stop, the consumer's close and the producer's flush
+ *
+ * The service's config struct starts with `struct service_settings base;` and its table starts
+ * with SERVICE_CONFIG_ROWS(...): the runtime reads its own settings through that member. */
+#ifndef ERPSYNC_SERVICE_H
+#define ERPSYNC_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct httpd;
+struct kafka_consumer;
+struct kafka_producer;
+struct pg;
+struct service;
+
+/* The settings every service has. */
+struct service_settings {
+	char *log_level;
+	char *pg_dsn;
+	char *http_bind;
+	long long http_port;
+	long long shutdown_timeout;   /* ms */
+};
+
+/* The runtime's rows of a service's table (CONFIG_TARGET must name the service's struct, whose
+ * first member is `struct service_settings base`). port: the default HTTP port, as text. */
+#define SERVICE_CONFIG_ROWS(port)                                                                            \
+	CONFIG_STR("HTTP_BIND", "127.0.0.1", CONFIG_OPTIONAL, base.http_bind,                                \
+		   "address of /healthz, /readyz, /metrics and the service's endpoints"),                  \
+	CONFIG_INT("HTTP_PORT", port, 1, 65535, base.http_port, "port of /healthz, /readyz, /metrics"),     \
+	CONFIG_ONE_OF("LOG_LEVEL", "info", "debug|info|warn|error", base.log_level, "lowest level logged"), \
+	CONFIG_STR("PG_DSN", NULL, CONFIG_REQUIRED | CONFIG_SECRET, base.pg_dsn,                           \
+		   "libpq connection string of the service's PostgreSQL"),                                   \
+	CONFIG_DUR("SHUTDOWN_TIMEOUT", "10s", 100, 120000, base.shutdown_timeout,                            \
+		   "bound on the whole shutdown: the service's stop, leaving the consumer group, flushing")
+
+struct service_def {
+	const char *name;                       /* "stock-sync": logs, producer ids, DLQ headers */
+	const char *schema;                     /* its own PostgreSQL schema */
+	const struct config_key *config;        /* its table, SERVICE_CONFIG_ROWS first */
+	size_t config_size;                     /* sizeof its config struct */
+	/* Optional loaders beside the table (the shops of ERPSYNC_SHOPS, say): load reports its
+	 * problems and returns false; the others may be NULL. */
+	bool (*load_more)(void *cfg);
+	void (*log_more)(const void *cfg);
+	void (*reference_more)(void);
+	void (*free_more)(void *cfg);
+	/* Applies the service's migrations on db. */
+	bool (*migrate)(struct pg *db, char *err, size_t errlen);
+	/* The consumer group and the topics it reads (at most 16), from the loaded config. */
+	const char *(*group_id)(const void *cfg);
+	size_t (*topics)(const void *cfg, const char **topics, size_t max);
+	/* After the migrations: builds the service's parts on the runtime's (service_httpd, ...).
+	 * Returns its state, or NULL when it cannot start (the runtime then stops). */
+	void *(*start)(struct service *svc, const void *cfg);
+	/* One turn of the service's loop, at most about timeout_ms; < 0 when it could not make
+	 * progress (the runtime waits a little before the next). */
+	int (*run_once)(void *app, int timeout_ms);
+	/* Stops and frees what start built; until deadline_ms (event_monotonic_us() / 1000) at most. */
+	void (*stop)(void *app, long long deadline_ms);
+};
+
+/* Runs the service; the process's exit status (0 stopped cleanly, 1 failed, 2 bad configuration). */
+int service_main(const struct service_def *def, int argc, char **argv);
+
+/* What start may use; owned by the runtime, valid until stop returns. */
+struct httpd *service_httpd(struct service *svc);
+struct pg *service_db(struct service *svc);                  /* the runtime's migrated connection */
+struct kafka_consumer *service_consumer(struct service *svc);
+struct kafka_producer *service_dlq(struct service *svc);     /* dead letters */
+const struct service_settings *service_settings(const struct service *svc);
+const char *service_name(const struct service *svc);
+
+/* Milliseconds left before the shutdown deadline (never negative); before shutdown began,
+ * SHUTDOWN_TIMEOUT. For any stage of stopping that can wait. */
+long long service_shutdown_left_ms(const struct service *svc);
+
+#endif
