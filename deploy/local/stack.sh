@@ -125,7 +125,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Runs a PostgreSQL server program as the unprivileged user when we are root (initdb refuses root).
 as_pg() {
-	if ((EUID == 0)); then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi
+	# from /: the postgres user may not be able to enter the current folder (a checkout in /root)
+	if ((EUID == 0)); then (cd / && runuser -u "$PG_OS_USER" -- "$@"); else "$@"; fi
 }
 
 # Prints the end of each log FILE[:BYTE_OFFSET] to stderr, from the offset on when one is given (so
