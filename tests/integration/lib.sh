@@ -182,3 +182,27 @@ order() { "$BIN/ordergen" -t "$IT_ORDERS_TOPIC" "$@"; }
 erp_order() { "$BIN/ordergen" -t "$IT_ERP_ORDERS_TOPIC" "$@"; }
 # qty_is PORT SKU N: the shop shows N for SKU
 qty_is() { [ "$(shop_qty "$1" "$2")" = "$3" ]; }
+
+# ---- checks that something did NOT happen ----------------------------------------------------------
+# Such a check passes just as well when the record under test was never consumed, so it must first
+# wait for proof that it was: the record's own event id in the inbox (claimed in the transaction
+# that applies it), or a marker produced after it with the same key (the same partition, which
+# stock-sync consumes and commits in order) whose effect shows. Then, for effects outside that
+# transaction, wait for what carries them on: the outbox relay (Kafka) or the writer (the shops).
+# A fixed sleep proves neither.
+
+# claimed EVENT-ID...: each of these event ids is in the inbox
+claimed() {
+	local id
+	for id in "$@"; do
+		[ "$(psql_q "SELECT count(*) FROM stock_sync.inbox WHERE event_id = '$id'")" = 1 ] || return 1
+	done
+}
+# outbox_empty: every message committed to the outbox so far is in Kafka (the relay deletes a row
+# only once the broker acknowledged it)
+outbox_empty() { [ "$(psql_q "SELECT count(*) FROM stock_sync.outbox")" = 0 ]; }
+# all_written: every change committed so far has been written to the shops (a dirty mark leaves
+# shop_mark/shop_dirty only after its shop write)
+all_written() {
+	[ "$(psql_q "SELECT (SELECT count(*) FROM stock_sync.shop_dirty) + (SELECT count(*) FROM stock_sync.shop_mark)")" = 0 ]
+}

@@ -18,10 +18,17 @@ check "the stock row holds nothing and keeps its version" \
 check "the tombstone is claimed in the inbox like any event" \
 	[ "$(psql_q "SELECT count(*) FROM stock_sync.inbox WHERE event_id LIKE 'tombstone/%'")" -eq 1 ]
 stockgen -n 1 -s 1 -q 8 -v 50 -e older >/dev/null
-# SKU-000001 at version 101 again (not newer) and SKU-000002: once SKU-000002 is stored, the older ones were read
+# SKU-000001 at version 101 again (not newer; the marker behind the older one: the same key, so the
+# same partition) and SKU-000002 (another key, perhaps another partition: it proves nothing about
+# SKU-000001's records)
 stockgen -n 2 -s 2 -q 4 -v 100 -e marker >/dev/null
 check "records after it are applied (SKU-000002)" wait_for 15 bash -c \
 	"[ \"\$(psql \"$PG_DSN\" -XAtc \"SELECT count(*) FROM stock_sync.stock WHERE sku = 'SKU-000002'\")\" = 1 ]"
+check "the older record and the marker behind it are consumed" wait_for 15 claimed older-0 marker-0
+check "the stock row still holds nothing at version 101" \
+	[ "$(psql_q "SELECT available_milli || '/' || version FROM stock_sync.stock WHERE sku = 'SKU-000001'")" = "0/101" ]
+# a change they made would have marked SKU-000001 for the writer in the same transaction
+check "everything applied so far is written to the shops" wait_for 15 all_written
 check "an older version does not bring the deleted stock back" sku1_zero
 stockgen -n 1 -s 1 -q 9 -v 200 -e newer >/dev/null
 check "a newer version does (A 9 - 2, B 9 - 5)" wait_for 15 bash -c \
