@@ -1,6 +1,7 @@
 /* sandbox-erp: an ERP's stock API (REST, JSON) in memory, for `make run` and the integration
  * tests. Wiring only; README.md in this folder documents the endpoints. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct config {
 	char *webhook_url;
 	char *webhook_secret;
 	long long webhook_queue;
+	long long version_base;
 };
 
 static const struct config_key config_keys[] = {
@@ -49,6 +51,9 @@ static const struct config_key config_keys[] = {
 	  "server threads (the slow fault holds one per delayed call)" },
 	{ "SANDBOX_ERP_TOKEN", CONFIG_STRING, "erp-dev-token", 0, 0, false, true,
 	  offsetof(struct config, token), NULL, "Bearer token every call must carry" },
+	{ "SANDBOX_ERP_VERSION_BASE", CONFIG_INT, "0", 0, INT64_MAX - 1, false, false,
+	  offsetof(struct config, version_base), NULL,
+	  "new records start at version base + 1 (e.g. 1700000000000: versions as large as epoch milliseconds)" },
 	{ "SANDBOX_ERP_WEBHOOK_QUEUE", CONFIG_INT, "10000", 1, 1000000, false, false,
 	  offsetof(struct config, webhook_queue), NULL,
 	  "stock changes held for the webhook; when full the oldest is dropped (counted)" },
@@ -103,6 +108,7 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	erp_store_version_base(api.store, cfg.version_base);
 	if (push) {
 		/* before the catalogue is loaded: the demo and seed records are changes, pushed too */
 		struct erp_push_opts po = { cfg.webhook_url, cfg.webhook_secret, (size_t)cfg.webhook_queue };
@@ -128,8 +134,8 @@ int main(int argc, char **argv)
 		log_error("cannot serve on %s:%lld: %s", cfg.bind, cfg.port, h ? "route table full" : err);
 		goto out;
 	}
-	log_info("serving on %s:%d with %zu stock records", cfg.bind, httpd_port(h),
-		 erp_store_count(api.store));
+	log_info("serving on %s:%d with %zu stock records, change feed %s", cfg.bind, httpd_port(h),
+		 erp_store_count(api.store), erp_store_feed_id(api.store));
 	while (!shutdown_requested())
 		shutdown_sleep_ms(1000);
 	log_info("stopping");
