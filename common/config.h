@@ -20,6 +20,8 @@ enum config_type {
 	CONFIG_BOOL,       /* bool: true/false/1/0/yes/no/on/off */
 	CONFIG_DURATION,   /* long long milliseconds: "250ms", "5s", "2m", "1h", or plain ms */
 	CONFIG_ENUM,       /* char * restricted to the '|'-separated list in .choices */
+	CONFIG_URL,        /* char * like a string, logged redacted (config_url_redact): a URL may
+			    * carry user:password@ or a token in its query */
 };
 
 struct config_key {
@@ -51,6 +53,10 @@ void config_print_reference(const struct config_key *table, const char *service)
 bool config_kafka_apply(rd_kafka_conf_t *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Checks every KAFKA_* variable against librdkafka, logging each problem; false if any. */
 bool config_kafka_check(void) __attribute__((warn_unused_result));
+
+/* url as it may be logged: user:password@ becomes ***@, a query ?*** and a fragment is left
+ * out; scheme, host, port and path stay. Cut to fit len. */
+void config_url_redact(const char *url, char *out, size_t len);
 
 /* Parses "250ms", "5s", "2m", "1h" or a plain number of ms. false when malformed. */
 bool config_parse_duration(const char *s, long long *ms) __attribute__((warn_unused_result));

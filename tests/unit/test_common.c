@@ -210,6 +210,24 @@ static void test_erp_parse_pushed_items(void)
 	EXPECT(!erp_rest_parse_items("[]", 2, &p, err, sizeof err));
 }
 
+/* A URL is logged without the credentials it may carry. */
+static void test_config_url_redact(void)
+{
+	char out[128];
+	config_url_redact("http://127.0.0.1:19180", out, sizeof out);
+	EXPECT_STR(out, "http://127.0.0.1:19180");
+	config_url_redact("https://erp:s3cr3t@erp.example.com:8443/api?token=abc#x", out, sizeof out);
+	EXPECT_STR(out, "https://***@erp.example.com:8443/api?***");
+	config_url_redact("https://u:p@ss@host/path#frag", out, sizeof out);     /* an unescaped @ in the password */
+	EXPECT_STR(out, "https://***@host/path");
+	config_url_redact("https://host/a@b", out, sizeof out);                  /* @ in the path is not userinfo */
+	EXPECT_STR(out, "https://host/a@b");
+	config_url_redact("host:1?key=v", out, sizeof out);
+	EXPECT_STR(out, "host:1?***");
+	config_url_redact("https://user:secret@host", out, 12);
+	EXPECT(strstr(out, "secret") == NULL);
+}
+
 /* Which failures mean "PostgreSQL refuses these data" (a batch of them goes one record at a time). */
 static void test_pg_sqlstate_refused(void)
 {
@@ -234,12 +252,12 @@ int main(void)
 				       test_config_rejects_each_bad_value, test_kafka_passthrough,
 				       test_event_ids_and_traceparent, test_pg_array_escaping, test_buf_json_escaping,
 				       test_erp_parse_good_page, test_erp_parse_rejects_malformed,
-				       test_erp_parse_pushed_items, test_pg_sqlstate_refused };
+				       test_erp_parse_pushed_items, test_config_url_redact, test_pg_sqlstate_refused };
 	static const char *const names[] = { "test_duration_units", "test_config_defaults_and_values",
 					     "test_config_rejects_each_bad_value", "test_kafka_passthrough",
 					     "test_event_ids_and_traceparent", "test_pg_array_escaping",
 					     "test_buf_json_escaping", "test_erp_parse_good_page",
 					     "test_erp_parse_rejects_malformed", "test_erp_parse_pushed_items",
-					     "test_pg_sqlstate_refused" };
+					     "test_config_url_redact", "test_pg_sqlstate_refused" };
 	return unit_run(names, fns, sizeof fns / sizeof fns[0]);
 }
