@@ -36,8 +36,8 @@ struct stock_http;
 struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts *o);
 void stock_http_free(struct stock_http *sh);   /* after httpd_free */
 
-/* Constant-time check of a hex HMAC-SHA256 signature of "<timestamp>.<body>" (exposed for unit
- * tests). */
+/* Constant-time check of a hex HMAC-SHA256 signature of "<timestamp>.<body>": exactly 64
+ * lower-case hex digits, nothing else (exposed for unit tests). */
 bool stock_http_signature_ok(const char *secret, const char *timestamp, const char *body, size_t len,
 			     const char *hex);
 /* Whether timestamp (unix seconds, decimal digits only) lies within tolerance_ms of now_ms. */

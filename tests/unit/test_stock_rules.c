@@ -1,5 +1,6 @@
 /* Pure logic of stock-sync: the sellable rule, which order statuses hold stock, the webhook
  * signature check, the order of the shop's batch calls. */
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -68,6 +69,26 @@ static void test_webhook_signature(void)
 					"zzb6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e"));
 }
 
+/* Exactly 64 lower-case hex digits: no other spelling of the same bytes is taken (sscanf would
+ * take upper case, a sign, a space or a 0x in front of a byte). */
+static void test_webhook_signature_spelling(void)
+{
+	const char *ts = "1700000000";
+	static const char *const other[] = {
+		"47B6CE0FCA59474308E2921C247CB2493DCE6B8101D90AC05BD0C6A37D0E046E",   /* upper case */
+		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046E",
+		"47b6ce f" "ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",   /* " f" for 0f */
+		"47b6ce+f" "ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",   /* "+f" for 0f */
+		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e ",
+		"0x47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",
+	};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		if (stock_http_signature_ok("key", ts, "body", 4, other[i]))
+			printf("  accepted: \"%s\"\n", other[i]);
+		EXPECT(!stock_http_signature_ok("key", ts, "body", 4, other[i]));
+	}
+}
+
 static void test_webhook_timestamp(void)
 {
 	long long now = 1700000000000LL, tol = 300000;
@@ -125,4 +146,4 @@ static void test_woo_call_plan(void)
 }
 
 UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation, test_webhook_signature,
-	  test_webhook_timestamp, test_woo_call_plan)
+	  test_webhook_signature_spelling, test_webhook_timestamp, test_woo_call_plan)
