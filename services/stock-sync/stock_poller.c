@@ -28,11 +28,37 @@ struct stock_poller {
 	struct pg *relay_db;
 	struct erp *erp;
 	struct kafka_producer *producer;
-	struct metric_family *m_polls, *m_changes;
+	struct metric_family *m_polls, *m_changes, *m_rejected;
 	struct stock_leader leader;
 };
 
-/* One page: changes and the new cursor committed together. false: nothing committed. */
+/* Sends a record the ERP answered but stock-sync cannot take to <topic>.dlq: the record as JSON,
+ * keyed SKU|warehouse when it has them, the reason in dlq-error, and where in which feed it was
+ * read. It never was on a topic: no source partition or offset. */
+static bool stock_poller_dead_letter(struct stock_poller *p, const char *cursor, const struct erp_stock_page *page,
+				     const struct erp_stock_reject *r)
+{
+	char key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2] = "";
+	if (*r->sku)
+		snprintf(key, sizeof key, "%s|%s", r->sku, r->warehouse);
+	rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+	if (!h)
+		return false;
+	rd_kafka_header_add(h, "content-type", -1, "application/json", -1);
+	rd_kafka_header_add(h, "erp-cursor", -1, *cursor ? cursor : "0", -1);
+	if (*page->feed_id)
+		rd_kafka_header_add(h, "erp-feed-id", -1, page->feed_id, -1);
+	const struct kafka_dlq_record d = { p->o.topic, -1, -1, *key ? key : NULL, strlen(key), r->json,
+					    strlen(r->json), h };
+	bool ok = kafka_dlq_send_record(p->producer, &d, "stock-sync", r->reason, 1);
+	rd_kafka_headers_destroy(h);
+	if (ok)
+		metrics_inc(metrics_series0(p->m_rejected));
+	return ok;
+}
+
+/* One page: its bad records dead-lettered, then its changes and the new cursor committed
+ * together. false: nothing committed. */
 static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct erp_stock_page *page,
 			      char *err, size_t errlen)
 {
@@ -47,6 +73,15 @@ static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct
 		erp_stock_page_cleanup(page);
 		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
 		return false;
+	}
+	for (size_t i = 0; i < page->nrejects; i++) {
+		if (!stock_poller_dead_letter(p, cursor, page, &page->rejects[i])) {
+			snprintf(err, errlen, "record %zu (%s) could not be dead-lettered", page->rejects[i].index,
+				 page->rejects[i].reason);
+			erp_stock_page_cleanup(page);
+			metrics_inc(metrics_series1(p->m_polls, "dlq_error"));
+			return false;
+		}
 	}
 	if (!pg_begin(p->db, err, errlen))
 		return false;
@@ -78,11 +113,12 @@ static void stock_poller_poll(struct stock_poller *p)
 			return;
 		}
 		bool ok = stock_poller_page(p, cursor, &page, err, sizeof err);
-		bool more = ok && page.has_more && page.n > 0;
+		bool more = ok && page.has_more && page.n + page.nrejects > 0;
 		if (!ok)
 			log_warn("ERP poll after cursor \"%s\" failed; cursor kept: %s", cursor, err);
-		else if (page.n)
-			log_info("ERP poll: %zu changes, cursor %s -> %s", page.n, cursor, page.next_cursor);
+		else if (page.n + page.nrejects)
+			log_info("ERP poll: %zu changes, %zu dead-lettered, cursor %s -> %s", page.n, page.nrejects, cursor,
+				 page.next_cursor);
 		erp_stock_page_cleanup(&page);
 		if (!more)
 			return;
@@ -157,6 +193,8 @@ struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 	p->m_polls = metrics_counter("erpsync_stock_erp_polls_total", "ERP stock polls by result", result_label);
 	p->m_changes = metrics_counter("erpsync_stock_erp_changes_total",
 				       "Stock changes read from the ERP and queued for erp.stock.v1", NULL);
+	p->m_rejected = metrics_counter("erpsync_stock_erp_records_rejected_total",
+					"ERP records with values stock-sync cannot take, sent to the dead-letter topic", NULL);
 	if (!p->db || !p->relay_db || !p->erp || !p->producer) {
 		log_error("stock poller: cannot start: %s", p->producer ? "out of memory" : err);
 		goto fail;
