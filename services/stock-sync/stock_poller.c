@@ -19,6 +19,9 @@
 #include "stock_reconcile.h"
 
 #define STOCK_POLLER_RELAY_MAX 2000
+/* A backlog is read over several cycles: one cycle reads at most this many pages (500,000 changes
+ * at the default page size), then the reconciliation and the inbox pruning get their turn. */
+#define STOCK_POLLER_PAGES_MAX 1000
 
 struct stock_poller {
 	struct stock_poller_opts o;
@@ -129,9 +132,18 @@ static enum stock_poller_step stock_poller_page(struct stock_poller *p, const st
 	}
 	/* a cursor that goes back would re-read (harmless) but one that jumps over nothing and back
 	 * again forever means a broken ERP: refuse it rather than loop or skip */
-	if (stock_feed_cursor_cmp(page->next_cursor, cursor) < 0) {
+	if (page->n + page->nrejects == 0 && !page->has_more && stock_feed_cursor_cmp(page->next_cursor, cursor) < 0) {
 		snprintf(err, errlen, "ERP answered cursor %s, behind %s", page->next_cursor, cursor);
 		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+		return STOCK_POLL_FAILED;
+	}
+	/* one that repeats itself with more to come would be read for ever, its records queued again
+	 * each time */
+	if (!stock_feed_advances(cursor, page)) {
+		snprintf(err, errlen, "ERP answered next_cursor %s after %s with %zu records%s: the cursor did not advance",
+			 page->next_cursor, *cursor ? cursor : "0", page->n + page->nrejects,
+			 page->has_more ? " and more to come" : "");
+		metrics_inc(metrics_series1(p->m_polls, "cursor_stuck"));
 		return STOCK_POLL_FAILED;
 	}
 	for (size_t i = 0; i < page->nrejects; i++) {
@@ -156,7 +168,7 @@ static void stock_poller_poll(struct stock_poller *p)
 	char err[512];
 	int pages = 0;
 	bool restarted = false;
-	for (; pages < 1000 && !shutdown_requested(); pages++) {
+	for (; pages < STOCK_POLLER_PAGES_MAX && !shutdown_requested(); pages++) {
 		struct erp_stock_page page;
 		struct stock_feed_pos pos;
 		/* a reconnect in between drops the leader lock: poll on only while it is held */
@@ -167,7 +179,7 @@ static void stock_poller_poll(struct stock_poller *p)
 		}
 		enum stock_poller_step step = stock_poller_page(p, &pos, !restarted, &page, err, sizeof err);
 		restarted = restarted || step == STOCK_POLL_RESTART;
-		bool more = step == STOCK_POLL_RESTART || (step == STOCK_POLL_DONE && page.has_more && page.n + page.nrejects > 0);
+		bool more = step == STOCK_POLL_RESTART || (step == STOCK_POLL_DONE && page.has_more);
 		if (step == STOCK_POLL_FAILED)
 			log_warn("ERP poll after cursor \"%s\" failed; cursor kept: %s", pos.cursor, err);
 		else if (step == STOCK_POLL_DONE && page.n + page.nrejects)
@@ -177,6 +189,8 @@ static void stock_poller_poll(struct stock_poller *p)
 		if (!more)
 			return;
 	}
+	if (pages == STOCK_POLLER_PAGES_MAX)
+		log_info("ERP poll: %d pages read in this cycle; the rest follows in the next", pages);
 }
 
 static void *stock_poller_main(void *arg)

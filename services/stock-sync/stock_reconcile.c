@@ -17,8 +17,11 @@
 #include "shutdown.h"
 #include "stock_db.h"
 #include "stock_event.h"
+#include "stock_feed.h"
 
 #define STOCK_RECONCILE_PAGE 1000
+/* A bound on one run's ERP read (a hundred million records), whatever the ERP answers. */
+#define STOCK_RECONCILE_PAGES_MAX 100000
 #define STOCK_RECONCILE_STALE_LOGGED 10   /* per run; the rest are counted only */
 
 enum stock_reconcile_phase { RECONCILE_IDLE, RECONCILE_ERP, RECONCILE_SHOPS };
@@ -36,7 +39,7 @@ struct stock_reconcile {
 	int64_t started_us, finished_us;
 	long long erp_drift, shop_drift, erp_records, shop_items;
 	char error[256];   /* what failed last, for GET /admin/reconcile */
-	struct metric_family *m_drift, *m_runs, *m_stale;
+	struct metric_family *m_drift, *m_runs, *m_stale, *m_stuck;
 };
 
 struct stock_reconcile *stock_reconcile_new(long long interval_ms, const char *topic)
@@ -54,6 +57,8 @@ struct stock_reconcile *stock_reconcile_new(long long interval_ms, const char *t
 	rc->m_runs = metrics_counter("erpsync_stock_reconcile_runs_total", "Reconciliation runs finished", NULL);
 	rc->m_stale = metrics_counter("erpsync_stock_reconcile_erp_stale_total",
 				      "ERP records reconciliation read older than the state holds (left alone)", NULL);
+	rc->m_stuck = metrics_counter("erpsync_stock_reconcile_erp_cursor_stuck_total",
+				      "Reconciliation ERP reads stopped because the ERP's cursor did not advance", NULL);
 	return rc;
 }
 
@@ -190,6 +195,27 @@ static void stock_reconcile_fail(struct stock_reconcile *rc, const char *what, c
 	log_warn("reconciliation: %s: %s", what, err);
 }
 
+/* Whether the ERP read may go on after a page: still the feed polling follows (a feed that
+ * started over is the poller's to read again first, in a new epoch), and a cursor that moved on
+ * (an ERP repeating a cursor with more to come would be read for ever). */
+static bool stock_reconcile_erp_check(struct stock_reconcile *rc, const struct stock_feed_pos *pos,
+				      const char *cursor, const struct erp_stock_page *page)
+{
+	char why[320];
+	if (stock_feed_restarted(pos->feed_id, cursor, page, why, sizeof why)) {
+		stock_reconcile_fail(rc, "reading the ERP", why);
+		return false;
+	}
+	if (!stock_feed_advances(cursor, page)) {
+		snprintf(why, sizeof why, "ERP answered next_cursor %s after %s with %zu records: the cursor did not advance",
+			 page->next_cursor, cursor, page->n + page->nrejects);
+		metrics_inc(metrics_series0(rc->m_stuck));
+		stock_reconcile_fail(rc, "reading the ERP", why);
+		return false;
+	}
+	return true;
+}
+
 void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *erp)
 {
 	char cursor[ERP_CURSOR_MAX + 1] = "0", err[512];
@@ -200,21 +226,28 @@ void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *
 		stock_reconcile_fail(rc, "reading the ERP cursor", err);
 		more = false;
 	}
-	while (more && !shutdown_requested()) {
+	for (long pages = 0; more && !shutdown_requested(); pages++) {
 		struct erp_stock_page page;
+		if (pages == STOCK_RECONCILE_PAGES_MAX) {
+			snprintf(err, sizeof err, "more than %d pages; the rest is left for the next run",
+				 STOCK_RECONCILE_PAGES_MAX);
+			stock_reconcile_fail(rc, "reading the ERP", err);
+			break;
+		}
 		if (!erp->ops->stock_changes(erp, cursor, STOCK_RECONCILE_PAGE, &page, err, sizeof err)) {
 			stock_reconcile_fail(rc, "reading the ERP", err);
 			break;
 		}
-		long long q = stock_reconcile_erp_page(rc, db, pos.epoch, &page, &stale, err, sizeof err);
-		more = page.has_more && page.n > 0 && q >= 0;
-		records += (long long)page.n;
+		long long q = stock_reconcile_erp_check(rc, &pos, cursor, &page)
+			? stock_reconcile_erp_page(rc, db, pos.epoch, &page, &stale, err, sizeof err) : -2;
+		more = page.has_more && q >= 0;
+		records += q >= -1 ? (long long)page.n : 0;
 		snprintf(cursor, sizeof cursor, "%s", page.next_cursor);
 		erp_stock_page_cleanup(&page);
-		if (q < 0) {
+		if (q == -1)
 			stock_reconcile_fail(rc, "comparing with the ERP", err);
+		if (q < 0)
 			break;
-		}
 		drift += q;
 	}
 	metrics_add(metrics_series1(rc->m_drift, "erp"), (double)drift);
