@@ -88,7 +88,8 @@ static bool config_set(const struct config_key *k, const char *v, void *target, 
 			return false;
 		}
 		/* fall through */
-	case CONFIG_STRING: {
+	case CONFIG_STRING:
+	case CONFIG_URL: {
 		char *copy = strdup(v);
 		if (!copy) {
 			snprintf(err, len, "out of memory");
@@ -155,10 +156,33 @@ bool config_load(const struct config_key *table, void *target)
 	return problems == 0;
 }
 
+void config_url_redact(const char *url, char *out, size_t len)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *host = scheme_end ? scheme_end + 3 : url;
+	size_t authority = strcspn(host, "/?#");
+	const char *at = NULL;
+	for (const char *c = host; c < host + authority; c++)
+		if (*c == '@')
+			at = c;         /* the last one: a password may hold an '@' the sender forgot to escape */
+	const char *rest = at ? at + 1 : host;
+	size_t path = strcspn(rest, "?#");
+	snprintf(out, len, "%.*s%s%.*s%s", (int)(host - url), url, at ? "***@" : "", (int)path, rest,
+		 rest[path] == '?' ? "?***" : "");
+}
+
 static bool config_value_text(const struct config_key *k, const void *target, struct buf *b)
 {
 	const char *field = (const char *)target + k->offset;
 	switch (k->type) {
+	case CONFIG_URL: {
+		const char *s = *(char *const *)(const void *)field;
+		char shown[512];
+		if (!s)
+			return buf_puts(b, "null");
+		config_url_redact(s, shown, sizeof shown);
+		return buf_json_str(b, k->secret ? "***" : shown);
+	}
 	case CONFIG_STRING:
 	case CONFIG_ENUM: {
 		const char *s = *(char *const *)(const void *)field;
@@ -232,7 +256,7 @@ void config_log(const struct config_key *table, const void *target)
 void config_free(const struct config_key *table, void *target)
 {
 	for (const struct config_key *k = table; k->env; k++) {
-		if (k->type != CONFIG_STRING && k->type != CONFIG_ENUM)
+		if (k->type != CONFIG_STRING && k->type != CONFIG_ENUM && k->type != CONFIG_URL)
 			continue;
 		char **field = (char **)(void *)((char *)target + k->offset);
 		free(*field);
@@ -240,7 +264,7 @@ void config_free(const struct config_key *table, void *target)
 	}
 }
 
-static const char *const config_type_names[] = { "string", "integer", "bool", "duration", "enum" };
+static const char *const config_type_names[] = { "string", "integer", "bool", "duration", "enum", "URL" };
 
 static int config_key_cmp(const void *a, const void *b)
 {

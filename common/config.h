@@ -20,6 +20,8 @@ enum config_type {
 	CONFIG_BOOL,       /* bool: true/false/1/0/yes/no/on/off */
 	CONFIG_DURATION,   /* long long milliseconds: "250ms", "5s", "2m", "1h", or plain ms */
 	CONFIG_ENUM,       /* char * restricted to the '|'-separated list in .choices */
+	CONFIG_URL,        /* char * like a string, logged redacted (config_url_redact): a URL may
+			    * carry user:password@ or a token in its query */
 };
 
 struct config_key {
@@ -45,6 +47,7 @@ struct config_key {
  * struct the fields belong to; keep the rows sorted by variable name:
  *
  *   CONFIG_STR("ERP_TOKEN", NULL, CONFIG_REQUIRED | CONFIG_SECRET, erp_token, "Bearer token ..."),
+ *   CONFIG_URL_("ERP_URL", "http://127.0.0.1:19180", CONFIG_OPTIONAL, erp_url, "base URL ..."),
  *   CONFIG_INT("ERP_RATE", "20", 1, 10000, erp_rate, "request budget towards the ERP, per second"),
  *   CONFIG_DUR("STOCK_POLL_INTERVAL", "5s", 100, 3600000, poll_interval, "how often ..."),
  *   CONFIG_ONE_OF("LOG_LEVEL", "info", "debug|info|warn|error", log_level, "lowest level logged"),
@@ -54,6 +57,7 @@ struct config_key {
 	  .required = ((flags_) & CONFIG_REQUIRED) != 0, .secret = ((flags_) & CONFIG_SECRET) != 0,          \
 	  .offset = offsetof(CONFIG_TARGET, field_), .choices = (choices_), .help = (help_) }
 #define CONFIG_STR(env, def, flags, field, help) CONFIG_ROW_(env, CONFIG_STRING, def, 0, 0, flags, field, NULL, help)
+#define CONFIG_URL_(env, def, flags, field, help) CONFIG_ROW_(env, CONFIG_URL, def, 0, 0, flags, field, NULL, help)
 #define CONFIG_INT(env, def, min, max, field, help) \
 	CONFIG_ROW_(env, CONFIG_INT, def, min, max, CONFIG_OPTIONAL, field, NULL, help)
 #define CONFIG_DUR(env, def, min, max, field, help) \
@@ -77,6 +81,10 @@ void config_print_reference(const struct config_key *table, const char *service)
 bool config_kafka_apply(rd_kafka_conf_t *conf, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Checks every KAFKA_* variable against librdkafka, logging each problem; false if any. */
 bool config_kafka_check(void) __attribute__((warn_unused_result));
+
+/* url as it may be logged: user:password@ becomes ***@, a query ?*** and a fragment is left
+ * out; scheme, host, port and path stay. Cut to fit len. */
+void config_url_redact(const char *url, char *out, size_t len);
 
 /* Parses "250ms", "5s", "2m", "1h" or a plain number of ms. false when malformed. */
 bool config_parse_duration(const char *s, long long *ms) __attribute__((warn_unused_result));

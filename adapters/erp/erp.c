@@ -5,6 +5,9 @@
 
 void erp_stock_page_cleanup(struct erp_stock_page *p)
 {
+	for (size_t i = 0; i < p->nrejects; i++)
+		free(p->rejects[i].json);
+	free(p->rejects);
 	free(p->items);
 	memset(p, 0, sizeof *p);
 }

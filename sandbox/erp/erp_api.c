@@ -21,10 +21,11 @@ enum erp_fault_mode {
 	ERP_FAULT_429,
 	ERP_FAULT_SLOW,
 	ERP_FAULT_MALFORMED,
+	ERP_FAULT_REPEAT,
 };
 enum erp_malformed { ERP_MALFORMED_TRUNCATED, ERP_MALFORMED_MISSING_FIELDS };
 
-static const char *const erp_fault_names[] = { "none", "500", "429", "slow", "malformed" };
+static const char *const erp_fault_names[] = { "none", "500", "429", "slow", "malformed", "repeat" };
 static const char *const erp_malformed_names[] = { "truncated", "missing_fields" };
 
 const struct sandbox_fault_modes erp_api_faults = {
@@ -110,7 +111,7 @@ static void erp_get_changes(const struct erp_api *api, const struct httpd_req *r
 {
 	uint64_t since, limit;
 	bool has_more;
-	char cursor[24];
+	char cursor[24], last[24];
 	if (!erp_query_u64(req, "since", 0, 0, UINT64_MAX, &since)) {
 		httpd_resp_error(resp, 400, "bad_request", "since must be a change sequence number");
 		return;
@@ -126,10 +127,13 @@ static void erp_get_changes(const struct erp_api *api, const struct httpd_req *r
 		return;
 	}
 	size_t n = erp_store_changes(api->store, since, limit, wh && *wh ? wh : NULL, v, &has_more);
+	/* read after the changes: the sequence only grows, so it is never below next_cursor */
+	snprintf(last, sizeof last, "%llu", (unsigned long long)erp_store_last_seq(api->store));
 	snprintf(cursor, sizeof cursor, "%llu",
 		 (unsigned long long)(n ? v[n - 1].changed_seq : since));
-	erp_api_json(resp, 200, json_pack("{s:o,s:s,s:b}", "items", erp_stock_array(v, n),
-					  "next_cursor", cursor, "has_more", has_more));
+	erp_api_json(resp, 200, json_pack("{s:o,s:s,s:b,s:s,s:s}", "items", erp_stock_array(v, n),
+					  "next_cursor", cursor, "has_more", has_more,
+					  "feed_id", erp_store_feed_id(api->store), "last_cursor", last));
 	free(v);
 }
 
@@ -203,6 +207,20 @@ static void erp_route(const struct erp_api *api, const struct httpd_req *req, st
 	}
 }
 
+/* The repeat fault: the changes as usual, but a cursor that does not move (next_cursor = since)
+ * and has_more true, as a broken ERP paging for ever would answer. */
+static void erp_repeat_cursor(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	const char *since = httpd_req_query(req, "since");
+	json_t *root = json_loads(resp->body.data ? resp->body.data : "", 0, NULL);
+	if (json_is_object(root) && json_object_get(root, "next_cursor") &&
+	    json_object_set_new(root, "next_cursor", json_string(since && *since ? since : "0")) == 0 &&
+	    json_object_set_new(root, "has_more", json_true()) == 0)
+		erp_api_json(resp, resp->status, root);
+	else
+		json_decref(root);
+}
+
 /* Takes the armed fault's share; true when the fault already answered the call. */
 static bool erp_apply_fault(const struct sandbox_fault_shot *f, struct httpd_resp *resp)
 {
@@ -222,6 +240,7 @@ static bool erp_apply_fault(const struct sandbox_fault_shot *f, struct httpd_res
 		return false;
 	case ERP_FAULT_NONE:
 	case ERP_FAULT_MALFORMED:
+	case ERP_FAULT_REPEAT:
 		return false;
 	}
 	return false;
@@ -236,6 +255,8 @@ static void erp_api_handle(const struct httpd_req *req, struct httpd_resp *resp)
 			erp_route(api, req, resp);
 			if (f.mode == ERP_FAULT_MALFORMED && resp->status == 200)
 				erp_break_body(resp, (enum erp_malformed)f.variant);
+			if (f.mode == ERP_FAULT_REPEAT && resp->status == 200)
+				erp_repeat_cursor(req, resp);
 		}
 	}
 	sandbox_fault_count(api->fault, resp->status);

@@ -24,8 +24,9 @@ struct erp_api {
 };
 
 /* The faults the API knows: "none", "500" (500 with an error body), "429" (429 with
- * Retry-After), "slow" (answered normally after delay_ms) and "malformed" (200 with a truncated
- * body or items missing fields; "variant" truncated or missing_fields, else in turn). */
+ * Retry-After), "slow" (answered normally after delay_ms), "malformed" (200 with a truncated
+ * body or items missing fields; "variant" truncated or missing_fields, else in turn) and "repeat"
+ * (the changes, but next_cursor = since and has_more true: a cursor that never advances). */
 extern const struct sandbox_fault_modes erp_api_faults;
 
 /* Registers the /api/v1/ and /sandbox/ prefixes. */

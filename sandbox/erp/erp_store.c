@@ -2,9 +2,12 @@
 
 #include <pthread.h>
 #include <search.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "event.h"
 
@@ -37,6 +40,8 @@ struct erp_store {
 	struct erp_warehouse wh[ERP_STORE_WAREHOUSES_MAX];
 	size_t nwh;
 	uint64_t seq;
+	int64_t version_base;
+	char feed_id[ERP_STORE_FEED_ID_LEN + 1];
 	erp_store_listener listener;
 	void *listener_ud;
 };
@@ -64,7 +69,23 @@ struct erp_store *erp_store_new(void)
 	if (!st)
 		return NULL;
 	pthread_mutex_init(&st->lock, NULL);
+	/* random, so that two stores started in the same microsecond differ too; the clock and the
+	 * pid stand in when the kernel has no entropy to give */
+	uint64_t r;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = (uint64_t)event_now_us() * 2654435761u ^ (uint64_t)getpid();
+	snprintf(st->feed_id, sizeof st->feed_id, "%016llx", (unsigned long long)r);
 	return st;
+}
+
+const char *erp_store_feed_id(const struct erp_store *st)
+{
+	return st->feed_id;
+}
+
+void erp_store_version_base(struct erp_store *st, int64_t base)
+{
+	st->version_base = base < 0 ? 0 : base;
 }
 
 static void erp_store_clear_locked(struct erp_store *st)
@@ -227,6 +248,11 @@ static bool erp_log_append(struct erp_store *st, struct erp_rec *rec)
 static bool erp_change_locked(struct erp_store *st, struct erp_rec *rec, int64_t on_hand,
 			      int64_t reserved, struct erp_stock *out, char *err, size_t errlen)
 {
+	int64_t version = rec->s.version ? rec->s.version : st->version_base;
+	if (version == INT64_MAX) {
+		snprintf(err, errlen, "version would pass %lld", (long long)INT64_MAX);
+		return false;
+	}
 	/* room in the log first, so a failure leaves the record untouched */
 	uint64_t before = rec->s.changed_seq;
 	rec->s.changed_seq = st->seq + 1;
@@ -238,7 +264,7 @@ static bool erp_change_locked(struct erp_store *st, struct erp_rec *rec, int64_t
 	st->seq++;
 	rec->s.on_hand = on_hand;
 	rec->s.reserved = reserved;
-	rec->s.version++;
+	rec->s.version = version + 1;
 	rec->s.changed_at_us = event_now_us();
 	if (out)
 		*out = rec->s;

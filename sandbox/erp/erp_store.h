@@ -4,7 +4,9 @@
  * The sequence is what makes polling safe: a reader asking for changes after S gets, in sequence
  * order, every record whose latest change is above S, so a client that persists the last sequence
  * it saw misses nothing. A record changed twice shows up once, at its newer sequence. The sequence
- * never goes back, not even across erp_store_clear, so a cursor kept by a client stays valid.
+ * never goes back within one store, not even across erp_store_clear, so a cursor kept by a client
+ * stays valid. A new store (the sandbox started again) is a new feed: its sequence starts at 1
+ * again, and its feed id, drawn at random, tells a client that its cursor belongs to another feed.
  *
  * All functions are thread-safe (one mutex); readers get copies, never pointers into the store. */
 #ifndef SANDBOX_ERP_STORE_H
@@ -35,8 +37,18 @@ struct erp_warehouse {
 
 struct erp_store;
 
+#define ERP_STORE_FEED_ID_LEN 16    /* hex digits */
+
 struct erp_store *erp_store_new(void);
 void erp_store_free(struct erp_store *st);      /* NULL-safe */
+
+/* The feed id of this store: random, fixed for its life. */
+const char *erp_store_feed_id(const struct erp_store *st);
+
+/* New records start at version base + 1 instead of 1, as an ERP whose versions are epoch
+ * milliseconds or a row version would. A change that would take a version past INT64_MAX is
+ * refused. Set it before the store is shared between threads. */
+void erp_store_version_base(struct erp_store *st, int64_t base);
 
 /* Told every change (the record as stored), in sequence order, with the store's lock held: it must
  * be quick, must not block on I/O and must not call back into the store (the webhook queues a

@@ -1,6 +1,7 @@
 /* sandbox-erp: an ERP's stock API (REST, JSON) in memory, for `make run` and the integration
  * tests. Wiring only; README.md in this folder documents the endpoints. */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct config {
 	char *webhook_url;
 	char *webhook_secret;
 	long long webhook_queue;
+	long long version_base;
 };
 
 #define CONFIG_TARGET struct config
@@ -47,11 +49,13 @@ static const struct config_key config_keys[] = {
 		   "server threads (the slow fault holds one per delayed call)"),
 	CONFIG_STR("SANDBOX_ERP_TOKEN", "erp-dev-token", CONFIG_SECRET, token,
 		   "Bearer token every call must carry"),
+	CONFIG_INT("SANDBOX_ERP_VERSION_BASE", "0", 0, INT64_MAX - 1, version_base,
+		   "new records start at version base + 1 (e.g. 1700000000000: versions as large as epoch milliseconds)"),
 	CONFIG_INT("SANDBOX_ERP_WEBHOOK_QUEUE", "10000", 1, 1000000, webhook_queue,
 		   "stock changes held for the webhook; when full the oldest is dropped (counted)"),
 	CONFIG_STR("SANDBOX_ERP_WEBHOOK_SECRET", NULL, CONFIG_SECRET, webhook_secret,
 		   "HMAC-SHA256 key of X-ERP-Signature; required with SANDBOX_ERP_WEBHOOK_URL"),
-	CONFIG_STR("SANDBOX_ERP_WEBHOOK_URL", NULL, CONFIG_OPTIONAL, webhook_url,
+	CONFIG_URL_("SANDBOX_ERP_WEBHOOK_URL", NULL, CONFIG_OPTIONAL, webhook_url,
 		   "every stock change is also POSTed here, one signed JSON record a call; unset: no push"),
 	CONFIG_KEY_END,
 };
@@ -98,6 +102,7 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	erp_store_version_base(api.store, cfg.version_base);
 	if (push) {
 		/* before the catalogue is loaded: the demo and seed records are changes, pushed too */
 		struct erp_webhook_opts po = { cfg.webhook_url, cfg.webhook_secret, (size_t)cfg.webhook_queue };
@@ -123,8 +128,8 @@ int main(int argc, char **argv)
 		log_error("cannot serve on %s:%lld: %s", cfg.bind, cfg.port, h ? "route table full" : err);
 		goto out;
 	}
-	log_info("serving on %s:%d with %zu stock records", cfg.bind, httpd_port(h),
-		 erp_store_count(api.store));
+	log_info("serving on %s:%d with %zu stock records, change feed %s", cfg.bind, httpd_port(h),
+		 erp_store_count(api.store), erp_store_feed_id(api.store));
 	while (!shutdown_requested())
 		shutdown_sleep_ms(1000);
 	log_info("stopping");

@@ -79,7 +79,7 @@ struct stock_apply_item {
 	bool dead_sent;                     /* the DLQ acknowledged it */
 	/* a stock record or tombstone: its strings are offsets into the batch's arena */
 	size_t id_at, sku_at, wh_at;
-	int64_t on_hand_milli, reserved_milli, available_milli, version, occurred_at;
+	int64_t on_hand_milli, reserved_milli, available_milli, version, occurred_at, feed_epoch;
 };
 
 struct stock_apply_last {
@@ -229,6 +229,8 @@ static const char *stock_apply_invalid(const Erpsync__V1__StockLevel *l)
 		return "warehouse missing, longer than 32 bytes or not UTF-8";
 	if (l->version == 0 || l->version > INT64_MAX)
 		return "version missing or out of range";
+	if (l->feed_epoch > INT64_MAX)
+		return "feed_epoch out of range";
 	if (l->on_hand_milli < -STOCK_QTY_MAX_MILLI || l->on_hand_milli > STOCK_QTY_MAX_MILLI ||
 	    l->reserved_milli < -STOCK_QTY_MAX_MILLI || l->reserved_milli > STOCK_QTY_MAX_MILLI ||
 	    l->available_milli < -STOCK_QTY_MAX_MILLI || l->available_milli > STOCK_QTY_MAX_MILLI)
@@ -286,6 +288,7 @@ static void stock_apply_decode_stock(struct stock_apply_batch *b, struct stock_a
 			it->reserved_milli = l->reserved_milli;
 			it->available_milli = l->available_milli;
 			it->version = (int64_t)l->version;
+			it->feed_epoch = (int64_t)l->feed_epoch;
 			it->occurred_at = l->meta->occurred_at;
 			it->ok = true;
 		} else {
@@ -423,6 +426,7 @@ static bool stock_apply_dlq_send(struct stock_apply *a, const struct stock_apply
 		l.reserved_milli = it->reserved_milli;
 		l.available_milli = it->available_milli;
 		l.version = (uint64_t)it->version;
+		l.feed_epoch = (uint64_t)it->feed_epoch;
 		size_t len = erpsync__v1__stock_level__get_packed_size(&l);
 		uint8_t *value = malloc(len ? len : 1);
 		char key[128];
@@ -539,7 +543,7 @@ static const char *stock_apply_event_id(const struct stock_apply_batch *b, const
 static struct stock_row stock_apply_row(const struct stock_apply_batch *b, const struct stock_apply_item *it)
 {
 	return (struct stock_row){ b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->on_hand_milli,
-				   it->reserved_milli, it->available_milli, it->version, it->occurred_at };
+				   it->reserved_milli, it->available_milli, it->version, it->occurred_at, it->feed_epoch };
 }
 
 /* The lane of a SKU (FNV-1a): the same SKU always goes the same lane. */

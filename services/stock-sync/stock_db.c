@@ -77,6 +77,15 @@ static const struct pg_migration stock_db_migrations[] = {
 	 * under way: the latest mark's time (migration 3) has nothing left to tell. */
 	{ 6, "dirty rows without the latest mark's time",
 	  "ALTER TABLE shop_dirty DROP COLUMN mark_source_us;" },
+	/* An ERP that starts its change feed over (restarted with its state in memory, restored
+	 * from a backup) begins its sequence and its versions again. The cursor keeps the feed it
+	 * belongs to; each restart stock-sync detects begins a new feed epoch, and a stock row of a
+	 * later epoch replaces one of an earlier epoch whatever the versions (stock_feed.h). Both
+	 * columns take their default without rewriting the tables. */
+	{ 7, "ERP change feeds and their epochs",
+	  "ALTER TABLE erp_cursor ADD COLUMN feed_id text NOT NULL DEFAULT '',"
+	  "  ADD COLUMN feed_epoch bigint NOT NULL DEFAULT 0;"
+	  "ALTER TABLE stock ADD COLUMN feed_epoch bigint NOT NULL DEFAULT 0;" },
 };
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen)
@@ -85,25 +94,34 @@ bool stock_db_migrate(struct pg *db, char *err, size_t errlen)
 			  sizeof stock_db_migrations / sizeof stock_db_migrations[0], err, errlen);
 }
 
-bool stock_db_cursor_get(struct pg *db, const char *source, char *out, size_t outlen, char *err,
-			 size_t errlen)
+bool stock_db_feed_get(struct pg *db, const char *source, struct stock_feed_pos *out, char *err, size_t errlen)
 {
 	const char *p[] = { source };
-	PGresult *r = pg_query(db, "SELECT cursor FROM erp_cursor WHERE source = $1", 1, p, err, errlen);
+	memset(out, 0, sizeof *out);
+	PGresult *r = pg_query(db, "SELECT cursor, feed_id, feed_epoch FROM erp_cursor WHERE source = $1", 1, p, err,
+			       errlen);
 	if (!r)
 		return false;
-	snprintf(out, outlen, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	if (PQntuples(r)) {
+		snprintf(out->cursor, sizeof out->cursor, "%s", PQgetvalue(r, 0, 0));
+		snprintf(out->feed_id, sizeof out->feed_id, "%s", PQgetvalue(r, 0, 1));
+		out->epoch = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	}
 	PQclear(r);
 	return true;
 }
 
-bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, char *err, size_t errlen)
+bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_feed_pos *pos, char *err,
+		       size_t errlen)
 {
-	const char *p[] = { source, cursor };
+	char epoch[24];
+	snprintf(epoch, sizeof epoch, "%lld", (long long)pos->epoch);
+	const char *p[] = { source, pos->cursor, pos->feed_id, epoch };
 	PGresult *r = pg_query(db,
-			       "INSERT INTO erp_cursor (source, cursor) VALUES ($1, $2) ON CONFLICT (source)"
-			       " DO UPDATE SET cursor = excluded.cursor, updated_at = now()",
-			       2, p, err, errlen);
+			       "INSERT INTO erp_cursor (source, cursor, feed_id, feed_epoch) VALUES ($1, $2, $3, $4)"
+			       " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, feed_id = excluded.feed_id,"
+			       " feed_epoch = excluded.feed_epoch, updated_at = now()",
+			       4, p, err, errlen);
 	PQclear(r);
 	return r != NULL;
 }
@@ -141,14 +159,16 @@ static const char stock_db_claim_sql[] =
 	" WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL"
 	" RETURNING event_id";
 
-/* $5..$11 the stock rows, $12/$13 which shop sells from which warehouse */
+/* $5..$11 and $14 the stock rows, $12/$13 which shop sells from which warehouse. A row is newer
+ * by its feed epoch first, then by its version (stock_feed.h). */
 #define STOCK_DB_STORE_CTES \
 	" up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli," \
-	"  version, source_us) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::bigint[]," \
-	"  $9::bigint[], $10::bigint[], $11::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET" \
+	"  version, source_us, feed_epoch) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::bigint[]," \
+	"  $9::bigint[], $10::bigint[], $11::bigint[], $14::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET" \
 	"  on_hand_milli = excluded.on_hand_milli, reserved_milli = excluded.reserved_milli," \
 	"  available_milli = excluded.available_milli, version = excluded.version," \
-	"  source_us = excluded.source_us, updated_at = now() WHERE s.version < excluded.version" \
+	"  source_us = excluded.source_us, feed_epoch = excluded.feed_epoch, updated_at = now()" \
+	"  WHERE (s.feed_epoch, s.version) < (excluded.feed_epoch, excluded.version)" \
 	"  RETURNING s.sku, s.warehouse, s.source_us)," \
 	" m AS (SELECT * FROM unnest($12::text[], $13::text[]) AS m(shop, wh))," \
 	" d AS (INSERT INTO shop_mark (shop, sku, source_us) SELECT m.shop, up.sku, min(up.source_us)" \
@@ -200,7 +220,7 @@ static const char *const stock_db_batch_sql[2][2] = {
 
 enum { STOCK_DB_P_ID, STOCK_DB_P_TOPIC, STOCK_DB_P_PART, STOCK_DB_P_OFF, STOCK_DB_P_SKU, STOCK_DB_P_WH,
        STOCK_DB_P_OH, STOCK_DB_P_RS, STOCK_DB_P_AV, STOCK_DB_P_VER, STOCK_DB_P_SRC, STOCK_DB_P_MSHOP,
-       STOCK_DB_P_MWH, STOCK_DB_NPARAMS };
+       STOCK_DB_P_MWH, STOCK_DB_P_EPOCH, STOCK_DB_NPARAMS };
 
 struct stock_db_batch {
 	struct pg_array a[STOCK_DB_NPARAMS];
@@ -258,7 +278,7 @@ static int stock_db_claim_cmp(const void *pa, const void *pb, void *arg)
 	return r ? r : (x > y) - (x < y);
 }
 
-/* By SKU, warehouse, the highest version first, then position. */
+/* By SKU, warehouse, the newest first (feed epoch, then version), then position. */
 static int stock_db_row_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct stock_row *rows = arg;
@@ -267,6 +287,8 @@ static int stock_db_row_cmp(const void *pa, const void *pb, void *arg)
 	int r = strcmp(x->sku, y->sku);
 	if (!r)
 		r = strcmp(x->warehouse, y->warehouse);
+	if (!r)
+		r = (x->feed_epoch < y->feed_epoch) - (x->feed_epoch > y->feed_epoch);
 	if (!r)
 		r = (x->version < y->version) - (x->version > y->version);
 	return r ? r : (i > j) - (i < j);
@@ -315,7 +337,7 @@ static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *
 	return true;
 }
 
-/* The store parameters: the newest version of each SKU+warehouse (the first of equal versions),
+/* The store parameters: the newest row of each SKU+warehouse (the first of equal ones),
  * sorted; and which shop sells from which warehouse. */
 static bool stock_db_batch_rows(struct stock_db_batch *b, const struct stock_row *rows, size_t n,
 				const struct shop_config *shops, size_t nshops)
@@ -328,12 +350,13 @@ static bool stock_db_batch_rows(struct stock_db_batch *b, const struct stock_row
 		const struct stock_row *x = &rows[idx[k]];
 		if (k && strcmp(x->sku, rows[idx[k - 1]].sku) == 0 &&
 		    strcmp(x->warehouse, rows[idx[k - 1]].warehouse) == 0)
-			continue;       /* an older (or equal) version of the same SKU+warehouse */
+			continue;       /* an older (or equal) row of the same SKU+warehouse */
 		ok = pg_array_text(&b->a[STOCK_DB_P_SKU], x->sku) && pg_array_text(&b->a[STOCK_DB_P_WH], x->warehouse) &&
 		     pg_array_int(&b->a[STOCK_DB_P_OH], x->on_hand_milli) &&
 		     pg_array_int(&b->a[STOCK_DB_P_RS], x->reserved_milli) &&
 		     pg_array_int(&b->a[STOCK_DB_P_AV], x->available_milli) &&
-		     pg_array_int(&b->a[STOCK_DB_P_VER], x->version) && pg_array_int(&b->a[STOCK_DB_P_SRC], x->source_us);
+		     pg_array_int(&b->a[STOCK_DB_P_VER], x->version) && pg_array_int(&b->a[STOCK_DB_P_SRC], x->source_us) &&
+		     pg_array_int(&b->a[STOCK_DB_P_EPOCH], x->feed_epoch);
 	}
 	free(idx);
 	for (size_t s = 0; ok && s < nshops; s++)

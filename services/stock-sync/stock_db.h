@@ -15,12 +15,22 @@ struct shop_config;
 
 bool stock_db_migrate(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* The persisted ERP cursor ("" when none yet). */
-bool stock_db_cursor_get(struct pg *db, const char *source, char *out, size_t outlen, char *err,
-			 size_t errlen) __attribute__((warn_unused_result));
-/* Inside the caller's transaction. */
-bool stock_db_cursor_set(struct pg *db, const char *source, const char *cursor, char *err, size_t errlen)
+/* The ERP change feed polling follows (stock_feed.h). */
+#define STOCK_DB_ERP_FEED "erp"
+
+/* Where stock-sync is in an ERP change feed: the persisted cursor ("" when none yet), the feed id
+ * it belongs to ("" when the ERP told none), and the feed epoch: how many times stock-sync found
+ * the feed started over. Every stock record it publishes carries the epoch. */
+struct stock_feed_pos {
+	char cursor[65];
+	char feed_id[65];
+	int64_t epoch;
+};
+bool stock_db_feed_get(struct pg *db, const char *source, struct stock_feed_pos *out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Inside the caller's transaction. */
+bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_feed_pos *pos, char *err,
+		       size_t errlen) __attribute__((warn_unused_result));
 
 /* One consumed record's event id, claimed in the inbox with the others of its batch. */
 struct stock_claim {
@@ -46,10 +56,11 @@ struct stock_row {
 	int64_t available_milli;
 	int64_t version;
 	int64_t source_us;
+	int64_t feed_epoch;     /* a later epoch is newer whatever the versions (stock_feed.h) */
 };
 
 /* Inside the caller's transaction: stores, per SKU+warehouse, the newest of the records when it is
- * newer than what is stored (version), and marks the SKUs it changed dirty for every shop selling
+ * newer than what is stored (feed epoch, then version), and marks the SKUs it changed dirty for every shop selling
  * from that warehouse. A record applied before changes nothing (versions only grow), so a batch
  * may pass its records without waiting for the claim's answer. */
 bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const struct shop_config *shops,

@@ -39,11 +39,11 @@ void stock_event_meta(Erpsync__V1__EventMeta *meta, struct stock_event_ids *ids,
 	meta->source_system = (char *)source_system;
 	meta->producer = (char *)"stock-sync";
 	meta->traceparent = ids->traceparent;
-	meta->schema_version = 1;
+	meta->schema_version = 2;       /* proto/README.md: StockLevel.feed_epoch */
 	meta->origin = origin;
 }
 
-bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it,
+bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it, int64_t feed_epoch,
 		       Erpsync__V1__EventOrigin origin, char *err, size_t errlen)
 {
 	char key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2];
@@ -59,6 +59,7 @@ bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_
 	l.reserved_milli = it->reserved * 1000;
 	l.available_milli = it->available * 1000;
 	l.version = (uint64_t)it->version;
+	l.feed_epoch = (uint64_t)feed_epoch;
 	size_t len = erpsync__v1__stock_level__get_packed_size(&l);
 	if (len > sizeof val) {
 		snprintf(err, errlen, "record for %s is too large", it->sku);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "erpsync/v1/meta.pb-c.h"
 #include "event.h"
@@ -31,7 +32,8 @@ struct stock_event_ids {
 void stock_event_meta(Erpsync__V1__EventMeta *meta, struct stock_event_ids *ids, const char *parent,
 		      int64_t occurred_at, const char *source_system, Erpsync__V1__EventOrigin origin);
 
-bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it,
+/* feed_epoch: the ERP change feed's epoch the record was read in (stock_db_feed_get). */
+bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_item *it, int64_t feed_epoch,
 		       Erpsync__V1__EventOrigin origin, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif

@@ -32,12 +32,17 @@ static void stock_http_count(struct stock_http *sh, const char *result)
 static bool stock_http_queue(struct stock_http *sh, const struct erp_stock_page *page, char *err, size_t errlen)
 {
 	bool ok = false;
+	struct stock_feed_pos feed;     /* a push counts in the epoch of the feed polling follows */
 	pthread_mutex_lock(&sh->lock);
 	if (!pg_ensure(sh->db, err, errlen) || !pg_begin(sh->db, err, errlen))
 		goto out;
+	if (!stock_db_feed_get(sh->db, STOCK_DB_ERP_FEED, &feed, err, errlen)) {
+		pg_rollback(sh->db);
+		goto out;
+	}
 	for (size_t i = 0; i < page->n; i++) {
-		if (!stock_event_queue(sh->db, sh->o.topic, &page->items[i], ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_WEBHOOK,
-				       err, errlen)) {
+		if (!stock_event_queue(sh->db, sh->o.topic, &page->items[i], feed.epoch,
+				       ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_WEBHOOK, err, errlen)) {
 			pg_rollback(sh->db);
 			goto out;
 		}

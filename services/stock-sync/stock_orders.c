@@ -1,5 +1,6 @@
 #include "stock_orders.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,10 @@ const char *stock_orders_invalid(const Erpsync__V1__OrderEvent *ev)
 		return "order.shop_id or order.external_id missing, too long or not UTF-8";
 	if (ev->order->number && *ev->order->number && !stock_event_text_ok(ev->order->number, 128))
 		return "order.number too long or not UTF-8";
+	/* stored as bigint: beyond it PostgreSQL would refuse the whole batch, three times, before the
+	 * record was found alone */
+	if (ev->order->version > INT64_MAX)
+		return "order.version beyond 9223372036854775807 (2^63-1)";
 	if (ev->order->n_lines > STOCK_ORDERS_MAX_LINES)
 		return "more than 1000 order lines";
 	for (size_t i = 0; i < ev->order->n_lines; i++) {
@@ -73,6 +78,8 @@ const char *stock_orders_return_invalid(const Erpsync__V1__Return *r)
 		return "shop_id or return_id missing, too long or not UTF-8";
 	if (r->restock_warehouse && *r->restock_warehouse && !stock_event_text_ok(r->restock_warehouse, 32))
 		return "restock_warehouse too long or not UTF-8";
+	if (r->version > INT64_MAX)
+		return "version beyond 9223372036854775807 (2^63-1)";
 	if (r->n_lines > STOCK_ORDERS_MAX_LINES)
 		return "more than 1000 return lines";
 	for (size_t i = 0; i < r->n_lines; i++) {

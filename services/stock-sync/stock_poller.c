@@ -15,10 +15,13 @@
 #include "pg.h"
 #include "shutdown.h"
 #include "stock_db.h"
+#include "stock_feed.h"
 #include "stock_reconcile.h"
 
-#define STOCK_POLLER_SOURCE "erp"
 #define STOCK_POLLER_RELAY_MAX 2000
+/* A backlog is read over several cycles: one cycle reads at most this many pages (500,000 changes
+ * at the default page size), then the reconciliation and the inbox pruning get their turn. */
+#define STOCK_POLLER_PAGES_MAX 1000
 
 struct stock_poller {
 	struct stock_poller_opts o;
@@ -28,65 +31,166 @@ struct stock_poller {
 	struct pg *relay_db;
 	struct erp *erp;
 	struct kafka_producer *producer;
-	struct metric_family *m_polls, *m_changes;
+	struct metric_family *m_polls, *m_changes, *m_resets, *m_rejected;
 	struct pg_leader leader;
 };
 
-/* One page: changes and the new cursor committed together. false: nothing committed. */
-static bool stock_poller_page(struct stock_poller *p, const char *cursor, struct erp_stock_page *page,
-			      char *err, size_t errlen)
+/* What became of one page. */
+enum stock_poller_step { STOCK_POLL_FAILED, STOCK_POLL_DONE, STOCK_POLL_RESTART };
+
+/* Sends a record the ERP answered but stock-sync cannot take to <topic>.dlq: the record as JSON,
+ * keyed SKU|warehouse when it has them, the reason in dlq-error, and where in which feed it was
+ * read. It never was on a topic: no source partition or offset. */
+static bool stock_poller_dead_letter(struct stock_poller *p, const char *cursor, const struct erp_stock_page *page,
+				     const struct erp_stock_reject *r)
 {
-	if (!p->erp->ops->stock_changes(p->erp, cursor, (size_t)p->o.page_limit, page, err, errlen)) {
-		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+	char key[ERP_SKU_MAX + ERP_WAREHOUSE_MAX + 2] = "";
+	if (*r->sku)
+		snprintf(key, sizeof key, "%s|%s", r->sku, r->warehouse);
+	rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+	if (!h)
 		return false;
-	}
-	/* a cursor that goes back would re-read (harmless) but one that jumps over nothing and back
-	 * again forever means a broken ERP: refuse it rather than loop or skip */
-	if (strtoull(page->next_cursor, NULL, 10) < strtoull(*cursor ? cursor : "0", NULL, 10)) {
-		snprintf(err, errlen, "ERP answered cursor %s, behind %s", page->next_cursor, cursor);
-		erp_stock_page_cleanup(page);
-		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
-		return false;
-	}
+	rd_kafka_header_add(h, "content-type", -1, "application/json", -1);
+	rd_kafka_header_add(h, "erp-cursor", -1, *cursor ? cursor : "0", -1);
+	if (*page->feed_id)
+		rd_kafka_header_add(h, "erp-feed-id", -1, page->feed_id, -1);
+	const struct kafka_dlq_record d = { p->o.topic, -1, -1, *key ? key : NULL, strlen(key), r->json,
+					    strlen(r->json), h };
+	bool ok = kafka_dlq_send_record(p->producer, &d, "stock-sync", r->reason, 1);
+	rd_kafka_headers_destroy(h);
+	if (ok)
+		metrics_inc(metrics_series0(p->m_rejected));
+	return ok;
+}
+
+/* The page's records and its cursor, committed together, in the feed and epoch of pos. */
+static bool stock_poller_commit(struct stock_poller *p, const struct stock_feed_pos *pos,
+				const struct erp_stock_page *page, char *err, size_t errlen)
+{
+	struct stock_feed_pos next = *pos;
+	snprintf(next.cursor, sizeof next.cursor, "%s", page->next_cursor);
+	if (*page->feed_id)
+		snprintf(next.feed_id, sizeof next.feed_id, "%s", page->feed_id);
 	if (!pg_begin(p->db, err, errlen))
 		return false;
-	for (size_t i = 0; i < page->n; i++) {
-		if (!stock_event_queue(p->db, p->o.topic, &page->items[i], ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_POLL, err, errlen))
+	for (size_t i = 0; i < page->n; i++)
+		if (!stock_event_queue(p->db, p->o.topic, &page->items[i], pos->epoch,
+				       ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_POLL, err, errlen))
 			goto fail;
-	}
-	if (!stock_db_cursor_set(p->db, STOCK_POLLER_SOURCE, page->next_cursor, err, errlen) ||
-	    !pg_commit(p->db, err, errlen))
+	if (!stock_db_feed_set(p->db, STOCK_DB_ERP_FEED, &next, err, errlen) || !pg_commit(p->db, err, errlen))
 		goto fail;
-	metrics_inc(metrics_series1(p->m_polls, "ok"));
-	metrics_add(metrics_series0(p->m_changes), (double)page->n);
 	return true;
 fail:
 	pg_rollback(p->db);
-	metrics_inc(metrics_series1(p->m_polls, "db_error"));
 	return false;
+}
+
+/* The ERP's feed started over: the cursor goes back to its start in a new epoch, in which the
+ * feed's versions are taken even where they are below those stock-sync holds. */
+static bool stock_poller_restart(struct stock_poller *p, const struct stock_feed_pos *pos,
+				 const struct erp_stock_page *page, const char *reason, const char *why, char *err,
+				 size_t errlen)
+{
+	struct stock_feed_pos next = { .cursor = "0", .epoch = pos->epoch + 1 };
+	snprintf(next.feed_id, sizeof next.feed_id, "%s", page->feed_id);
+	if (!pg_begin(p->db, err, errlen))
+		return false;
+	if (!stock_db_feed_set(p->db, STOCK_DB_ERP_FEED, &next, err, errlen) || !pg_commit(p->db, err, errlen)) {
+		pg_rollback(p->db);
+		return false;
+	}
+	metrics_inc(metrics_series1(p->m_resets, reason));
+	log_warn("ERP change feed started over: %s; reading the feed again from its start (feed epoch %lld), its"
+		 " versions taken even where lower than before", why, (long long)next.epoch);
+	return true;
+}
+
+/* One page after pos's cursor: read, checked, its bad records dead-lettered, its changes and the
+ * new cursor committed together. STOCK_POLL_FAILED: nothing committed (err says why). A restart
+ * is taken once a cycle (may_restart): an ERP whose feed id flips between answers (two replicas
+ * that disagree) must not be read from its start over and over. */
+static enum stock_poller_step stock_poller_page(struct stock_poller *p, const struct stock_feed_pos *pos,
+						bool may_restart, struct erp_stock_page *page, char *err, size_t errlen)
+{
+	const char *cursor = pos->cursor;
+	char why[320];
+	if (!p->erp->ops->stock_changes(p->erp, cursor, (size_t)p->o.page_limit, page, err, errlen)) {
+		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+		return STOCK_POLL_FAILED;
+	}
+	const char *reason = stock_feed_restarted(pos->feed_id, cursor, page, why, sizeof why);
+	if (reason && !may_restart) {
+		snprintf(err, errlen, "the ERP's change feed changed again within one poll: %s", why);
+		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+		return STOCK_POLL_FAILED;
+	}
+	if (reason) {
+		if (stock_poller_restart(p, pos, page, reason, why, err, errlen))
+			return STOCK_POLL_RESTART;
+		metrics_inc(metrics_series1(p->m_polls, "db_error"));
+		return STOCK_POLL_FAILED;
+	}
+	/* a cursor that goes back would re-read (harmless) but one that jumps over nothing and back
+	 * again forever means a broken ERP: refuse it rather than loop or skip */
+	if (page->n + page->nrejects == 0 && !page->has_more && stock_feed_cursor_cmp(page->next_cursor, cursor) < 0) {
+		snprintf(err, errlen, "ERP answered cursor %s, behind %s", page->next_cursor, cursor);
+		metrics_inc(metrics_series1(p->m_polls, "erp_error"));
+		return STOCK_POLL_FAILED;
+	}
+	/* one that repeats itself with more to come would be read for ever, its records queued again
+	 * each time */
+	if (!stock_feed_advances(cursor, page)) {
+		snprintf(err, errlen, "ERP answered next_cursor %s after %s with %zu records%s: the cursor did not advance",
+			 page->next_cursor, *cursor ? cursor : "0", page->n + page->nrejects,
+			 page->has_more ? " and more to come" : "");
+		metrics_inc(metrics_series1(p->m_polls, "cursor_stuck"));
+		return STOCK_POLL_FAILED;
+	}
+	for (size_t i = 0; i < page->nrejects; i++) {
+		if (!stock_poller_dead_letter(p, cursor, page, &page->rejects[i])) {
+			snprintf(err, errlen, "record %zu (%s) could not be dead-lettered", page->rejects[i].index,
+				 page->rejects[i].reason);
+			metrics_inc(metrics_series1(p->m_polls, "dlq_error"));
+			return STOCK_POLL_FAILED;
+		}
+	}
+	if (!stock_poller_commit(p, pos, page, err, errlen)) {
+		metrics_inc(metrics_series1(p->m_polls, "db_error"));
+		return STOCK_POLL_FAILED;
+	}
+	metrics_inc(metrics_series1(p->m_polls, "ok"));
+	metrics_add(metrics_series0(p->m_changes), (double)page->n);
+	return STOCK_POLL_DONE;
 }
 
 static void stock_poller_poll(struct stock_poller *p)
 {
-	char cursor[ERP_CURSOR_MAX + 1], err[512];
-	for (int pages = 0; pages < 1000 && !shutdown_requested(); pages++) {
+	char err[512];
+	int pages = 0;
+	bool restarted = false;
+	for (; pages < STOCK_POLLER_PAGES_MAX && !shutdown_requested(); pages++) {
 		struct erp_stock_page page;
+		struct stock_feed_pos pos;
 		/* a reconnect in between drops the leader lock: poll on only while it is held */
 		if (!pg_ensure(p->db, err, sizeof err) || !pg_leader_hold(p->db, &p->leader) ||
-		    !stock_db_cursor_get(p->db, STOCK_POLLER_SOURCE, cursor, sizeof cursor, err, sizeof err)) {
+		    !stock_db_feed_get(p->db, STOCK_DB_ERP_FEED, &pos, err, sizeof err)) {
 			log_warn("ERP poll skipped: database: %s", err);
 			return;
 		}
-		bool ok = stock_poller_page(p, cursor, &page, err, sizeof err);
-		bool more = ok && page.has_more && page.n > 0;
-		if (!ok)
-			log_warn("ERP poll after cursor \"%s\" failed; cursor kept: %s", cursor, err);
-		else if (page.n)
-			log_info("ERP poll: %zu changes, cursor %s -> %s", page.n, cursor, page.next_cursor);
+		enum stock_poller_step step = stock_poller_page(p, &pos, !restarted, &page, err, sizeof err);
+		restarted = restarted || step == STOCK_POLL_RESTART;
+		bool more = step == STOCK_POLL_RESTART || (step == STOCK_POLL_DONE && page.has_more);
+		if (step == STOCK_POLL_FAILED)
+			log_warn("ERP poll after cursor \"%s\" failed; cursor kept: %s", pos.cursor, err);
+		else if (step == STOCK_POLL_DONE && page.n + page.nrejects)
+			log_info("ERP poll: %zu changes, %zu dead-lettered, cursor %s -> %s", page.n, page.nrejects,
+				 pos.cursor, page.next_cursor);
 		erp_stock_page_cleanup(&page);
 		if (!more)
 			return;
 	}
+	if (pages == STOCK_POLLER_PAGES_MAX)
+		log_info("ERP poll: %d pages read in this cycle; the rest follows in the next", pages);
 }
 
 static void *stock_poller_main(void *arg)
@@ -144,6 +248,7 @@ static void *stock_poller_relay_main(void *arg)
 struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 {
 	static const char *const result_label[] = { "result", NULL };
+	static const char *const reason_label[] = { "reason", NULL };
 	char err[512];
 	struct stock_poller *p = calloc(1, sizeof *p);
 	if (!p)
@@ -157,6 +262,11 @@ struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 	p->m_polls = metrics_counter("erpsync_stock_erp_polls_total", "ERP stock polls by result", result_label);
 	p->m_changes = metrics_counter("erpsync_stock_erp_changes_total",
 				       "Stock changes read from the ERP and queued for erp.stock.v1", NULL);
+	p->m_resets = metrics_counter("erpsync_stock_erp_feed_resets_total",
+				      "Times the ERP's change feed was found started over and read again from its start",
+				      reason_label);
+	p->m_rejected = metrics_counter("erpsync_stock_erp_records_rejected_total",
+					"ERP records with values stock-sync cannot take, sent to the dead-letter topic", NULL);
 	if (!p->db || !p->relay_db || !p->erp || !p->producer) {
 		log_error("stock poller: cannot start: %s", p->producer ? "out of memory" : err);
 		goto fail;

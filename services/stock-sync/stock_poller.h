@@ -1,7 +1,10 @@
 /* stock_poller — a thread that polls the ERP's stock changes after a persisted cursor and queues
  * them as erp.stock.v1 records in the outbox, in the same transaction that advances the cursor
  * (only on the instance holding the poller lock), and a second thread that relays the outbox to
- * Kafka. A failed or malformed answer leaves the cursor where it was. */
+ * Kafka. A failed or malformed answer, or one whose cursor does not advance, leaves the cursor
+ * where it was; a record with values out of range goes to <topic>.dlq and the rest of its page
+ * goes on; a change feed that started over is read again from its start in a new feed epoch
+ * (stock_feed.h). */
 #ifndef STOCK_POLLER_H
 #define STOCK_POLLER_H
 

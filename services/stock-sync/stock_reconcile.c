@@ -15,9 +15,14 @@
 #include "shop.h"
 #include "shop_config.h"
 #include "shutdown.h"
+#include "stock_db.h"
 #include "stock_event.h"
+#include "stock_feed.h"
 
 #define STOCK_RECONCILE_PAGE 1000
+/* A bound on one run's ERP read (a hundred million records), whatever the ERP answers. */
+#define STOCK_RECONCILE_PAGES_MAX 100000
+#define STOCK_RECONCILE_STALE_LOGGED 10   /* per run; the rest are counted only */
 
 enum stock_reconcile_phase { RECONCILE_IDLE, RECONCILE_ERP, RECONCILE_SHOPS };
 
@@ -34,7 +39,7 @@ struct stock_reconcile {
 	int64_t started_us, finished_us;
 	long long erp_drift, shop_drift, erp_records, shop_items;
 	char error[256];   /* what failed last, for GET /admin/reconcile */
-	struct metric_family *m_drift, *m_runs;
+	struct metric_family *m_drift, *m_runs, *m_stale, *m_stuck;
 };
 
 struct stock_reconcile *stock_reconcile_new(long long interval_ms, const char *topic)
@@ -50,6 +55,10 @@ struct stock_reconcile *stock_reconcile_new(long long interval_ms, const char *t
 	rc->m_drift = metrics_counter("erpsync_stock_reconcile_repairs_total",
 				      "Differences found and repaired by reconciliation", side_label);
 	rc->m_runs = metrics_counter("erpsync_stock_reconcile_runs_total", "Reconciliation runs finished", NULL);
+	rc->m_stale = metrics_counter("erpsync_stock_reconcile_erp_stale_total",
+				      "ERP records reconciliation read older than the state holds (left alone)", NULL);
+	rc->m_stuck = metrics_counter("erpsync_stock_reconcile_erp_cursor_stuck_total",
+				      "Reconciliation ERP reads stopped because the ERP's cursor did not advance", NULL);
 	return rc;
 }
 
@@ -112,42 +121,20 @@ bool stock_reconcile_erp_take(struct stock_reconcile *rc)
 	return due;
 }
 
-/* A record whose quantity differs at a version stock-sync already has: the ERP's versions went
- * back (an item deleted and created again, a restored backup). No event can carry it past the
- * version guard, and the full read is the ERP's own truth, so it is written to the state directly
- * (with the ERP's version, so later changes apply again) and every shop that knows the SKU is
- * told. Inside the caller's transaction. */
-static bool stock_reconcile_reset(struct pg *db, const struct erp_stock_item *it, char *err, size_t errlen)
-{
-	char oh[24], rs[24], av[24], v[24], t[24];
-	snprintf(oh, sizeof oh, "%lld", (long long)it->on_hand * 1000);
-	snprintf(rs, sizeof rs, "%lld", (long long)it->reserved * 1000);
-	snprintf(av, sizeof av, "%lld", (long long)it->available * 1000);
-	snprintf(v, sizeof v, "%lld", (long long)it->version);
-	snprintf(t, sizeof t, "%lld", (long long)it->changed_at_us);
-	const char *p[] = { it->sku, it->warehouse, oh, rs, av, v, t };
-	PGresult *r = pg_query(db,
-		"WITH u AS (UPDATE stock SET on_hand_milli = $3, reserved_milli = $4, available_milli = $5,"
-		"  version = $6, source_us = $7, updated_at = now() WHERE sku = $1 AND warehouse = $2 RETURNING sku)"
-		" INSERT INTO shop_mark (shop, sku, source_us)"
-		"  SELECT m.shop, m.sku, $7::bigint FROM sku_map m JOIN u ON u.sku = m.sku",
-		7, p, err, errlen);
-	PQclear(r);
-	if (r)
-		log_warn("reconciliation: the ERP's version of %s in %s went back to %lld; its quantity was written"
-			 " to the state directly", it->sku, it->warehouse, (long long)it->version);
-	return r != NULL;
-}
-
-/* One ERP page: the records the state is missing or has an older version of are queued as
- * events; those whose versions went back are reset (above). Returns the number of repairs, -1 on
- * error. */
-static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg *db,
-					  const struct erp_stock_page *page, char *err, size_t errlen)
+/* One ERP page, compared with the state in the feed epoch polling is in: a record the state lacks,
+ * holds an older version of, or holds from an earlier epoch is queued as an event, the same path
+ * as any change. One the state holds at this version or a newer one, with another quantity, is a
+ * page older than what was applied (a change applied between the read and the comparison, a
+ * lagging ERP replica): it is left alone and counted, never written back over newer stock. Only a
+ * feed restart, detected by the poller, lets lower versions in (a new epoch). *stale gets how many
+ * were left alone. Returns the number queued, -1 on error. */
+static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg *db, int64_t epoch,
+					  const struct erp_stock_page *page, long long *stale, char *err, size_t errlen)
 {
 	struct pg_array skus, whs, avail, vers;
 	long long queued = -1;
 	PGresult *r = NULL;
+	char ep[24];
 	pg_array_init(&skus);
 	pg_array_init(&whs);
 	pg_array_init(&avail);
@@ -156,13 +143,15 @@ static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg 
 		if (!pg_array_text(&skus, page->items[i].sku) || !pg_array_text(&whs, page->items[i].warehouse) ||
 		    !pg_array_int(&avail, page->items[i].available * 1000) || !pg_array_int(&vers, page->items[i].version))
 			goto out;
-	const char *p[] = { pg_array_get(&skus), pg_array_get(&whs), pg_array_get(&avail), pg_array_get(&vers) };
+	snprintf(ep, sizeof ep, "%lld", (long long)epoch);
+	const char *p[] = { pg_array_get(&skus), pg_array_get(&whs), pg_array_get(&avail), pg_array_get(&vers), ep };
 	r = pg_query(db,
-		"SELECT x.i, s.sku IS NOT NULL AND s.version >= x.v FROM unnest($1::text[], $2::text[],"
-		"  $3::bigint[], $4::bigint[]) WITH ORDINALITY AS x(sku, wh, av, v, i)"
+		"SELECT x.i, s.sku IS NULL OR s.feed_epoch < $5::bigint OR s.version < x.v,"
+		"  s.sku || '|' || s.warehouse || ' at version ' || s.version"
+		" FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS x(sku, wh, av, v, i)"
 		"  LEFT JOIN stock s ON s.sku = x.sku AND s.warehouse = x.wh"
-		" WHERE s.sku IS NULL OR s.version < x.v OR s.available_milli <> x.av",
-		4, p, err, errlen);
+		" WHERE s.sku IS NULL OR s.feed_epoch < $5::bigint OR s.version < x.v OR s.available_milli <> x.av",
+		5, p, err, errlen);
 	if (!r || !pg_begin(db, err, errlen))
 		goto out;
 	queued = 0;
@@ -171,12 +160,16 @@ static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg 
 		if (idx < 0 || (size_t)idx >= page->n)
 			continue;
 		const struct erp_stock_item *it = &page->items[idx];
-		bool reset = strcmp(PQgetvalue(r, k, 1), "t") == 0;
-		if (reset)
-			metrics_inc(metrics_series1(rc->m_drift, "erp_version_reset"));
-		if (reset ? !stock_reconcile_reset(db, it, err, errlen)
-			  : !stock_event_queue(db, rc->topic, it, ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_RECONCILIATION,
-					       err, errlen)) {
+		if (strcmp(PQgetvalue(r, k, 1), "t") != 0) {
+			if (*stale < STOCK_RECONCILE_STALE_LOGGED)
+				log_info("reconciliation: the ERP answered %s|%s at version %lld, stock-sync holds %s with"
+					 " another quantity: an older page, left alone", it->sku, it->warehouse,
+					 (long long)it->version, PQgetvalue(r, k, 2));
+			(*stale)++;
+			continue;
+		}
+		if (!stock_event_queue(db, rc->topic, it, epoch, ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_RECONCILIATION,
+				       err, errlen)) {
 			pg_rollback(db);
 			queued = -1;
 			goto out;
@@ -202,35 +195,70 @@ static void stock_reconcile_fail(struct stock_reconcile *rc, const char *what, c
 	log_warn("reconciliation: %s: %s", what, err);
 }
 
+/* Whether the ERP read may go on after a page: still the feed polling follows (a feed that
+ * started over is the poller's to read again first, in a new epoch), and a cursor that moved on
+ * (an ERP repeating a cursor with more to come would be read for ever). */
+static bool stock_reconcile_erp_check(struct stock_reconcile *rc, const struct stock_feed_pos *pos,
+				      const char *cursor, const struct erp_stock_page *page)
+{
+	char why[320];
+	if (stock_feed_restarted(pos->feed_id, cursor, page, why, sizeof why)) {
+		stock_reconcile_fail(rc, "reading the ERP", why);
+		return false;
+	}
+	if (!stock_feed_advances(cursor, page)) {
+		snprintf(why, sizeof why, "ERP answered next_cursor %s after %s with %zu records: the cursor did not advance",
+			 page->next_cursor, cursor, page->n + page->nrejects);
+		metrics_inc(metrics_series0(rc->m_stuck));
+		stock_reconcile_fail(rc, "reading the ERP", why);
+		return false;
+	}
+	return true;
+}
+
 void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *erp)
 {
 	char cursor[ERP_CURSOR_MAX + 1] = "0", err[512];
-	long long records = 0, drift = 0;
+	long long records = 0, drift = 0, stale = 0;
+	struct stock_feed_pos pos;
 	bool more = true;
-	while (more && !shutdown_requested()) {
+	if (!stock_db_feed_get(db, STOCK_DB_ERP_FEED, &pos, err, sizeof err)) {
+		stock_reconcile_fail(rc, "reading the ERP cursor", err);
+		more = false;
+	}
+	for (long pages = 0; more && !shutdown_requested(); pages++) {
 		struct erp_stock_page page;
+		if (pages == STOCK_RECONCILE_PAGES_MAX) {
+			snprintf(err, sizeof err, "more than %d pages; the rest is left for the next run",
+				 STOCK_RECONCILE_PAGES_MAX);
+			stock_reconcile_fail(rc, "reading the ERP", err);
+			break;
+		}
 		if (!erp->ops->stock_changes(erp, cursor, STOCK_RECONCILE_PAGE, &page, err, sizeof err)) {
 			stock_reconcile_fail(rc, "reading the ERP", err);
 			break;
 		}
-		long long q = stock_reconcile_erp_page(rc, db, &page, err, sizeof err);
-		more = page.has_more && page.n > 0 && q >= 0;
-		records += (long long)page.n;
+		long long q = stock_reconcile_erp_check(rc, &pos, cursor, &page)
+			? stock_reconcile_erp_page(rc, db, pos.epoch, &page, &stale, err, sizeof err) : -2;
+		more = page.has_more && q >= 0;
+		records += q >= -1 ? (long long)page.n : 0;
 		snprintf(cursor, sizeof cursor, "%s", page.next_cursor);
 		erp_stock_page_cleanup(&page);
-		if (q < 0) {
+		if (q == -1)
 			stock_reconcile_fail(rc, "comparing with the ERP", err);
+		if (q < 0)
 			break;
-		}
 		drift += q;
 	}
 	metrics_add(metrics_series1(rc->m_drift, "erp"), (double)drift);
+	metrics_add(metrics_series0(rc->m_stale), (double)stale);
 	pthread_mutex_lock(&rc->lock);
 	rc->erp_records = records;
 	rc->erp_drift = drift;
 	rc->phase = RECONCILE_SHOPS;
 	pthread_mutex_unlock(&rc->lock);
-	log_info("reconciliation: ERP side read %lld records, %lld differed and were queued", records, drift);
+	log_info("reconciliation: ERP side read %lld records, %lld differed and were queued, %lld older than the"
+		 " state were left alone", records, drift, stale);
 }
 
 bool stock_reconcile_shop_take(struct stock_reconcile *rc)

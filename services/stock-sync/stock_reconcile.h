@@ -2,10 +2,11 @@
  * schedule (STOCK_RECONCILE_INTERVAL, hourly by default) and on demand (POST /admin/reconcile).
  *
  * ERP side (poller thread): every stock record of the ERP is read and compared with stock-sync's
- * state; a record that differs is queued as an erp.stock.v1 event (origin RECONCILIATION), so the
- * repair travels the same path as any change. Shop side (writer thread): every item of each shop is
- * read; a managed SKU whose shop quantity differs from the rule is marked dirty and rewritten, and
- * the SKU -> product mapping is refreshed. Each repair is counted and the run is recorded in
+ * state; a record the state lacks or holds an older version of (or one of an earlier feed epoch) is
+ * queued as an erp.stock.v1 event (origin RECONCILIATION), so the repair travels the same path as
+ * any change; one older than the state is left alone (never rolled back). Shop side (writer
+ * thread): every item of each shop is read; a managed SKU whose shop quantity differs from the rule
+ * is marked dirty and rewritten, and the SKU -> product mapping is refreshed. Each repair is counted and the run is recorded in
  * stock_sync.reconcile_run. */
 #ifndef STOCK_RECONCILE_H
 #define STOCK_RECONCILE_H

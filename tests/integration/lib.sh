@@ -80,11 +80,22 @@ wait_for() {
 	return 1
 }
 
+# start_erp [DEMO_SKUS [VAR=value ...]]: the sandbox ERP; sets ERP_PID.
 start_erp() {
+	local demo=${1:-0}
+	[ $# -gt 0 ] && shift
 	it_spawn sandbox-erp env SANDBOX_ERP_PORT=$ERP_PORT SANDBOX_ERP_TOKEN=$ERP_TOKEN \
-		SANDBOX_ERP_DEMO="${1:-0}" "$BIN/sandbox-erp"
+		SANDBOX_ERP_DEMO="$demo" "$@" "$BIN/sandbox-erp"
 	ERP_PID=$LAST_PID
 	wait_http "http://127.0.0.1:$ERP_PORT/healthz" 10
+}
+
+# restart_erp [DEMO_SKUS [VAR=value ...]]: stops the sandbox ERP and starts it again: its records
+# and its change sequence are lost (a new change feed), as an ERP restored from a backup.
+restart_erp() {
+	kill -TERM "$ERP_PID" 2>/dev/null
+	wait "$ERP_PID" 2>/dev/null
+	start_erp "$@"
 }
 
 # start_woo PORT DEMO_SKUS [extra env...]

@@ -53,6 +53,9 @@ static void test_push_sign_round_trip(void)
 		"0x47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e", /* a prefix */
 		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e ",  /* trailing */
 		"+7b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",   /* sscanf's sign */
+		"47b6ce f" "ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",  /* " f" for 0f */
+		"47b6ce+f" "ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",  /* "+f" for 0f */
+		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046E",   /* one upper-case digit */
 	};
 	for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++)
 		EXPECT(!erp_push_verify("key", ts, "body", 4, spellings[i]));

@@ -1,6 +1,7 @@
 /* The sandbox ERP's stock store: the change sequence a polling client relies on. */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "erp_seed.h"
 #include "erp_store.h"
@@ -148,7 +149,42 @@ static void test_seed_list_is_all_or_nothing(void)
 	erp_store_free(st);
 }
 
+/* A store started again is another feed: another id, the sequence from 1. */
+static void test_each_store_is_a_feed_of_its_own(void)
+{
+	struct erp_store *a = erp_store_new(), *b = erp_store_new();
+	EXPECT_INT(strlen(erp_store_feed_id(a)), ERP_STORE_FEED_ID_LEN);
+	EXPECT(strcmp(erp_store_feed_id(a), erp_store_feed_id(b)) != 0);
+	EXPECT(set(a, "A", "WH-MAIN", 1) && set(a, "A", "WH-MAIN", 2));
+	EXPECT(set(b, "A", "WH-MAIN", 3));
+	EXPECT_INT(erp_store_last_seq(a), 2);
+	EXPECT_INT(erp_store_last_seq(b), 1);
+	erp_store_clear(a);
+	EXPECT(set(a, "A", "WH-MAIN", 4));
+	EXPECT_INT(erp_store_last_seq(a), 3);    /* a reset is not a new feed */
+	erp_store_free(a);
+	erp_store_free(b);
+}
+
+/* Versions as large as an ERP's epoch milliseconds, up to INT64_MAX and not past it. */
+static void test_version_base(void)
+{
+	struct erp_store *st = erp_store_new();
+	struct erp_stock out;
+	char err[128];
+	erp_store_version_base(st, 1700000000000LL);
+	EXPECT(erp_store_set(st, "A", "W", 1, NULL, &out, err, sizeof err));
+	EXPECT_INT(out.version, 1700000000001LL);
+	EXPECT(erp_store_set(st, "A", "W", 2, NULL, &out, err, sizeof err));
+	EXPECT_INT(out.version, 1700000000002LL);
+	erp_store_version_base(st, INT64_MAX - 1);
+	EXPECT(erp_store_set(st, "B", "W", 1, NULL, &out, err, sizeof err));
+	EXPECT_INT(out.version, INT64_MAX);
+	EXPECT(!erp_store_set(st, "B", "W", 2, NULL, &out, err, sizeof err));
+	erp_store_free(st);
+}
+
 UNIT_MAIN(test_changes_in_sequence_order_with_cursor, test_changed_record_moves_to_its_new_sequence,
 	  test_warehouse_filter_and_has_more, test_many_rewrites_compact_the_log,
 	  test_clear_keeps_the_sequence_going, test_adjust_and_reserved, test_keys_are_checked,
-	  test_seed_list_is_all_or_nothing)
+	  test_seed_list_is_all_or_nothing, test_each_store_is_a_feed_of_its_own, test_version_base)

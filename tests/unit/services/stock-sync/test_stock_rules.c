@@ -1,5 +1,6 @@
 /* Pure logic of stock-sync: the sellable rule, which order statuses hold stock, the webhook
  * signature check, the order of the shop's batch calls. */
+#include <stdint.h>
 #include <string.h>
 
 #include "log.h"
@@ -47,6 +48,20 @@ static void test_order_validation(void)
 	o.lines = &lp;
 	o.n_lines = 1;
 	EXPECT(stock_orders_invalid(&ev) != NULL);        /* negative quantity */
+	o.n_lines = 0;
+	o.version = INT64_MAX;                            /* the whole of bigint */
+	EXPECT(stock_orders_invalid(&ev) == NULL);
+	o.version = (uint64_t)INT64_MAX + 1;
+	EXPECT(stock_orders_invalid(&ev) != NULL && strstr(stock_orders_invalid(&ev), "version"));
+
+	Erpsync__V1__Return r = ERPSYNC__V1__RETURN__INIT;
+	r.meta = &meta;
+	r.shop_id = (char *)"woo-a";
+	r.return_id = (char *)"R1";
+	r.version = INT64_MAX;
+	EXPECT(stock_orders_return_invalid(&r) == NULL);
+	r.version = UINT64_MAX;
+	EXPECT(stock_orders_return_invalid(&r) != NULL && strstr(stock_orders_return_invalid(&r), "version"));
 }
 
 UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation)
