@@ -27,6 +27,10 @@ struct stock_config {
 	char *pg_dsn;
 	char *http_bind;
 	long long http_port;
+	long long http_max_body;
+	long long http_max_connections;
+	long long http_max_connections_per_ip;
+	long long http_client_timeout;
 	char *group_id;
 	char *topic;
 	char *orders_topic;
@@ -60,6 +64,16 @@ static const struct config_key stock_config_table[] = {
 	  "address of /healthz, /readyz, /metrics" },
 	{ "HTTP_PORT", CONFIG_INT, "19101", 1, 65535, false, false, OFF(http_port), NULL,
 	  "port of /healthz, /readyz, /metrics" },
+	{ "HTTP_MAX_BODY", CONFIG_INT, "4194304", 1024, 67108864, false, false, OFF(http_max_body), NULL,
+	  "largest request body in bytes (a pushed batch of 10,000 records is about 1.4 MB); a larger one is "
+	  "refused with 413 before it is read" },
+	{ "HTTP_MAX_CONNECTIONS", CONFIG_INT, "64", 4, 10000, false, false, OFF(http_max_connections), NULL,
+	  "HTTP connections served at once; more wait in the listen queue" },
+	{ "HTTP_MAX_CONNECTIONS_PER_IP", CONFIG_INT, "16", 0, 10000, false, false, OFF(http_max_connections_per_ip),
+	  NULL, "HTTP connections served at once from one address (a reverse proxy is one); more are closed at "
+	  "once; 0: no cap" },
+	{ "HTTP_CLIENT_TIMEOUT", CONFIG_DURATION, "10s", 1000, 3600000, false, false, OFF(http_client_timeout), NULL,
+	  "an HTTP connection that sends nothing this long is closed (whole seconds)" },
 	{ "STOCK_GROUP_ID", CONFIG_STRING, "stock-sync", 0, 0, false, false, OFF(group_id), NULL,
 	  "Kafka consumer group" },
 	{ "STOCK_TOPIC", CONFIG_STRING, "erp.stock.v1", 0, 0, false, false, OFF(topic), NULL,
@@ -159,10 +173,17 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct kafka_producer *dlq = kafka_producer_new(SERVICE, err, sizeof err);
 	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 4, err, sizeof err) : NULL;
 	struct stock_ready ready = { cfg->pg_dsn, consumer, 0 };
-	/* a pushed batch of 10,000 records is about 1.4 MB */
-	struct httpd_opts ho = { .bind = cfg->http_bind, .port = (int)cfg->http_port, .builtin_routes = true,
-				 .max_body = 8u << 20,
-				 .ready = stock_ready, .ready_ud = &ready };
+	struct httpd_opts ho = {
+		.bind = cfg->http_bind,
+		.port = (int)cfg->http_port,
+		.max_body = (size_t)cfg->http_max_body,
+		.max_connections = (unsigned)cfg->http_max_connections,
+		.max_connections_per_ip = (unsigned)cfg->http_max_connections_per_ip,
+		.client_timeout_s = (unsigned)((cfg->http_client_timeout + 999) / 1000),
+		.builtin_routes = true,
+		.ready = stock_ready,
+		.ready_ud = &ready,
+	};
 	struct httpd *http = NULL;
 	struct stock_apply *apply = NULL;
 	struct stock_poller *poller = NULL;
@@ -192,7 +213,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	bool loopback = strcmp(cfg->http_bind, "127.0.0.1") == 0 || strcmp(cfg->http_bind, "::1") == 0 ||
 			strcmp(cfg->http_bind, "localhost") == 0;
 	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, cfg->admin_token, loopback,
-				      reconcile, cfg->webhook_tolerance };
+				      reconcile, cfg->webhook_tolerance, (size_t)cfg->http_max_body };
 	admin = stock_http_new(http, &so);
 	if (!admin)
 		goto out;

@@ -96,15 +96,35 @@ out:
 	return ok;
 }
 
+/* Before the body is read: a push that cannot be signed right — the webhook off, the signature or
+ * the timestamp missing or malformed — is refused without reading (or holding) what it sends. */
+static bool stock_http_webhook_check(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct stock_http *sh = req->route_data;
+	if (!sh->o.webhook_secret || !*sh->o.webhook_secret) {
+		httpd_resp_error(resp, 404, "not_found", "the ERP webhook is not enabled (ERP_WEBHOOK_SECRET)");
+		return false;
+	}
+	const char *ts = httpd_req_header(req, "X-ERP-Timestamp");
+	const char *sig = httpd_req_header(req, "X-ERP-Signature");
+	size_t tlen = ts ? strlen(ts) : 0;
+	/* hex of an HMAC-SHA256: 64 digits */
+	if (tlen == 0 || tlen > 12 || strspn(ts, "0123456789") != tlen || !sig || strlen(sig) != 64 ||
+	    strspn(sig, "0123456789abcdefABCDEF") != 64) {
+		stock_http_count(sh, "bad_signature");
+		log_warn("ERP webhook: missing or malformed X-ERP-Signature or X-ERP-Timestamp; rejected");
+		httpd_resp_error(resp, 401, "bad_signature",
+				 "X-ERP-Signature does not match X-ERP-Timestamp and the body");
+		return false;
+	}
+	return true;
+}
+
 static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct stock_http *sh = req->route_data;
 	char err[512];
 	struct erp_stock_page page;
-	if (!sh->o.webhook_secret || !*sh->o.webhook_secret) {
-		httpd_resp_error(resp, 404, "not_found", "the ERP webhook is not enabled (ERP_WEBHOOK_SECRET)");
-		return;
-	}
 	const char *ts = httpd_req_header(req, "X-ERP-Timestamp");
 	if (!stock_http_signature_ok(sh->o.webhook_secret, ts, req->body, req->body_len,
 				     httpd_req_header(req, "X-ERP-Signature"))) {
@@ -212,7 +232,8 @@ struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts 
 	pthread_mutex_init(&sh->lock, NULL);
 	sh->db = pg_new(o->pg_dsn, STOCK_DB_SCHEMA);
 	sh->m_webhook = metrics_counter("erpsync_stock_erp_webhook_total", "ERP stock pushes by result", result_label);
-	if (!sh->db || !httpd_route(h, "POST", "/webhooks/erp/stock", stock_http_webhook, sh) ||
+	const struct httpd_route_opts webhook = { o->max_body, stock_http_webhook_check, false };
+	if (!sh->db || !httpd_route_with(h, "POST", "/webhooks/erp/stock", stock_http_webhook, sh, &webhook) ||
 	    !httpd_route(h, NULL, "/admin/reconcile", stock_http_reconcile, sh) ||
 	    !httpd_route(h, "GET", "/admin/unknown-skus", stock_http_unknown, sh)) {
 		stock_http_free(sh);

@@ -3,7 +3,9 @@
  *   POST /webhooks/erp/stock   stock changes pushed by the ERP: one record or {"items":[...]},
  *                              signed X-ERP-Signature: hex HMAC-SHA256(ERP_WEBHOOK_SECRET, raw body).
  *                              202 queued, 400 malformed (nothing queued), 401 bad signature,
- *                              503 database unavailable (the ERP retries), 404 when no secret is set.
+ *                              503 database unavailable (the ERP retries), 404 when no secret is set,
+ *                              413 over HTTP_MAX_BODY. A push without a well-formed signature and
+ *                              timestamp is refused before its body is read.
  *   POST /admin/reconcile      start a full reconciliation now (202; 409 while one runs)
  *   GET  /admin/reconcile      the last run
  *   GET  /admin/unknown-skus   SKUs a shop does not know, per shop
@@ -29,6 +31,7 @@ struct stock_http_opts {
 	bool admin_open;                /* without a token, /admin/... answers (loopback bind only) */
 	struct stock_reconcile *reconcile;
 	long long webhook_tolerance_ms; /* how far X-ERP-Timestamp may be from this host's clock */
+	size_t max_body;                /* largest pushed body */
 };
 
 struct stock_http;
