@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "health.h"
 #include "httpd.h"
 #include "kafka.h"
 #include "log.h"
@@ -17,10 +18,15 @@
 #include "stock_db.h"
 #include "stock_http.h"
 #include "stock_poller.h"
+#include "stock_ready.h"
 #include "stock_reconcile.h"
 #include "stock_writer.h"
 
 #define SERVICE "stock-sync"
+/* /readyz answers from a check run this often; a step of it (PostgreSQL, Kafka) that takes longer
+ * than the limit is reported as not answering. */
+#define STOCK_READY_INTERVAL_MS 1000
+#define STOCK_READY_STEP_LIMIT_MS 3000
 
 struct stock_config {
 	char *log_level;
@@ -119,34 +125,6 @@ static const struct config_key stock_config_table[] = {
 	CONFIG_KEY_END,
 };
 
-struct stock_ready {
-	const char *dsn;
-	struct kafka_consumer *consumer;
-	atomic_int migrated;
-};
-
-static bool stock_ready(void *ud, char *reason, size_t len)
-{
-	struct stock_ready *r = ud;
-	if (!pg_reachable(r->dsn, 2)) {
-		snprintf(reason, len, "PostgreSQL unreachable");
-		return false;
-	}
-	if (!r->migrated) {
-		snprintf(reason, len, "database migrations not applied yet");
-		return false;
-	}
-	if (!kafka_reachable(kafka_consumer_handle(r->consumer), 2000)) {
-		snprintf(reason, len, "Kafka unreachable");
-		return false;
-	}
-	if (!kafka_consumer_joined(r->consumer)) {
-		snprintf(reason, len, "not yet a member of its Kafka consumer group");
-		return false;
-	}
-	return true;
-}
-
 /* Waits for PostgreSQL and applies the migrations; false only when shutdown came first. */
 static bool stock_prepare_db(struct pg *db)
 {
@@ -172,7 +150,9 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct pg *db = pg_new(cfg->pg_dsn, STOCK_DB_SCHEMA);
 	struct kafka_producer *dlq = kafka_producer_new(SERVICE, err, sizeof err);
 	struct kafka_consumer *consumer = dlq ? kafka_consumer_new(SERVICE, cfg->group_id, topics, 4, err, sizeof err) : NULL;
-	struct stock_ready ready = { cfg->pg_dsn, consumer, 0 };
+	struct stock_ready *ready = consumer ? stock_ready_new(cfg->pg_dsn, consumer) : NULL;
+	struct health *health = ready ? health_new(stock_ready_check, ready, STOCK_READY_STEP_LIMIT_MS,
+						   STOCK_READY_INTERVAL_MS) : NULL;
 	struct httpd_opts ho = {
 		.bind = cfg->http_bind,
 		.port = (int)cfg->http_port,
@@ -181,8 +161,8 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 		.max_connections_per_ip = (unsigned)cfg->http_max_connections_per_ip,
 		.client_timeout_s = (unsigned)((cfg->http_client_timeout + 999) / 1000),
 		.builtin_routes = true,
-		.ready = stock_ready,
-		.ready_ud = &ready,
+		.ready = health_ready,
+		.ready_ud = health,
 	};
 	struct httpd *http = NULL;
 	struct stock_apply *apply = NULL;
@@ -191,7 +171,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 	struct stock_reconcile *reconcile = stock_reconcile_new(cfg->reconcile_interval, cfg->topic);
 	struct stock_http *admin = NULL;
 
-	if (!db || !dlq || !consumer || !reconcile) {
+	if (!db || !dlq || !consumer || !reconcile || !health) {
 		log_error("cannot start: %s", err);
 		goto out;
 	}
@@ -205,7 +185,7 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 		rc = 0;
 		goto out;
 	}
-	ready.migrated = 1;
+	stock_ready_migrated(ready);
 	struct stock_poller_opts po = { cfg->pg_dsn, cfg->topic, cfg->erp_url, cfg->erp_token,
 					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit,
 					cfg->inbox_keep_days, reconcile };
@@ -243,7 +223,9 @@ out:
 	stock_writer_stop(writer);
 	stock_poller_stop(poller);
 	stock_apply_free(apply);
-	httpd_free(http);     /* first: readiness probes use the consumer's handle */
+	httpd_free(http);     /* first: no handler runs past this */
+	health_free(health);  /* before the consumer closes: the check uses its handle */
+	stock_ready_free(ready);
 	stock_http_free(admin);
 	stock_reconcile_free(reconcile);
 	kafka_consumer_close(consumer, (int)cfg->close_timeout);

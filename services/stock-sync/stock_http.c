@@ -232,10 +232,13 @@ struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts 
 	pthread_mutex_init(&sh->lock, NULL);
 	sh->db = pg_new(o->pg_dsn, STOCK_DB_SCHEMA);
 	sh->m_webhook = metrics_counter("erpsync_stock_erp_webhook_total", "ERP stock pushes by result", result_label);
-	const struct httpd_route_opts webhook = { o->max_body, stock_http_webhook_check, false };
+	/* The webhook and the unknown-SKU list wait on PostgreSQL (under sh->lock): they run on the
+	 * server's workers, never where /healthz is answered. /admin/reconcile only touches memory. */
+	const struct httpd_route_opts webhook = { o->max_body, stock_http_webhook_check, true };
+	const struct httpd_route_opts unknown = { 0, NULL, true };
 	if (!sh->db || !httpd_route_with(h, "POST", "/webhooks/erp/stock", stock_http_webhook, sh, &webhook) ||
 	    !httpd_route(h, NULL, "/admin/reconcile", stock_http_reconcile, sh) ||
-	    !httpd_route(h, "GET", "/admin/unknown-skus", stock_http_unknown, sh)) {
+	    !httpd_route_with(h, "GET", "/admin/unknown-skus", stock_http_unknown, sh, &unknown)) {
 		stock_http_free(sh);
 		return NULL;
 	}

@@ -13,7 +13,8 @@
  * /admin/... needs "Authorization: Bearer <ADMIN_TOKEN>"; without a token configured it answers only
  * when the server listens on loopback (403 otherwise).
  *
- * Handlers run on the server's threads; they share one PostgreSQL connection under a mutex. */
+ * The webhook and the unknown-SKU list share one PostgreSQL connection under a mutex and run on the
+ * server's worker threads. */
 #ifndef STOCK_HTTP_H
 #define STOCK_HTTP_H
 
