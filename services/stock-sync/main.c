@@ -37,6 +37,7 @@ struct stock_config {
 	long long http_max_connections;
 	long long http_max_connections_per_ip;
 	long long http_client_timeout;
+	char *http_allowed_hosts;
 	char *group_id;
 	char *topic;
 	char *orders_topic;
@@ -80,6 +81,9 @@ static const struct config_key stock_config_table[] = {
 	  "once; 0: no cap" },
 	{ "HTTP_CLIENT_TIMEOUT", CONFIG_DURATION, "10s", 1000, 3600000, false, false, OFF(http_client_timeout), NULL,
 	  "an HTTP connection that sends nothing this long is closed (whole seconds)" },
+	{ "HTTP_ALLOWED_HOSTS", CONFIG_STRING, NULL, 0, 0, false, false, OFF(http_allowed_hosts), NULL,
+	  "further Host names /admin/... answers to, comma-separated name or name:port (say, the name a reverse "
+	  "proxy passes on); localhost, loopback addresses and HTTP_BIND with HTTP_PORT always are" },
 	{ "STOCK_GROUP_ID", CONFIG_STRING, "stock-sync", 0, 0, false, false, OFF(group_id), NULL,
 	  "Kafka consumer group" },
 	{ "STOCK_TOPIC", CONFIG_STRING, "erp.stock.v1", 0, 0, false, false, OFF(topic), NULL,
@@ -113,7 +117,8 @@ static const struct config_key stock_config_table[] = {
 	{ "ERP_WEBHOOK_TOLERANCE", CONFIG_DURATION, "5m", 1000, 86400000, false, false, OFF(webhook_tolerance), NULL,
 	  "a pushed change whose signed X-ERP-Timestamp is further than this from the host's clock is refused" },
 	{ "ADMIN_TOKEN", CONFIG_STRING, NULL, 0, 0, false, true, OFF(admin_token), NULL,
-	  "Bearer token required by /admin/...; unset: /admin/... answers only when HTTP_BIND is a loopback address" },
+	  "Bearer token /admin/... requires of every caller; unset: /admin/... serves only callers connecting "
+	  "from a loopback address, not relayed by a proxy" },
 	{ "INBOX_KEEP_DAYS", CONFIG_INT, "14", 1, 3650, false, false, OFF(inbox_keep_days), NULL,
 	  "applied event ids are kept this long; keep it longer than the consumed topics' retention" },
 	{ "STOCK_BATCH_MAX", CONFIG_INT, "6000", 1, 10000, false, false, OFF(batch_max), NULL,
@@ -190,13 +195,14 @@ static int stock_run(const struct stock_config *cfg, const struct shop_config *s
 					(double)cfg->erp_rate, cfg->poll_interval, cfg->poll_limit,
 					cfg->inbox_keep_days, reconcile };
 	struct stock_writer_opts wo = { cfg->pg_dsn, shops, nshops, cfg->window, cfg->unknown_recheck, reconcile };
-	bool loopback = strcmp(cfg->http_bind, "127.0.0.1") == 0 || strcmp(cfg->http_bind, "::1") == 0 ||
-			strcmp(cfg->http_bind, "localhost") == 0;
-	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, cfg->admin_token, loopback,
-				      reconcile, cfg->webhook_tolerance, (size_t)cfg->http_max_body };
-	admin = stock_http_new(http, &so);
-	if (!admin)
+	struct stock_http_opts so = { cfg->pg_dsn, cfg->topic, cfg->webhook_secret, cfg->admin_token,
+				      cfg->http_bind, cfg->http_allowed_hosts, reconcile, cfg->webhook_tolerance,
+				      (size_t)cfg->http_max_body };
+	admin = stock_http_new(http, &so, err, sizeof err);
+	if (!admin) {
+		log_error("cannot serve the webhook and /admin/...: %s", err);
 		goto out;
+	}
 	apply = stock_apply_new(consumer, dlq, db, cfg->pg_dsn, (size_t)cfg->apply_lanes, shops, nshops,
 				(size_t)cfg->batch_max, &at);
 	poller = apply ? stock_poller_start(&po) : NULL;
