@@ -1,13 +1,13 @@
 #include "service.h"
 
 #include <malloc.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
+#include "health.h"
 #include "httpd.h"
 #include "kafka.h"
 #include "log.h"
@@ -15,15 +15,12 @@
 #include "shutdown.h"
 
 #define SERVICE_TOPICS_MAX 16
-#define SERVICE_PROBE_INTERVAL_MS 1000
-#define SERVICE_PROBE_KAFKA_MS 2000
 
-/* What /readyz answers, kept by the probe thread so that a probe request never waits on I/O. */
-struct service_ready {
-	pthread_mutex_t lock;
-	bool ready;
-	char reason[160];
-};
+/* below health's step limit, so that a broker that is down reads "Kafka unreachable", not "Kafka
+ * has not answered" */
+#define SERVICE_READY_KAFKA_MS 2000
+#define SERVICE_READY_INTERVAL_MS 1000
+#define SERVICE_READY_STEP_LIMIT_MS 3000
 
 struct service {
 	const struct service_def *def;
@@ -34,10 +31,8 @@ struct service {
 	struct kafka_consumer *consumer;
 	atomic_bool migrated;
 	atomic_llong deadline_ms;            /* 0 until stopping begins */
-	struct service_ready ready;
-	pthread_t probe;
-	bool probe_started;
-	struct pg *probe_db;                 /* the probe thread's only */
+	struct health *health;               /* /readyz's state, kept by its own thread */
+	struct pg *probe_db;                 /* the readiness check's only, kept between checks */
 };
 
 struct httpd *service_httpd(struct service *svc)
@@ -86,57 +81,31 @@ long long service_shutdown_left_ms(const struct service *svc)
 
 /* ---- readiness ---------------------------------------------------------------------------------- */
 
-static void service_ready_set(struct service *svc, bool ready, const char *reason)
-{
-	pthread_mutex_lock(&svc->ready.lock);
-	if (svc->ready.ready != ready)
-		log_info("readiness: %s%s%s", ready ? "ready" : "not ready", ready ? "" : ": ", ready ? "" : reason);
-	svc->ready.ready = ready;
-	snprintf(svc->ready.reason, sizeof svc->ready.reason, "%s", reason);
-	pthread_mutex_unlock(&svc->ready.lock);
-}
-
-/* One look at everything /readyz promises. On the probe thread only: it may wait on I/O. */
-static void service_probe_once(struct service *svc)
-{
-	char err[256];
-	if (!pg_ensure(svc->probe_db, err, sizeof err) || !pg_exec(svc->probe_db, "SELECT 1", err, sizeof err)) {
-		service_ready_set(svc, false, "PostgreSQL unreachable");
-		return;
-	}
-	if (!atomic_load(&svc->migrated)) {
-		service_ready_set(svc, false, "database migrations not applied yet");
-		return;
-	}
-	if (!svc->consumer || !kafka_reachable(kafka_consumer_handle(svc->consumer), SERVICE_PROBE_KAFKA_MS)) {
-		service_ready_set(svc, false, "Kafka unreachable");
-		return;
-	}
-	if (!kafka_consumer_joined(svc->consumer)) {
-		service_ready_set(svc, false, "not yet a member of its Kafka consumer group");
-		return;
-	}
-	service_ready_set(svc, true, "");
-}
-
-static void *service_probe_main(void *arg)
-{
-	struct service *svc = arg;
-	while (!shutdown_requested()) {
-		service_probe_once(svc);
-		shutdown_sleep_ms(SERVICE_PROBE_INTERVAL_MS);
-	}
-	return NULL;
-}
-
-static bool service_ready_cb(void *ud, char *reason, size_t len)
+/* One look at everything /readyz promises, on the health thread (it may wait on I/O; a step that
+ * hangs is reported by health itself). One kept connection, not one per check. */
+static bool service_ready_check(struct health *h, void *ud, char *reason, size_t len)
 {
 	struct service *svc = ud;
-	pthread_mutex_lock(&svc->ready.lock);
-	bool ready = svc->ready.ready;
-	snprintf(reason, len, "%s", svc->ready.reason);
-	pthread_mutex_unlock(&svc->ready.lock);
-	return ready;
+	char err[256];
+	health_step(h, "PostgreSQL");
+	if (!pg_exec(svc->probe_db, "SELECT 1", err, sizeof err)) {
+		snprintf(reason, len, "PostgreSQL unreachable");
+		return false;
+	}
+	if (!atomic_load(&svc->migrated)) {
+		snprintf(reason, len, "database migrations not applied yet");
+		return false;
+	}
+	health_step(h, "Kafka");
+	if (!kafka_reachable(kafka_consumer_handle(svc->consumer), SERVICE_READY_KAFKA_MS)) {
+		snprintf(reason, len, "Kafka unreachable");
+		return false;
+	}
+	if (!kafka_consumer_joined(svc->consumer)) {
+		snprintf(reason, len, "not yet a member of its Kafka consumer group");
+		return false;
+	}
+	return true;
 }
 
 /* ---- start and stop ------------------------------------------------------------------------------ */
@@ -171,21 +140,30 @@ static bool service_open(struct service *svc, const void *cfg)
 		log_error("cannot start: %s", err);
 		return false;
 	}
+	svc->health = health_new(service_ready_check, svc, SERVICE_READY_STEP_LIMIT_MS, SERVICE_READY_INTERVAL_MS);
+	if (!svc->health) {
+		log_error("cannot start the readiness check");
+		return false;
+	}
+	const struct service_settings *st = svc->settings;
 	const struct httpd_opts ho = {
-		.bind = svc->settings->http_bind, .port = (int)svc->settings->http_port, .builtin_routes = true,
-		/* a pushed batch of 10,000 stock records is about 1.4 MB */
-		.max_body = 8u << 20, .ready = service_ready_cb, .ready_ud = svc,
+		.bind = st->http_bind,
+		.port = (int)st->http_port,
+		.max_body = (size_t)st->http_max_body,
+		.max_connections = (unsigned)st->http_max_connections,
+		.max_connections_per_ip = (unsigned)st->http_max_connections_per_ip,
+		.client_timeout_s = (unsigned)((st->http_client_timeout + 999) / 1000),
+		.builtin_routes = true,
+		.ready = health_ready,
+		.ready_ud = svc->health,
 	};
 	svc->http = httpd_new(&ho, err, sizeof err);
 	if (!svc->http) {
 		log_error("cannot serve HTTP: %s", err);
 		return false;
 	}
-	log_info("serving /healthz /readyz /metrics on %s:%d", svc->settings->http_bind, httpd_port(svc->http));
-	svc->probe_started = pthread_create(&svc->probe, NULL, service_probe_main, svc) == 0;
-	if (!svc->probe_started)
-		log_error("cannot start the readiness probe");
-	return svc->probe_started;
+	log_info("serving /healthz /readyz /metrics on %s:%d", st->http_bind, httpd_port(svc->http));
+	return true;
 }
 
 /* The consumer loop; returns when shutdown is requested, by a signal or a fatal error. */
@@ -214,8 +192,7 @@ static void service_close(struct service *svc, void *app)
 	httpd_free(svc->http);
 	if (app)
 		svc->def->stop(app, atomic_load(&svc->deadline_ms));
-	if (svc->probe_started)
-		pthread_join(svc->probe, NULL);   /* before the consumer: the probe reads its handle */
+	health_free(svc->health);   /* before the consumer: the check reads its handle */
 	kafka_consumer_close(svc->consumer, (int)service_shutdown_left_ms(svc));
 	if (svc->dlq && !kafka_producer_flush(svc->dlq, (int)service_shutdown_left_ms(svc)))
 		log_warn("dead letters still unsent at the shutdown deadline");
@@ -230,8 +207,6 @@ static int service_run(const struct service_def *def, const void *cfg)
 	struct service svc = { .def = def, .settings = cfg };
 	void *app = NULL;
 	int rc = 1;
-	pthread_mutex_init(&svc.ready.lock, NULL);
-	snprintf(svc.ready.reason, sizeof svc.ready.reason, "starting");
 	if (!service_open(&svc, cfg))
 		goto out;
 	if (!service_prepare_db(&svc)) {
@@ -245,7 +220,6 @@ static int service_run(const struct service_def *def, const void *cfg)
 	rc = service_loop(&svc, app);
 out:
 	service_close(&svc, app);
-	pthread_mutex_destroy(&svc.ready.lock);
 	return rc;
 }
 

@@ -6,8 +6,9 @@
  *   configuration        loads every row, KAFKA_* and the service's other loaders; reports every
  *                        problem at once and exits 2; logs the effective values, secrets as ***
  *   HTTP                 /healthz (never waits on I/O), /readyz (from state kept by a background
- *                        probe: PostgreSQL answers, migrations applied, Kafka answers, the consumer
- *                        joined its group) and /metrics; the service adds its own routes in start
+ *                        check, health.h: PostgreSQL answers, migrations applied, Kafka answers,
+ *                        the consumer joined its group) and /metrics, within the HTTP_* limits;
+ *                        the service adds its own routes in start (httpd_admin guards /admin/...)
  *   PostgreSQL           waits for it (with back-off) and applies the service's migrations
  *   Kafka                a producer for dead letters and a consumer of the service's topics
  *   start, run_once...   the service's hooks, until SIGTERM/SIGINT or a fatal error
@@ -32,18 +33,41 @@ struct service;
 
 /* The settings every service has. */
 struct service_settings {
+	char *admin_token;            /* Bearer token of /admin/...; NULL: loopback callers only */
+	char *http_allowed_hosts;     /* further Host names /admin/... answers to */
+	char *http_bind;
+	long long http_client_timeout;   /* ms */
+	long long http_max_body;
+	long long http_max_connections;
+	long long http_max_connections_per_ip;
+	long long http_port;
 	char *log_level;
 	char *pg_dsn;
-	char *http_bind;
-	long long http_port;
 	long long shutdown_timeout;   /* ms */
 };
 
 /* The runtime's rows of a service's table (CONFIG_TARGET must name the service's struct, whose
  * first member is `struct service_settings base`). port: the default HTTP port, as text. */
 #define SERVICE_CONFIG_ROWS(port)                                                                            \
+	CONFIG_STR("ADMIN_TOKEN", NULL, CONFIG_SECRET, base.admin_token,                                     \
+		   "Bearer token /admin/... requires of every caller; unset: /admin/... serves only callers "  \
+		   "connecting from a loopback address, not relayed by a proxy"),                            \
+	CONFIG_STR("HTTP_ALLOWED_HOSTS", NULL, CONFIG_OPTIONAL, base.http_allowed_hosts,                     \
+		   "further Host names /admin/... answers to, comma-separated name or name:port (say, the "    \
+		   "name a reverse proxy passes on); localhost, loopback addresses and HTTP_BIND with "        \
+		   "HTTP_PORT always are"),                                                                  \
 	CONFIG_STR("HTTP_BIND", "127.0.0.1", CONFIG_OPTIONAL, base.http_bind,                                \
 		   "address of /healthz, /readyz, /metrics and the service's endpoints"),                  \
+	CONFIG_DUR("HTTP_CLIENT_TIMEOUT", "10s", 1000, 3600000, base.http_client_timeout,                    \
+		   "an HTTP connection that sends nothing this long is closed (whole seconds)"),             \
+	CONFIG_INT("HTTP_MAX_BODY", "4194304", 1024, 67108864, base.http_max_body,                           \
+		   "largest request body in bytes (a pushed batch of 10,000 stock records is about 1.4 MB); " \
+		   "a larger one is refused with 413 before it is read"),                                    \
+	CONFIG_INT("HTTP_MAX_CONNECTIONS", "64", 4, 10000, base.http_max_connections,                        \
+		   "HTTP connections served at once; more wait in the listen queue"),                        \
+	CONFIG_INT("HTTP_MAX_CONNECTIONS_PER_IP", "16", 0, 10000, base.http_max_connections_per_ip,          \
+		   "HTTP connections served at once from one address (a reverse proxy is one); more are "      \
+		   "closed at once; 0: no cap"),                                                             \
 	CONFIG_INT("HTTP_PORT", port, 1, 65535, base.http_port, "port of /healthz, /readyz, /metrics"),     \
 	CONFIG_ONE_OF("LOG_LEVEL", "info", "debug|info|warn|error", base.log_level, "lowest level logged"), \
 	CONFIG_STR("PG_DSN", NULL, CONFIG_REQUIRED | CONFIG_SECRET, base.pg_dsn,                           \

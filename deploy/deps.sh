@@ -7,7 +7,7 @@ PKGS=(gcc make pkg-config
       libmicrohttpd-dev libjansson-dev libssl-dev
       postgresql-15 postgresql-client-15
       openjdk-17-jre-headless maven
-      kcat curl jq openssl libxml2-utils procps iproute2 docker-compose clang-format)
+      kcat curl jq openssl libxml2-utils procps iproute2 docker-compose clang-format python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,8 +2,9 @@
  * service, versioned migrations applied at start-up, the inbox of applied event ids and the outbox
  * relayed to Kafka.
  *
- * A struct pg is used by one thread at a time. Readiness probes from the HTTP threads use
- * pg_reachable, which opens its own short connection. */
+ * A struct pg is used by one thread at a time. pg_reachable opens a short connection of its own for
+ * a one-off probe; a check that runs every second keeps a struct pg instead (a backend per check
+ * would be a backend started every second). */
 #ifndef ERPSYNC_PG_H
 #define ERPSYNC_PG_H
 

@@ -14,10 +14,13 @@
 #include "stock_writer.h"
 
 #define SERVICE "stock-sync"
+/* /readyz answers from a check run this often; a step of it (PostgreSQL, Kafka) that takes longer
+ * than the limit is reported as not answering. */
+#define STOCK_READY_INTERVAL_MS 1000
+#define STOCK_READY_STEP_LIMIT_MS 3000
 
 struct stock_config {
 	struct service_settings base;   /* first: the runtime's rows address it */
-	char *admin_token;
 	long long apply_lanes;
 	long long batch_max;
 	long long erp_rate;
@@ -45,8 +48,6 @@ struct stock_config {
 #define CONFIG_TARGET struct stock_config
 static const struct config_key stock_config_table[] = {
 	SERVICE_CONFIG_ROWS("19101"),
-	CONFIG_STR("ADMIN_TOKEN", NULL, CONFIG_SECRET, admin_token,
-		   "Bearer token required by /admin/...; unset: /admin/... answers only when HTTP_BIND is a loopback address"),
 	CONFIG_STR("ERP_TOKEN", NULL, CONFIG_REQUIRED | CONFIG_SECRET, erp_token, "Bearer token of the ERP API"),
 	CONFIG_INT("ERP_RATE", "20", 1, 10000, erp_rate, "request budget towards the ERP, requests per second"),
 	CONFIG_URL_("ERP_URL", "http://127.0.0.1:19180", CONFIG_OPTIONAL, erp_url,
@@ -144,14 +145,16 @@ static void *stock_start(struct service *svc, const void *cfg)
 	const struct stock_apply_topics at = { c->topic, c->orders_topic, c->erp_orders_topic, c->returns_topic,
 					       c->alerts_topic };
 	app->reconcile = stock_reconcile_new(c->reconcile_interval, c->topic);
-	const char *bind = c->base.http_bind;
-	bool loopback = strcmp(bind, "127.0.0.1") == 0 || strcmp(bind, "::1") == 0 || strcmp(bind, "localhost") == 0;
-	const struct stock_http_opts so = { dsn, c->topic, c->webhook_secret, c->admin_token, loopback,
-					    app->reconcile, c->webhook_tolerance };
+	const struct stock_http_opts so = { dsn, c->topic, c->webhook_secret, c->base.admin_token, c->base.http_bind,
+					    c->base.http_allowed_hosts, app->reconcile, c->webhook_tolerance,
+					    (size_t)c->base.http_max_body };
 	const struct stock_poller_opts po = { dsn, c->topic, c->erp_url, c->erp_token, (double)c->erp_rate,
 					      c->poll_interval, c->poll_limit, c->inbox_keep_days, app->reconcile };
 	const struct stock_writer_opts wo = { dsn, c->shops, c->nshops, c->window, c->unknown_recheck, app->reconcile };
-	app->admin = app->reconcile ? stock_http_new(service_httpd(svc), &so) : NULL;
+	char err[256] = "out of memory";
+	app->admin = app->reconcile ? stock_http_new(service_httpd(svc), &so, err, sizeof err) : NULL;
+	if (!app->admin)
+		log_error("cannot serve the webhook and /admin/...: %s", err);
 	app->apply = app->admin ? stock_apply_new(service_consumer(svc), service_dlq(svc), service_db(svc), dsn,
 						  (size_t)c->apply_lanes, c->shops, c->nshops, (size_t)c->batch_max, &at)
 				: NULL;

@@ -9,6 +9,7 @@
 #include "erp_push.h"
 #include "event.h"
 #include "httpd.h"
+#include "httpd_admin.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
@@ -20,6 +21,7 @@ struct stock_http {
 	struct stock_http_opts o;
 	pthread_mutex_t lock;       /* guards db */
 	struct pg *db;
+	struct httpd_admin *admin;
 	struct metric_family *m_webhook;
 };
 
@@ -55,15 +57,35 @@ out:
 	return ok;
 }
 
+/* Before the body is read: a push that cannot be signed right — the webhook off, the signature or
+ * the timestamp missing or malformed — is refused without reading (or holding) what it sends. */
+static bool stock_http_webhook_check(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	struct stock_http *sh = req->route_data;
+	if (!sh->o.webhook_secret || !*sh->o.webhook_secret) {
+		httpd_resp_error(resp, 404, "not_found", "the ERP webhook is not enabled (ERP_WEBHOOK_SECRET)");
+		return false;
+	}
+	const char *ts = httpd_req_header(req, ERP_PUSH_TIMESTAMP_HEADER);
+	const char *sig = httpd_req_header(req, ERP_PUSH_SIGNATURE_HEADER);
+	size_t tlen = ts ? strlen(ts) : 0;
+	/* hex of an HMAC-SHA256: 64 digits */
+	if (tlen == 0 || tlen > 12 || strspn(ts, "0123456789") != tlen || !sig || strlen(sig) != 64 ||
+	    strspn(sig, "0123456789abcdefABCDEF") != 64) {
+		stock_http_count(sh, "bad_signature");
+		log_warn("ERP webhook: missing or malformed X-ERP-Signature or X-ERP-Timestamp; rejected");
+		httpd_resp_error(resp, 401, "bad_signature",
+				 "X-ERP-Signature does not match X-ERP-Timestamp and the body");
+		return false;
+	}
+	return true;
+}
+
 static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct stock_http *sh = req->route_data;
 	char err[512];
 	struct erp_stock_page page;
-	if (!sh->o.webhook_secret || !*sh->o.webhook_secret) {
-		httpd_resp_error(resp, 404, "not_found", "the ERP webhook is not enabled (ERP_WEBHOOK_SECRET)");
-		return;
-	}
 	const char *ts = httpd_req_header(req, ERP_PUSH_TIMESTAMP_HEADER);
 	if (!erp_push_verify(sh->o.webhook_secret, ts, req->body, req->body_len,
 				     httpd_req_header(req, ERP_PUSH_SIGNATURE_HEADER))) {
@@ -101,30 +123,16 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 	erp_stock_page_cleanup(&page);
 }
 
-/* Whether an /admin/... request may proceed; answers it when not. */
-static bool stock_http_admin_ok(const struct stock_http *sh, const struct httpd_req *req,
-				struct httpd_resp *resp)
+/* Before the body: who may use /admin/... (httpd_admin.h). */
+static bool stock_http_admin_check(const struct httpd_req *req, struct httpd_resp *resp)
 {
-	const char *tok = sh->o.admin_token;
-	if (!tok || !*tok) {
-		if (sh->o.admin_open)
-			return true;
-		httpd_resp_error(resp, 403, "forbidden", "set ADMIN_TOKEN to use /admin/... on a non-loopback address");
-		return false;
-	}
-	const char *auth = httpd_req_header(req, "Authorization");
-	size_t n = strlen(tok);
-	if (auth && strncmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == n && CRYPTO_memcmp(auth + 7, tok, n) == 0)
-		return true;
-	httpd_resp_error(resp, 401, "unauthorized", "Authorization: Bearer <ADMIN_TOKEN> required");
-	return false;
+	const struct stock_http *sh = req->route_data;
+	return httpd_admin_check(sh->admin, req, resp);
 }
 
 static void stock_http_reconcile(const struct httpd_req *req, struct httpd_resp *resp)
 {
 	struct stock_http *sh = req->route_data;
-	if (!stock_http_admin_ok(sh, req, resp))
-		return;
 	if (strcmp(req->method, "POST") == 0) {
 		if (!stock_reconcile_request(sh->o.reconcile)) {
 			httpd_resp_error(resp, 409, "busy_or_not_leader",
@@ -142,8 +150,6 @@ static void stock_http_unknown(const struct httpd_req *req, struct httpd_resp *r
 {
 	struct stock_http *sh = req->route_data;
 	char err[512];
-	if (!stock_http_admin_ok(sh, req, resp))
-		return;
 	pthread_mutex_lock(&sh->lock);
 	PGresult *r = pg_ensure(sh->db, err, sizeof err) ?
 		pg_query(sh->db,
@@ -161,23 +167,49 @@ static void stock_http_unknown(const struct httpd_req *req, struct httpd_resp *r
 	PQclear(r);
 }
 
-struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts *o)
+/* The webhook and the unknown-SKU list wait on PostgreSQL (under sh->lock): they run on the
+ * server's workers, never where /healthz is answered. The reconcile routes only touch memory. */
+static bool stock_http_routes(struct stock_http *sh, struct httpd *h)
+{
+	const struct httpd_route_opts webhook = { sh->o.max_body, stock_http_webhook_check, true };
+	const struct httpd_route_opts admin_get = { 0, stock_http_admin_check, false };
+	const struct httpd_route_opts admin_get_db = { 0, stock_http_admin_check, true };
+	/* the POST takes no body; a small JSON one is let through and ignored */
+	const struct httpd_route_opts admin_post = { 4096, stock_http_admin_check, false };
+	return httpd_route_with(h, "POST", "/webhooks/erp/stock", stock_http_webhook, sh, &webhook) &&
+	       httpd_route_with(h, "GET", "/admin/reconcile", stock_http_reconcile, sh, &admin_get) &&
+	       httpd_route_with(h, "POST", "/admin/reconcile", stock_http_reconcile, sh, &admin_post) &&
+	       httpd_route_with(h, "GET", "/admin/unknown-skus", stock_http_unknown, sh, &admin_get_db);
+}
+
+struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts *o, char *err, size_t errlen)
 {
 	static const char *const result_label[] = { "result", NULL };
 	struct stock_http *sh = calloc(1, sizeof *sh);
-	if (!sh)
+	if (!sh) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	sh->o = *o;
 	pthread_mutex_init(&sh->lock, NULL);
 	sh->db = pg_new(o->pg_dsn, STOCK_DB_SCHEMA);
 	sh->m_webhook = metrics_counter("erpsync_stock_erp_webhook_total", "ERP stock pushes by result", result_label);
-	if (!sh->db || !httpd_route(h, "POST", "/webhooks/erp/stock", stock_http_webhook, sh) ||
-	    !httpd_route(h, NULL, "/admin/reconcile", stock_http_reconcile, sh) ||
-	    !httpd_route(h, "GET", "/admin/unknown-skus", stock_http_unknown, sh)) {
-		stock_http_free(sh);
-		return NULL;
+	if (!sh->db) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	sh->admin = httpd_admin_new(o->admin_token, o->http_bind, httpd_port(h), o->allowed_hosts, err, errlen);
+	if (!sh->admin)
+		goto fail;
+	if (!stock_http_routes(sh, h)) {
+		snprintf(err, errlen, "cannot add the routes");
+		goto fail;
 	}
 	return sh;
+
+fail:
+	stock_http_free(sh);
+	return NULL;
 }
 
 void stock_http_free(struct stock_http *sh)
@@ -185,6 +217,7 @@ void stock_http_free(struct stock_http *sh)
 	if (!sh)
 		return;
 	pg_free(sh->db);
+	httpd_admin_free(sh->admin);
 	pthread_mutex_destroy(&sh->lock);
 	free(sh);
 }
