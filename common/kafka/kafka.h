@@ -94,6 +94,10 @@ bool kafka_consumer_store(struct kafka_consumer *c, const rd_kafka_message_t *m)
  * a detached thread destroys the handle without a group close, or the process exit ends it. */
 void kafka_consumer_close(struct kafka_consumer *c, int timeout_ms);
 rd_kafka_t *kafka_consumer_handle(struct kafka_consumer *c);
+/* Wakes librdkafka's fetcher when the queue is down to half and the broker holds more for us: a
+ * consumer that takes records faster than a fetch a second would otherwise wait for it (the why is
+ * at the definition). Call from the polling thread between polls; cheap when there is nothing to do. */
+void kafka_consumer_nudge(struct kafka_consumer *c);
 /* Whether the consumer has joined its group (its first assignment came, even of no partition);
  * stays true through later rebalances. Thread-safe. */
 bool kafka_consumer_joined(struct kafka_consumer *c);

@@ -22,7 +22,14 @@ struct kafka_consumer {
 	char service[64];
 	char group[256];
 	atomic_bool joined;             /* a first assignment came (possibly of no partition) */
+	/* kafka_consumer_nudge's, used by the polling thread only */
+	rd_kafka_queue_t *queue;        /* the consumer queue, to see how full it is */
+	int queued_min;                 /* queued.min.messages */
+	int64_t nudged_us;
 };
+
+#define KAFKA_NUDGE_MS 50            /* at most this often */
+#define KAFKA_NUDGE_LAG 16           /* records the broker holds for us, at least */
 
 /* Eager by default (range,roundrobin); an operator may choose cooperative-sticky through
  * KAFKA_PARTITION_ASSIGNMENT_STRATEGY, hence both protocols.
@@ -100,6 +107,8 @@ static void consumer_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka
 
 static void consumer_free_struct(struct kafka_consumer *c)
 {
+	if (c->queue)
+		rd_kafka_queue_destroy(c->queue);
 	kafka_metrics_cleanup(&c->metrics);
 	free(c);
 }
@@ -197,12 +206,20 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 	if (!c->rk)
 		goto fail;
 	rd_kafka_poll_set_consumer(c->rk);
-	if (!consumer_subscribe(c, topics, ntopics, err, errlen))
+	c->queue = rd_kafka_queue_get_consumer(c->rk);
+	char v[32];
+	size_t vlen = sizeof v;
+	if (rd_kafka_conf_get(rd_kafka_conf(c->rk), "queued.min.messages", v, &vlen) == RD_KAFKA_CONF_OK)
+		c->queued_min = (int)strtol(v, NULL, 10);
+	if (!c->queue || !consumer_subscribe(c, topics, ntopics, err, errlen))
 		goto fail;
 	log_info("kafka consumer %s in group %s subscribed to %zu topic(s)", rd_kafka_name(c->rk), c->group, ntopics);
 	return c;
 
 fail:
+	if (c->queue)
+		rd_kafka_queue_destroy(c->queue);
+	c->queue = NULL;
 	if (c->rk)
 		rd_kafka_destroy(c->rk); /* not subscribed: nothing to leave */
 	consumer_free_struct(c);
@@ -338,6 +355,9 @@ void kafka_consumer_close(struct kafka_consumer *c, int timeout_ms)
 
 	if (!c)
 		return;
+	if (c->queue)
+		rd_kafka_queue_destroy(c->queue);   /* a reference of ours: not to be held through the close */
+	c->queue = NULL;
 	q = rd_kafka_queue_new(c->rk);
 	error = rd_kafka_consumer_close_queue(c->rk, q);
 	if (error) {
@@ -366,4 +386,45 @@ void kafka_consumer_close(struct kafka_consumer *c, int timeout_ms)
 	if (rc != 0)
 		log_error("kafka consumer of group %s: no thread to destroy it (error %d); leaked", c->group, rc);
 	/* else c now owned by the reaper */
+}
+
+/* librdkafka 2.0 stops fetching a partition while its queue holds queued.min.messages (or
+ * queued.max.messages.kbytes) and looks again only when something wakes its broker thread, at
+ * the latest a second later (2.1 made that fetch.queue.backoff.ms). With a queue sized for memory
+ * rather than for a second of traffic, a fast consumer would idle most of that second. So when
+ * the queue is down to half and the broker has told of more than a few records we have not
+ * fetched (the watermarks of its last answers: while fetching goes on, what it told of has
+ * arrived), a watermark query on each partition that lags (a request to its leader) wakes the
+ * thread, which then fetches at once. That includes the tail of a backlog: the last 1,804
+ * records of a stock-sync catch-up came 0.9 s after the rest when only a lag of half a queue or
+ * more was a reason. A lag of a few records (a transaction marker, say) is left to the
+ * one-second look. */
+void kafka_consumer_nudge(struct kafka_consumer *c)
+{
+	int64_t now = event_monotonic_us(), lag = 0;
+	if (!c || !c->queue || c->queued_min <= 0 || now - c->nudged_us < KAFKA_NUDGE_MS * 1000 ||
+	    rd_kafka_queue_length(c->queue) * 2 > (size_t)c->queued_min)
+		return;
+	c->nudged_us = now;
+	rd_kafka_topic_partition_list_t *l = NULL;
+	if (rd_kafka_assignment(c->rk, &l) || !l)
+		return;
+	if (!rd_kafka_position(c->rk, l)) {
+		for (int i = 0; i < l->cnt; i++) {
+			rd_kafka_topic_partition_t *p = &l->elems[i];
+			int64_t lo, hi;
+			if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) &&
+			    hi > p->offset)
+				lag += hi - p->offset;
+			else
+				p->offset = -1;         /* not lagging */
+		}
+		for (int i = 0; lag >= KAFKA_NUDGE_LAG && i < l->cnt; i++) {
+			const rd_kafka_topic_partition_t *p = &l->elems[i];
+			int64_t lo, hi;
+			if (p->offset >= 0)
+				(void)rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi, 100);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(l);
 }

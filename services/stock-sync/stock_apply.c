@@ -25,8 +25,6 @@
 #define STOCK_APPLY_GATHER_MS 5
 #define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
 #define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
-#define STOCK_APPLY_NUDGE_MS 50         /* at most this often */
-#define STOCK_APPLY_NUDGE_LAG 16        /* records the broker holds for us, at least */
 #define STOCK_APPLY_TOPUP_MS 2          /* waits (at a time) for more records while a batch is in flight */
 #define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
 #define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
@@ -121,9 +119,6 @@ struct stock_apply {
 	struct stock_apply_batch *flight;   /* sent; its outcome not read yet */
 	struct stock_apply_batch *redo;     /* failed; goes before next */
 	int64_t gauges_at_us;
-	rd_kafka_queue_t *queue;            /* the consumer's, to see how much is prefetched */
-	int queued_min;                     /* queued.min.messages */
-	int64_t nudged_us;
 	struct metric_family *m_applied, *m_duplicate, *m_dlq, *m_failed, *m_batch;
 	struct metric_series *m_lag;
 };
@@ -159,12 +154,6 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 	a->topics = *topics;
 	a->orders = (struct stock_orders){ shops, nshops, topics->alerts, &a->counted };
 	a->next = &a->slot[0];
-	rd_kafka_t *rk = kafka_consumer_handle(c);
-	a->queue = rk ? rd_kafka_queue_get_consumer(rk) : NULL;
-	char v[32];
-	size_t vlen = sizeof v;
-	if (rk && rd_kafka_conf_get(rd_kafka_conf(rk), "queued.min.messages", v, &vlen) == RD_KAFKA_CONF_OK)
-		a->queued_min = (int)strtol(v, NULL, 10);
 	a->m_applied = metrics_counter("erpsync_stock_events_applied_total",
 				       "Events applied to stock-sync's state", topic_label);
 	a->m_duplicate = metrics_counter("erpsync_stock_events_duplicate_total",
@@ -178,7 +167,7 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 	static const double lag[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 10, 60 };
 	a->m_lag = metrics_series0(metrics_histogram("erpsync_stock_apply_lag_seconds",
 		"From a stock change at the source to its commit in stock-sync", NULL, lag, sizeof lag / sizeof lag[0]));
-	bool ok = a->queue && stock_apply_slot_init(&a->slot[0], batch_max, a->nlanes) &&
+	bool ok = stock_apply_slot_init(&a->slot[0], batch_max, a->nlanes) &&
 		  stock_apply_slot_init(&a->slot[1], batch_max, a->nlanes);
 	for (size_t k = 1; ok && k < a->nlanes; k++) {
 		char err[256];
@@ -461,47 +450,6 @@ static bool stock_apply_dead_letter(struct stock_apply *a, struct stock_apply_ba
 	return true;
 }
 
-/* librdkafka 2.0 stops fetching a partition while its queue holds queued.min.messages (or
- * queued.max.messages.kbytes) and looks again only when something wakes its broker thread, at
- * the latest a second later (2.1 made that fetch.queue.backoff.ms). With a queue sized for memory
- * rather than for a second of traffic, a fast consumer would idle most of that second. So when
- * the queue is down to half and the broker has told of more than a few records we have not
- * fetched (the watermarks of its last answers: while fetching goes on, what it told of has
- * arrived), a watermark query on each partition that lags (a request to its leader) wakes the
- * thread, which then fetches at once. That includes the tail of a backlog: the last 1,804
- * records of a catch-up came 0.9 s after the rest when only a lag of half a queue or more was a
- * reason. A lag of a few records (a transaction marker, say) is left to the one-second look. */
-static void stock_apply_nudge(struct stock_apply *a)
-{
-	int64_t now = event_monotonic_us(), lag = 0;
-	if (a->queued_min <= 0 || now - a->nudged_us < STOCK_APPLY_NUDGE_MS * 1000 ||
-	    rd_kafka_queue_length(a->queue) * 2 > (size_t)a->queued_min)
-		return;
-	a->nudged_us = now;
-	rd_kafka_t *rk = kafka_consumer_handle(a->consumer);
-	rd_kafka_topic_partition_list_t *l = NULL;
-	if (rd_kafka_assignment(rk, &l) || !l)
-		return;
-	if (!rd_kafka_position(rk, l)) {
-		for (int i = 0; i < l->cnt; i++) {
-			rd_kafka_topic_partition_t *p = &l->elems[i];
-			int64_t lo, hi;
-			if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(rk, p->topic, p->partition, &lo, &hi) &&
-			    hi > p->offset)
-				lag += hi - p->offset;
-			else
-				p->offset = -1;         /* not lagging */
-		}
-		for (int i = 0; lag >= STOCK_APPLY_NUDGE_LAG && i < l->cnt; i++) {
-			const rd_kafka_topic_partition_t *p = &l->elems[i];
-			int64_t lo, hi;
-			if (p->offset >= 0)
-				(void)rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &lo, &hi, 100);
-		}
-	}
-	rd_kafka_topic_partition_list_destroy(l);
-}
-
 /* Fills the batch up to batch_max: waits up to wait_ms for the first record, then takes what the
  * consumer already holds; when it runs dry, waits for more until linger_ms after the first. A
  * backlog thus goes in full batches, a trickle with little delay. */
@@ -523,7 +471,7 @@ static void stock_apply_gather(struct stock_apply *a, struct stock_apply_batch *
 			deadline = event_monotonic_us() + (int64_t)linger_ms * 1000;
 		stock_apply_take(a, b, m);
 	}
-	stock_apply_nudge(a);
+	kafka_consumer_nudge(a->consumer);
 }
 
 static const char *stock_apply_event_id(const struct stock_apply_batch *b, const struct stock_apply_item *it)
@@ -1030,8 +978,6 @@ void stock_apply_free(struct stock_apply *a)
 		if (!a->redo && a->next->lanes_done == stock_apply_lanes_used(a, a->next))
 			(void)stock_apply_done(a, a->next);
 	}
-	if (a->queue)
-		rd_kafka_queue_destroy(a->queue);
 	for (int i = 0; i < 2; i++) {
 		stock_apply_release(&a->slot[i]);
 		free(a->slot[i].items);
