@@ -525,17 +525,30 @@ const char *stock_db_batch_sqlstate(const struct stock_db_batch *b)
 	return b->sqlstate;
 }
 
-bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
+bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, int64_t version, bool *changed, char *err,
+		   size_t errlen)
 {
-	const char *p[] = { sku, warehouse };
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)version);
+	const char *p[] = { sku, warehouse, version > 0 ? v : NULL };
+	/* cur: what the row held before (the statement's snapshot); a versioned tombstone of a row
+	 * not stored yet leaves a row holding nothing at its version, so that an older record cannot
+	 * bring the stock back */
 	PGresult *r = pg_query(db,
-		"UPDATE stock SET on_hand_milli = 0, reserved_milli = 0, available_milli = 0, updated_at = now()"
-		" WHERE sku = $1 AND warehouse = $2"
-		"  AND (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) RETURNING 1",
-		2, p, err, errlen);
+		"WITH cur AS (SELECT (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) AS held"
+		"  FROM stock WHERE sku = $1 AND warehouse = $2),"
+		" up AS (UPDATE stock s SET on_hand_milli = 0, reserved_milli = 0, available_milli = 0,"
+		"  version = GREATEST(s.version, COALESCE($3::bigint, 0)), updated_at = now() FROM cur"
+		"  WHERE s.sku = $1 AND s.warehouse = $2 AND ($3::bigint IS NULL OR s.version <= $3::bigint)"
+		"  AND (cur.held OR s.version < COALESCE($3::bigint, s.version)) RETURNING cur.held),"
+		" ins AS (INSERT INTO stock (sku, warehouse, on_hand_milli, reserved_milli, available_milli, version,"
+		"  source_us) SELECT $1, $2, 0, 0, 0, $3::bigint, 0 WHERE $3::bigint IS NOT NULL"
+		"  AND NOT EXISTS (SELECT FROM cur) ON CONFLICT (sku, warehouse) DO NOTHING)"
+		" SELECT count(*) FROM up WHERE held",
+		3, p, err, errlen);
 	if (!r)
 		return false;
-	*changed = PQntuples(r) > 0;
+	*changed = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
 	PQclear(r);
 	return true;
 }

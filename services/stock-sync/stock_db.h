@@ -82,9 +82,10 @@ const char *stock_db_batch_sqlstate(const struct stock_db_batch *b);
 
 /* Inside the caller's transaction: a SKU+warehouse the ERP deleted (a tombstone on the compacted
  * stock topic) holds nothing any more; its version stays, so that only a newer record brings it
- * back. *changed when it held something. */
-bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+ * back. A tombstone with a version (> 0) applies only when it is not older than the stored
+ * version, and raises the stored version to its own. *changed when it held something. */
+bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, int64_t version, bool *changed, char *err,
+		   size_t errlen) __attribute__((warn_unused_result));
 
 /* Dirty marks wake the writer through LISTEN/NOTIFY (channel stock_sync_dirty), delivered at the
  * marking transaction's commit. The payload says when the marks were made (the server's clock)
