@@ -53,6 +53,15 @@ static const struct pg_migration pg_common_migrations[] = {
 	{ 3, "inbox applied_at: BRIN",
 	  "DROP INDEX inbox_applied_at_idx;"
 	  "CREATE INDEX inbox_applied_at_brin ON inbox USING brin (applied_at) WITH (autosummarize = on);" },
+	/* An event is known by its topic and id: producers on different topics do not coordinate their
+	 * ids, and one that collided with another topic's would have been taken for a duplicate and
+	 * dropped. Events that did not come from Kafka have the topic ''. The topic goes last: ids
+	 * differ, so a claim's descent rarely compares it (and time-ordered ids still land at the
+	 * index's right edge). */
+	{ 4, "inbox keyed by topic and event id",
+	  "UPDATE inbox SET topic = '' WHERE topic IS NULL;"
+	  "ALTER TABLE inbox ALTER COLUMN topic SET DEFAULT '', ALTER COLUMN topic SET NOT NULL;"
+	  "ALTER TABLE inbox DROP CONSTRAINT inbox_pkey, ADD PRIMARY KEY (consumer, event_id, topic);" },
 };
 
 /* ---- errors ---- */
@@ -621,11 +630,12 @@ int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, co
 	char part[16], off[24];
 	snprintf(part, sizeof part, "%d", (int)partition);
 	snprintf(off, sizeof off, "%lld", (long long)offset);
-	const char *params[5] = { consumer, event_id, topic, partition >= 0 ? part : NULL, offset >= 0 ? off : NULL };
+	const char *params[5] = { consumer, event_id, topic ? topic : "", partition >= 0 ? part : NULL,
+				  offset >= 0 ? off : NULL };
 	PGresult *res = pg_query(db,
 				 "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
 				 " VALUES ($1, $2, $3, $4::int, $5::bigint)"
-				 " ON CONFLICT (consumer, event_id) DO NOTHING",
+				 " ON CONFLICT (consumer, event_id, topic) DO NOTHING",
 				 5, params, err, errlen);
 	if (!res)
 		return -1;
@@ -656,8 +666,8 @@ int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
 	int total = 0;
 	for (int i = 0; i < PG_PRUNE_MAX_BATCHES; i++) {
 		PGresult *res = pg_query(db,
-					 "DELETE FROM inbox WHERE (consumer, event_id) IN"
-					 " (SELECT consumer, event_id FROM inbox"
+					 "DELETE FROM inbox WHERE (consumer, event_id, topic) IN"
+					 " (SELECT consumer, event_id, topic FROM inbox"
 					 "  WHERE applied_at < now() - make_interval(days => $1::int) LIMIT $2::int)",
 					 2, params, err, errlen);
 		if (!res)

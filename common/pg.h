@@ -74,11 +74,12 @@ bool pg_migrate(struct pg *db, const char *component, const struct pg_migration 
 		char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* ---- inbox ----
- * Inside the caller's transaction: records that consumer applied event_id. Returns 1 when the
- * event is new (go on and apply it), 0 when it was applied before (skip it), -1 on error. */
+ * Inside the caller's transaction: records that consumer applied event_id of topic. Returns 1 when
+ * the event is new (go on and apply it), 0 when it was applied before (skip it), -1 on error. An
+ * event is known by its topic and id (common migration 4): the same id on two topics is two events. */
 int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic,
 		   int32_t partition, int64_t offset, char *err, size_t errlen);
-/* (topic may be NULL, partition/offset < 0 for none: events that did not come from Kafka.)
+/* (topic may be NULL, stored as ''; partition/offset < 0 for none: events not from Kafka.)
  * Outside a transaction pg_inbox_claim refuses (-1): the claim must commit with the state change.
  * A second instance claiming the same event at once waits for the first one's transaction. */
 

@@ -138,8 +138,9 @@ static const char stock_db_claim_sql[] =
 	"INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
 	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
 	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
-	" WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL"
-	" RETURNING event_id";
+	" WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e"
+	"  AND i.topic = x.t) IS NULL"
+	" RETURNING event_id, topic";
 
 /* $5..$11 the stock rows, $12/$13 which shop sells from which warehouse */
 #define STOCK_DB_STORE_CTES \
@@ -179,10 +180,11 @@ static const char stock_db_store_sql[] =
 	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
 #define STOCK_DB_BATCH_PROBE \
 	"WITH fresh AS (" STOCK_DB_BATCH_CLAIM \
-	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL" \
-	"  RETURNING event_id)," \
+	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e" \
+	"   AND i.topic = x.t) IS NULL" \
+	"  RETURNING event_id, topic)," \
 	STOCK_DB_STORE_CTES \
-	" SELECT event_id FROM fresh UNION ALL"
+	" SELECT event_id, topic FROM fresh UNION ALL"
 
 /* Each variant with and without the wake-up: of the lanes of one batch only one wakes the writer.
  * A notifying transaction holds a database-wide lock from its NOTIFY to the end of its commit (the
@@ -192,8 +194,8 @@ static const char stock_db_store_sql[] =
 static const char *const stock_db_batch_sql[2][2] = {
 	{ "WITH" STOCK_DB_STORE_CTES STOCK_DB_BATCH_CLAIM,
 	  "WITH" STOCK_DB_STORE_CTES ", n AS (" STOCK_DB_NOTIFY_IF_MARKED ")" STOCK_DB_BATCH_CLAIM ", n" },
-	{ STOCK_DB_BATCH_PROBE " SELECT NULL",
-	  STOCK_DB_BATCH_PROBE " SELECT NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n" },
+	{ STOCK_DB_BATCH_PROBE " SELECT NULL, NULL",
+	  STOCK_DB_BATCH_PROBE " SELECT NULL, NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n" },
 };
 
 #define STOCK_DB_PROBE_BATCHES 20       /* batches claimed with the probe after a redelivery */
@@ -250,11 +252,23 @@ static void stock_db_batch_reset(struct stock_db_batch *b)
 	b->sqlstate[0] = '\0';
 }
 
+/* An event is its topic and id (the inbox's key): by id, topic, then position. */
+static int stock_db_event_cmp(const char *id1, const char *topic1, const char *id2, const char *topic2)
+{
+	int r = strcmp(id1, id2);
+	return r ? r : strcmp(topic1, topic2);
+}
+
+static bool stock_db_same_event(const struct stock_claim *x, const struct stock_claim *y)
+{
+	return stock_db_event_cmp(x->event_id, x->topic, y->event_id, y->topic) == 0;
+}
+
 static int stock_db_claim_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct stock_claim *c = arg;
 	size_t x = *(const size_t *)pa, y = *(const size_t *)pb;
-	int r = strcmp(c[x].event_id, c[y].event_id);
+	int r = stock_db_event_cmp(c[x].event_id, c[x].topic, c[y].event_id, c[y].topic);
 	return r ? r : (x > y) - (x < y);
 }
 
@@ -291,7 +305,7 @@ static void stock_db_sort(size_t *idx, size_t n, int (*cmp)(const void *, const 
 	qsort_r(idx, n, sizeof *idx, cmp, rows);
 }
 
-/* The claim parameters: each event id once (its first occurrence), sorted. Leaves b->idx holding
+/* The claim parameters: each event (topic and id) once (its first occurrence), sorted. Leaves b->idx holding
  * the claims in id order. */
 static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *c, size_t n)
 {
@@ -304,7 +318,7 @@ static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *
 	stock_db_sort(b->idx, n, stock_db_claim_cmp, c);
 	for (size_t k = 0; k < n; k++) {
 		const struct stock_claim *x = &c[b->idx[k]];
-		if (k && strcmp(x->event_id, c[b->idx[k - 1]].event_id) == 0)
+		if (k && stock_db_same_event(x, &c[b->idx[k - 1]]))
 			continue;
 		if (!pg_array_text(&b->a[STOCK_DB_P_ID], x->event_id) ||
 		    !pg_array_text(&b->a[STOCK_DB_P_TOPIC], x->topic) ||
@@ -351,28 +365,36 @@ static bool stock_db_batch_params(struct stock_db_batch *b)
 	return true;
 }
 
-static int stock_db_cmp_str(const void *a, const void *b)
+/* An event the statement inserted: pointers into its result. */
+struct stock_db_fresh {
+	const char *event_id, *topic;
+};
+
+static int stock_db_fresh_cmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct stock_db_fresh *x = a, *y = b;
+	return stock_db_event_cmp(x->event_id, x->topic, y->event_id, y->topic);
 }
 
-/* Sets is_new from the event ids the statement inserted (the first column of r, NULLs skipped). */
+/* Sets is_new from the events the statement inserted (event id and topic, the first two columns
+ * of r; rows with a NULL id skipped). */
 static bool stock_db_batch_fresh(struct stock_db_batch *b, PGresult *r)
 {
 	size_t nr = (size_t)PQntuples(r), nf = 0;
-	const char **fresh = malloc((nr ? nr : 1) * sizeof *fresh);
+	struct stock_db_fresh *fresh = malloc((nr ? nr : 1) * sizeof *fresh);
 	if (!fresh)
 		return false;
 	for (size_t i = 0; i < nr; i++)
 		if (!PQgetisnull(r, (int)i, 0))
-			fresh[nf++] = PQgetvalue(r, (int)i, 0);
-	qsort(fresh, nf, sizeof *fresh, stock_db_cmp_str);
+			fresh[nf++] = (struct stock_db_fresh){ PQgetvalue(r, (int)i, 0), PQgetvalue(r, (int)i, 1) };
+	qsort(fresh, nf, sizeof *fresh, stock_db_fresh_cmp);
 	struct stock_claim *c = b->claims;
 	for (size_t k = 0; k < b->nclaims; k++) {
 		struct stock_claim *x = &c[b->idx[k]];
-		if (k && strcmp(x->event_id, c[b->idx[k - 1]].event_id) == 0)
+		if (k && stock_db_same_event(x, &c[b->idx[k - 1]]))
 			continue;       /* the same event again in this batch: not new */
-		x->is_new = bsearch(&x->event_id, fresh, nf, sizeof *fresh, stock_db_cmp_str) != NULL;
+		struct stock_db_fresh key = { x->event_id, x->topic };
+		x->is_new = bsearch(&key, fresh, nf, sizeof *fresh, stock_db_fresh_cmp) != NULL;
 	}
 	free(fresh);
 	return true;
@@ -382,7 +404,7 @@ static void stock_db_batch_all_new(struct stock_db_batch *b)
 {
 	struct stock_claim *c = b->claims;
 	for (size_t k = 0; k < b->nclaims; k++)
-		c[b->idx[k]].is_new = !k || strcmp(c[b->idx[k]].event_id, c[b->idx[k - 1]].event_id) != 0;
+		c[b->idx[k]].is_new = !k || !stock_db_same_event(&c[b->idx[k]], &c[b->idx[k - 1]]);
 }
 
 bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err, size_t errlen)
