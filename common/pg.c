@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "log.h"
+#include "pg_conninfo.h"
+#include "pg_wait.h"
+#include "shutdown.h"
 
 #define PG_SCHEMA_MAX 63          /* NAMEDATALEN - 1 */
 #define PG_CONNECT_TIMEOUT "5"
@@ -21,6 +25,7 @@ struct pg {
 	bool in_tx;               /* between pg_begin and pg_commit/pg_rollback */
 	bool broken;              /* a statement found the connection dead: reconnect before the next */
 	unsigned long connects;
+	long long bound_ms;       /* a wait for an answer gives up after this (0: none of ours) */
 	char sqlstate[6];
 };
 
@@ -232,27 +237,32 @@ static void pg_notice(void *arg, const PGresult *res)
 		log_debug("pg: server says: %s", msg);
 }
 
-/* The dsn goes in whole as dbname with expand_dbname, so that anything it sets (connect_timeout,
- * application_name) overrides the defaults placed before it. */
-static PGconn *pg_connect(const char *dsn, const char *appname, const char *timeout, bool timeout_wins)
+/* Connects with the parameters of pg_conninfo (keepalives, statement_timeout, the DSN winning over
+ * them); *bound_ms: how long a wait for an answer may last on it. */
+static PGconn *pg_connect(const char *dsn, const char *appname, const char *timeout, bool timeout_wins,
+			  long long *bound_ms)
 {
-	const char *keys[5], *vals[5];
-	int k = 0;
-	if (timeout && !timeout_wins) {
-		keys[k] = "connect_timeout";
-		vals[k++] = timeout;
-	}
-	keys[k] = "fallback_application_name";
-	vals[k++] = appname;
-	keys[k] = "dbname";
-	vals[k++] = dsn;
-	if (timeout && timeout_wins) {
-		keys[k] = "connect_timeout";
-		vals[k++] = timeout;
-	}
-	keys[k] = NULL;
-	vals[k] = NULL;
-	return PQconnectdbParams(keys, vals, 1);
+	struct pg_conninfo ci;
+	if (!pg_conninfo_build(&ci, dsn, appname, timeout, timeout_wins))
+		return NULL;
+	PGconn *conn = PQconnectdbParams(ci.keys, ci.vals, 1);
+	if (bound_ms)
+		*bound_ms = ci.bound_ms;
+	pg_conninfo_cleanup(&ci);
+	return conn;
+}
+
+/* The deadline of a wait for an answer on db (monotonic us, 0: none). */
+static int64_t pg_until(const struct pg *db)
+{
+	return db->bound_ms > 0 ? event_monotonic_us() + db->bound_ms * 1000 : 0;
+}
+
+/* A wait gave up in the middle of a statement: the session cannot be used again. */
+static void pg_give_up(struct pg *db)
+{
+	db->broken = true;
+	db->sqlstate[0] = '\0';
 }
 
 /* A connection is usable when libpq still thinks so. Outside a transaction, first read whatever
@@ -278,13 +288,15 @@ static bool pg_usable(struct pg *db)
 	return PQstatus(db->conn) == CONNECTION_OK;
 }
 
-static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errlen)
+static bool pg_setup_schema(struct pg *db, PGconn *conn, int64_t until, char *err, size_t errlen)
 {
 	const char *params[1] = { db->schema };
 	char sql[160];
-	bool ok = false;
-	PGresult *res = PQexecParams(conn, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, NULL, params,
-				     NULL, NULL, 0);
+	bool ok = false, gave_up;
+	PGresult *res = pg_wait_run(conn, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params, NULL, NULL, 0,
+				    until, &gave_up, err, errlen);
+	if (gave_up)
+		return false;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_result_err(conn, res, err, errlen);
 		goto out;
@@ -294,7 +306,8 @@ static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errle
 		 * exists. Two instances starting at once may both get here: losing that race is fine. */
 		PQclear(res);
 		snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", db->schema);
-		res = PQexec(conn, sql);
+		if (!(res = pg_wait_run(conn, sql, -1, NULL, NULL, NULL, 0, until, &gave_up, err, errlen)) && gave_up)
+			return false;
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 		    !(state && (strcmp(state, "23505") == 0 || strcmp(state, "42P06") == 0))) {
@@ -304,7 +317,8 @@ static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errle
 	}
 	PQclear(res);
 	snprintf(sql, sizeof sql, "SET search_path TO \"%s\"", db->schema);
-	res = PQexec(conn, sql);
+	if (!(res = pg_wait_run(conn, sql, -1, NULL, NULL, NULL, 0, until, &gave_up, err, errlen)) && gave_up)
+		return false;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_result_err(conn, res, err, errlen);
 		goto out;
@@ -335,22 +349,36 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 		db->conn = NULL;
 	}
 	db->broken = false;
+	/* what a stop leaves to do needs no new session, and a connection attempt would wait for
+	 * its connect_timeout */
+	if (shutdown_requested()) {
+		pg_set_err(err, errlen, "stopping: not connecting to PostgreSQL");
+		return false;
+	}
 
 	char appname[80];
 	snprintf(appname, sizeof appname, "erpsync-%s", db->schema);
 	/* PGCONNECT_TIMEOUT, like the dsn, says what the operator wants: leave it alone. */
+	long long bound_ms = 0;
 	PGconn *conn = pg_connect(db->dsn, appname, getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT,
-				  false);
+				  false, &bound_ms);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pg_conn_err(conn, err, errlen);
 		PQfinish(conn);
 		return false;
 	}
 	PQsetNoticeReceiver(conn, pg_notice, NULL);
-	if (!pg_setup_schema(db, conn, err, errlen)) {
+	/* statements are sent and answers read by pg_wait, which never blocks for longer than a slice */
+	if (PQsetnonblocking(conn, 1) != 0) {
+		pg_conn_err(conn, err, errlen);
 		PQfinish(conn);
 		return false;
 	}
+	if (!pg_setup_schema(db, conn, bound_ms > 0 ? event_monotonic_us() + bound_ms * 1000 : 0, err, errlen)) {
+		PQfinish(conn);
+		return false;
+	}
+	db->bound_ms = bound_ms;
 	db->conn = conn;
 	db->connects++;
 	log_info("pg: %s to PostgreSQL %s at %s:%s as %s, schema %s", db->connects > 1 ? "reconnected" : "connected",
@@ -362,7 +390,7 @@ bool pg_reachable(const char *dsn, int timeout_s)
 {
 	char timeout[16];
 	snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 1);
-	PGconn *conn = pg_connect(dsn ? dsn : "", "erpsync-probe", timeout, true);
+	PGconn *conn = pg_connect(dsn ? dsn : "", "erpsync-probe", timeout, true, NULL);
 	bool ok = conn && PQstatus(conn) == CONNECTION_OK;
 	PQfinish(conn);
 	return ok;
@@ -410,7 +438,13 @@ PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const cha
 {
 	if (!pg_ready(db, err, errlen))
 		return NULL;
-	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, values, lengths, formats, result_format);
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, sql, nparams < 0 ? 0 : nparams, values, lengths, formats, result_format,
+				    pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return NULL;
+	}
 	return pg_check(db, res, err, errlen);
 }
 
@@ -424,7 +458,13 @@ bool pg_exec(struct pg *db, const char *sql, char *err, size_t errlen)
 {
 	if (!pg_ready(db, err, errlen))
 		return false;
-	PGresult *res = pg_check(db, PQexec(db->conn, sql), err, errlen);
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, sql, -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return false;
+	}
+	res = pg_check(db, res, err, errlen);
 	PQclear(res);
 	return res != NULL;
 }
@@ -452,7 +492,12 @@ bool pg_commit(struct pg *db, char *err, size_t errlen)
 		return false;
 	}
 	db->in_tx = false;
-	PGresult *res = pg_check(db, PQexec(db->conn, "COMMIT"), err, errlen);
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, "COMMIT", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, errlen);
+	if (gave_up)
+		pg_give_up(db);
+	else
+		res = pg_check(db, res, err, errlen);
 	if (!res) {
 		if (db->broken) {   /* the COMMIT may or may not have reached the server */
 			size_t used = err && errlen ? strlen(err) : 0;
@@ -479,10 +524,44 @@ void pg_rollback(struct pg *db)
 	if (!db->conn || db->broken || PQstatus(db->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return;
-	PGresult *res = PQexec(db->conn, "ROLLBACK");
+	char err[256];
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, "ROLLBACK", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, sizeof err);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		db->broken = true;   /* a session we cannot return to idle is not worth keeping */
 	PQclear(res);
+}
+
+bool pg_flush(struct pg *db, char *err, size_t errlen)
+{
+	if (!db || !db->conn) {
+		pg_set_err(err, errlen, "pg_flush: no connection");
+		return false;
+	}
+	if (pg_wait_flush(db->conn, pg_until(db), err, errlen))
+		return true;
+	pg_give_up(db);
+	return false;
+}
+
+PGresult *pg_finish(struct pg *db, char *err, size_t errlen)
+{
+	if (!db || !db->conn) {
+		pg_set_err(err, errlen, "pg_finish: no connection");
+		return NULL;
+	}
+	bool gave_up;
+	PGresult *res = pg_wait_result(db->conn, pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return NULL;
+	}
+	if (!res) {
+		pg_conn_err(db->conn, err, errlen);
+		if (PQstatus(db->conn) == CONNECTION_BAD)
+			db->broken = true;
+	}
+	return res;
 }
 
 /* ---- migrations ---- */

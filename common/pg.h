@@ -53,6 +53,19 @@ const char *pg_last_sqlstate(const struct pg *db);
  * a retry settles when two writers met) or a program limit exceeded (54). */
 bool pg_sqlstate_refused(const char *sqlstate);
 
+/* For a statement sent on pg_conn(db) with libpq's asynchronous calls (PQsendQueryParams):
+ * pg_flush sends what libpq still holds of it (connections are non-blocking), pg_finish waits for
+ * its answer: the first error or else the last result (caller PQclear()s). Both are bounded like
+ * pg_query; NULL from pg_finish with err when no result came (a wait given up drops the
+ * connection). */
+bool pg_flush(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+PGresult *pg_finish(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Statements and answers never wait without a bound: a wait gives up (and the connection is
+ * dropped) after statement_timeout + the TCP timeout (pg_conninfo.h: a server that neither
+ * answers nor fails) and once a shutdown's time for work in flight is over (shutdown.h). After a
+ * shutdown began, no new connection is made. */
+
 /* Statements outside a transaction reconnect first when the connection is known to be gone (a
  * restart, an idle kill). Inside one they fail, and so does everything up to pg_rollback: a
  * transaction never silently continues on a new connection. No COPY through this API. */

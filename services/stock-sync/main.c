@@ -11,6 +11,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "pg.h"
+#include "pg_conninfo.h"
 #include "shop_config.h"
 #include "shutdown.h"
 #include "stock_apply.h"
@@ -48,6 +49,8 @@ struct stock_config {
 	long long batch_max;
 	long long apply_lanes;
 	long long close_timeout;
+	long long pg_statement_timeout;
+	long long pg_tcp_timeout;
 };
 
 #define OFF(f) offsetof(struct stock_config, f)
@@ -101,7 +104,13 @@ static const struct config_key stock_config_table[] = {
 	{ "STOCK_APPLY_LANES", CONFIG_INT, "3", 1, STOCK_APPLY_LANES_MAX, false, false, OFF(apply_lanes), NULL,
 	  "database connections a large batch of stock records is split over (by SKU), applied at the same time" },
 	{ "SHUTDOWN_TIMEOUT", CONFIG_DURATION, "10s", 100, 120000, false, false, OFF(close_timeout), NULL,
-	  "bound on leaving the consumer group at shutdown" },
+	  "bound on the whole stop after SIGTERM: calls to shops, the ERP and PostgreSQL in flight get half of it,"
+	  " committing offsets and flushing producers the rest" },
+	{ "PG_STATEMENT_TIMEOUT", CONFIG_DURATION, "30s", 0, 3600000, false, false, OFF(pg_statement_timeout), NULL,
+	  "statement_timeout of every PostgreSQL session (unless PG_DSN sets one); 0: none" },
+	{ "PG_TCP_TIMEOUT", CONFIG_DURATION, "30s", 0, 600000, false, false, OFF(pg_tcp_timeout), NULL,
+	  "a PostgreSQL connection whose peer is silent this long is dropped (TCP keepalives, tcp_user_timeout;"
+	  " unless PG_DSN sets them); with PG_STATEMENT_TIMEOUT, a statement unanswered for both is given up; 0: system defaults" },
 	CONFIG_KEY_END,
 };
 
@@ -225,7 +234,9 @@ out:
 	httpd_free(http);     /* first: readiness probes use the consumer's handle */
 	stock_http_free(admin);
 	stock_reconcile_free(reconcile);
-	kafka_consumer_close(consumer, (int)cfg->close_timeout);
+	/* what is left of the one bound of the stop (shutdown.h) */
+	long left = shutdown_left_ms();
+	kafka_consumer_close(consumer, left < cfg->close_timeout ? (int)left : (int)cfg->close_timeout);
 	kafka_producer_free(dlq);
 	pg_free(db);
 	log_info("stopped");
@@ -266,6 +277,8 @@ int main(int argc, char **argv)
 	config_log(stock_config_table, &cfg);
 	shop_config_log(shops, nshops);
 	shutdown_install();
+	shutdown_set_timeout((long)cfg.close_timeout);
+	pg_conninfo_configure(&(struct pg_settings){ cfg.pg_statement_timeout, cfg.pg_tcp_timeout });
 	int rc = stock_run(&cfg, shops, nshops);
 	shop_config_free(shops, nshops);
 	config_free(stock_config_table, &cfg);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "shutdown.h"
 #include "stock_db.h"
 #include "stock_event.h"
 #include "stock_orders.h"
@@ -941,8 +942,17 @@ static void stock_apply_overlap(struct stock_apply *a)
 			else
 				stock_apply_failed(a, n, err, NULL);    /* sent again with the rest */
 		}
-		if (busy && busy == f->lanes_sent)
-			stock_apply_lanes_wait(a, busy);
+		if (busy && busy == f->lanes_sent) {
+			if (shutdown_work_left_ms() > 0) {
+				stock_apply_lanes_wait(a, busy);
+				continue;
+			}
+			/* stopping, and the time for waits is over (shutdown.h): the lanes that have not
+			 * answered are given up (their outcome unknown: the batch is redelivered later) */
+			for (size_t k = 0; k < a->nlanes; k++)
+				if (busy & (1u << k))
+					(void)stock_apply_lane_finish(a, f, k);
+		}
 	}
 }
 
@@ -1021,7 +1031,7 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 		 * at a time), and a batch of 1,500 records stores and marks nearly as many SKUs as one
 		 * of 6,000: so while the lanes work, the next batch keeps taking what arrives. */
 		stock_apply_gather(a, a->next, 0, 0);
-		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a))
+		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a) && !shutdown_requested())
 			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, STOCK_APPLY_TOPUP_MS);
 		if (a->next->n)
 			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */

@@ -467,7 +467,8 @@ static bool stock_db_batch_post(struct pg *db, struct stock_db_batch *b, bool pr
 	}
 	b->sent = true;
 	b->probed = probe;
-	return true;
+	/* the connection does not block: what did not fit the socket's buffer goes now (bounded) */
+	return pg_flush(db, err, errlen);
 }
 
 bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
@@ -492,17 +493,6 @@ bool stock_db_batch_busy(struct pg *db)
 	return PQconsumeInput(conn) && PQisBusy(conn);
 }
 
-/* The last result of the statement sent (every result is read, so the connection is free). */
-static PGresult *stock_db_batch_result(PGconn *conn)
-{
-	PGresult *r, *last = NULL;
-	while ((r = PQgetResult(conn))) {
-		PQclear(last);
-		last = r;
-	}
-	return last;
-}
-
 bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
 {
 	err[0] = '\0';
@@ -511,8 +501,8 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		return false;
 	}
 	b->sent = false;
-	PGconn *conn = pg_conn(db);
-	PGresult *last = stock_db_batch_result(conn);
+	/* every result is read (so the connection is free), without waiting longer than pg allows */
+	PGresult *last = pg_finish(db, err, errlen);
 	const char *state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
 	if (!b->probed && state && strcmp(state, "23505") == 0) {
 		/* an event applied before: nothing was changed; again, with the probe */
@@ -521,7 +511,7 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		if (!stock_db_batch_post(db, b, true, err, errlen))
 			return false;
 		b->sent = false;
-		last = stock_db_batch_result(conn);
+		last = pg_finish(db, err, errlen);
 		state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
 	}
 	bool ok = false;
@@ -533,10 +523,12 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		ok = stock_db_batch_fresh(b, last);
 		if (!ok)
 			snprintf(err, errlen, "out of memory");
-	} else {
-		const char *msg = last ? PQresultErrorMessage(last) : PQerrorMessage(conn);
+	} else if (last) {
+		const char *msg = PQresultErrorMessage(last);
 		snprintf(err, errlen, "%.*s (SQLSTATE %s)", (int)strcspn(msg, "\n"), msg, state ? state : "none");
 		snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
+	} else {
+		b->sqlstate[0] = '\0';         /* err says why no answer came */
 	}
 	PQclear(last);
 	return ok;

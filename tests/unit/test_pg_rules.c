@@ -1,0 +1,79 @@
+/* Pure logic of common/pg*.c: the connection parameters every connection gets. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pg.h"
+#include "pg_conninfo.h"
+#include "unit.h"
+
+/* value of key in ci, NULL when absent; *pos its place */
+static const char *ci_get(const struct pg_conninfo *ci, const char *key, int *pos)
+{
+	for (int i = 0; ci->keys[i]; i++)
+		if (strcmp(ci->keys[i], key) == 0) {
+			if (pos)
+				*pos = i;
+			return ci->vals[i];
+		}
+	return NULL;
+}
+
+static void test_conninfo_defaults(void)
+{
+	struct pg_settings s = { 30000, 30000 };
+	struct pg_conninfo ci;
+	int at_opts = -1, at_db = -1;
+	pg_conninfo_configure(&s);
+	unsetenv("PGOPTIONS");
+	EXPECT(pg_conninfo_build(&ci, "host=db user=u dbname=x", "erpsync-x", "5", false));
+	EXPECT_STR(ci_get(&ci, "keepalives", NULL), "1");
+	EXPECT_STR(ci_get(&ci, "keepalives_idle", NULL), "10");
+	EXPECT_STR(ci_get(&ci, "keepalives_interval", NULL), "3");
+	EXPECT_STR(ci_get(&ci, "keepalives_count", NULL), "3");
+	EXPECT_STR(ci_get(&ci, "tcp_user_timeout", NULL), "30000");
+	EXPECT_STR(ci_get(&ci, "options", &at_opts), "-c statement_timeout=30000");
+	EXPECT_STR(ci_get(&ci, "dbname", &at_db), "host=db user=u dbname=x");
+	EXPECT(at_opts < at_db);
+	EXPECT_INT(ci.bound_ms, 60000);
+	pg_conninfo_cleanup(&ci);
+}
+
+/* What the DSN sets wins: its keepalive settings are left alone, its options keep theirs and get
+ * statement_timeout added after them (placed after the DSN, or the DSN's would replace them), and
+ * a statement_timeout of its own stays (no bound of ours then). */
+static void test_conninfo_dsn_wins(void)
+{
+	struct pg_settings s = { 5000, 9000 };
+	struct pg_conninfo ci;
+	int at_opts = -1, at_db = -1;
+	pg_conninfo_configure(&s);
+	unsetenv("PGOPTIONS");
+	EXPECT(pg_conninfo_build(&ci, "host=db keepalives_idle=60 tcp_user_timeout=0 options='-c work_mem=8MB'",
+				 "a", NULL, false));
+	EXPECT(ci_get(&ci, "keepalives_idle", NULL) == NULL);
+	EXPECT(ci_get(&ci, "tcp_user_timeout", NULL) == NULL);
+	EXPECT_STR(ci_get(&ci, "keepalives_interval", NULL), "1");
+	EXPECT_STR(ci_get(&ci, "options", &at_opts), "-c work_mem=8MB -c statement_timeout=5000");
+	ci_get(&ci, "dbname", &at_db);
+	EXPECT(at_opts > at_db);
+	EXPECT(ci_get(&ci, "connect_timeout", NULL) == NULL);
+	pg_conninfo_cleanup(&ci);
+	EXPECT(pg_conninfo_build(&ci, "postgresql://u@db/x?options=-c%20statement_timeout%3D100", "a", "2", true));
+	EXPECT(ci_get(&ci, "options", NULL) == NULL);
+	EXPECT_INT(ci.bound_ms, 0);
+	int at_to = -1;
+	EXPECT_STR(ci_get(&ci, "connect_timeout", &at_to), "2");
+	ci_get(&ci, "dbname", &at_db);
+	EXPECT(at_to > at_db);
+	pg_conninfo_cleanup(&ci);
+	s = (struct pg_settings){ 0, 0 };
+	pg_conninfo_configure(&s);
+	EXPECT(pg_conninfo_build(&ci, "host=db", "a", NULL, false));
+	EXPECT(ci_get(&ci, "options", NULL) == NULL && ci_get(&ci, "keepalives", NULL) == NULL);
+	pg_conninfo_cleanup(&ci);
+}
+
+UNIT_MAIN(test_conninfo_defaults, test_conninfo_dsn_wins)
