@@ -97,12 +97,14 @@ static void pg_flatten(char *s)
 	s[w] = '\0';
 }
 
-static void pg_conn_err(const PGconn *conn, char *err, size_t errlen)
+/* libpq's message about conn, without what of dsn it may quote (the password). */
+static void pg_conn_err(const PGconn *conn, const char *dsn, char *err, size_t errlen)
 {
 	const char *msg = conn ? PQerrorMessage(conn) : "";
-	pg_set_err(err, errlen, "%s", *msg ? msg : "out of memory or no connection");
-	if (err && errlen)
-		pg_flatten(err);
+	if (!err || !errlen)
+		return;
+	pg_conninfo_redact(dsn, *msg ? msg : "out of memory or no connection", err, errlen);
+	pg_flatten(err);
 }
 
 /* "primary message (DETAIL: ...) (HINT: ...) (SQLSTATE x)" rather than the multi-line text with
@@ -117,7 +119,7 @@ static void pg_result_err(const PGconn *conn, const PGresult *res, char *err, si
 			if (err && errlen)
 				pg_flatten(err);
 		} else {
-			pg_conn_err(conn, err, errlen);
+			pg_conn_err(conn, NULL, err, errlen);
 		}
 		return;
 	}
@@ -343,7 +345,7 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 	}
 	if (db->conn) {
 		char why[256];
-		pg_conn_err(db->conn, why, sizeof why);
+		pg_conn_err(db->conn, db->dsn, why, sizeof why);
 		log_warn("pg: connection to PostgreSQL lost (%s); reconnecting", why);
 		PQfinish(db->conn);
 		db->conn = NULL;
@@ -363,14 +365,14 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 	PGconn *conn = pg_connect(db->dsn, appname, getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT,
 				  false, &bound_ms);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		pg_conn_err(conn, err, errlen);
+		pg_conn_err(conn, db->dsn, err, errlen);
 		PQfinish(conn);
 		return false;
 	}
 	PQsetNoticeReceiver(conn, pg_notice, NULL);
 	/* statements are sent and answers read by pg_wait, which never blocks for longer than a slice */
 	if (PQsetnonblocking(conn, 1) != 0) {
-		pg_conn_err(conn, err, errlen);
+		pg_conn_err(conn, db->dsn, err, errlen);
 		PQfinish(conn);
 		return false;
 	}
@@ -557,7 +559,7 @@ PGresult *pg_finish(struct pg *db, char *err, size_t errlen)
 		return NULL;
 	}
 	if (!res) {
-		pg_conn_err(db->conn, err, errlen);
+		pg_conn_err(db->conn, NULL, err, errlen);
 		if (PQstatus(db->conn) == CONNECTION_BAD)
 			db->broken = true;
 	}

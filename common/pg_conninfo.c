@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -113,4 +114,87 @@ void pg_conninfo_cleanup(struct pg_conninfo *ci)
 		return;
 	free(ci->options);
 	ci->options = NULL;
+}
+
+/* ---- redaction ---- */
+
+struct pg_conninfo_out {
+	char *p;
+	size_t len, cap;
+};
+
+static void pg_conninfo_put(struct pg_conninfo_out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && o->len + 1 < o->cap; i++) {
+		char c = s[i];
+		o->p[o->len++] = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
+	}
+	o->p[o->len] = '\0';
+}
+
+/* The end of a "password=" value starting at v: a quoted value to its closing quote, else up to
+ * a space, a double quote or a URI's '&'. */
+static const char *pg_conninfo_value_end(const char *v)
+{
+	if (*v == '\'') {
+		for (v++; *v && *v != '\''; v++)
+			if (*v == '\\' && v[1])
+				v++;
+		return *v ? v + 1 : v;
+	}
+	while (*v && *v != ' ' && *v != '"' && *v != '&' && *v != '\n' && *v != '\t')
+		v++;
+	return v;
+}
+
+/* At "://": the length of "user:" when a "user:password@" follows, with *end after the '@'. */
+static size_t pg_conninfo_userinfo(const char *a, const char **end)
+{
+	size_t n = strcspn(a, "/?# \"\n");
+	const char *at = memchr(a, '@', n);
+	const char *colon = at ? memchr(a, ':', (size_t)(at - a)) : NULL;
+	if (!colon)
+		return 0;
+	*end = at + 1;
+	return (size_t)(colon - a) + 1;
+}
+
+void pg_conninfo_redact(const char *dsn, const char *msg, char *out, size_t outlen)
+{
+	struct pg_conninfo_out o = { out, 0, outlen };
+	char *perr = NULL;
+	if (!out || !outlen)
+		return;
+	out[0] = '\0';
+	PQconninfoOption *opts = PQconninfoParse(dsn ? dsn : "", &perr);
+	PQfreemem(perr);
+	const char *pw = opts ? pg_conninfo_val(opts, "password") : NULL;
+	size_t pwlen = pw ? strlen(pw) : 0;
+	for (const char *m = msg ? msg : ""; *m;) {
+		const char *end;
+		size_t user;
+		if (pwlen && strncmp(m, pw, pwlen) == 0) {
+			pg_conninfo_put(&o, "***", 3);
+			m += pwlen;
+		} else if (strncasecmp(m, "password=", 9) == 0) {
+			pg_conninfo_put(&o, m, 9);
+			pg_conninfo_put(&o, "***", 3);
+			m = pg_conninfo_value_end(m + 9);
+		} else if (strncmp(m, "://", 3) == 0 && (user = pg_conninfo_userinfo(m + 3, &end)) > 0) {
+			pg_conninfo_put(&o, m, 3 + user);
+			pg_conninfo_put(&o, "***@", 4);
+			m = end;
+		} else if (!opts && *m == '"' && (end = strchr(m + 1, '"')) != NULL) {
+			/* a DSN libpq cannot parse: its message quotes the offending part of it */
+			if (end == m + 2 && m[1] == '=')
+				pg_conninfo_put(&o, m, 3);
+			else
+				pg_conninfo_put(&o, "\"***\"", 5);
+			m = end + 1;
+		} else {
+			pg_conninfo_put(&o, m, 1);
+			m++;
+		}
+	}
+	PQconninfoFree(opts);
 }

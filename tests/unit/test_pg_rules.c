@@ -1,4 +1,5 @@
-/* Pure logic of common/pg*.c: the connection parameters every connection gets. */
+/* Pure logic of common/pg*.c: the connection parameters every connection gets, and what of
+ * libpq's errors may be logged. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -76,4 +77,26 @@ static void test_conninfo_dsn_wins(void)
 	pg_conninfo_cleanup(&ci);
 }
 
-UNIT_MAIN(test_conninfo_defaults, test_conninfo_dsn_wins)
+static void test_conninfo_redact(void)
+{
+	char out[256];
+	pg_conninfo_redact("host=db password=s3cret", "FATAL: password s3cret was wrong", out, sizeof out);
+	EXPECT_STR(out, "FATAL: password *** was wrong");
+	pg_conninfo_redact("host=db", "bad: password=abc def host=x", out, sizeof out);
+	EXPECT_STR(out, "bad: password=*** def host=x");
+	pg_conninfo_redact("host=db", "bad: password='a b\\' c' host=x", out, sizeof out);
+	EXPECT_STR(out, "bad: password=*** host=x");
+	pg_conninfo_redact("host=db", "at postgresql://me:pw@db:5432/x failed", out, sizeof out);
+	EXPECT_STR(out, "at postgresql://me:***@db:5432/x failed");
+	/* unparsable: libpq quotes the part of the string it stumbled on */
+	pg_conninfo_redact("postgresql://u:s3cr3t%zz@db/x", "invalid percent-encoded token: \"s3cr3t%zz\"\n", out,
+			   sizeof out);
+	EXPECT_STR(out, "invalid percent-encoded token: \"***\" ");
+	pg_conninfo_redact("host=db password=abc def", "missing \"=\" after \"def\" in connection info string", out,
+			   sizeof out);
+	EXPECT_STR(out, "missing \"=\" after \"***\" in connection info string");
+	pg_conninfo_redact(NULL, "could not connect to server", out, 8);
+	EXPECT_STR(out, "could n");
+}
+
+UNIT_MAIN(test_conninfo_defaults, test_conninfo_dsn_wins, test_conninfo_redact)
