@@ -17,6 +17,7 @@
 #define PG_CONNECT_TIMEOUT "5"
 #define PG_PRUNE_BATCH 10000
 #define PG_PRUNE_MAX_BATCHES 100  /* one call deletes at most 1M rows; the next call goes on */
+#define PG_LOCK_RETRY_US 1000000  /* a session lock held elsewhere is asked for at most this often */
 
 struct pg {
 	char *dsn;                /* may hold a password: never logged */
@@ -27,6 +28,9 @@ struct pg {
 	unsigned long connects;
 	long long bound_ms;       /* a wait for an answer gives up after this (0: none of ours) */
 	char sqlstate[6];
+	char *lock_name;          /* pg_session_lock: held on the session of connect number lock_connects */
+	unsigned long lock_connects;
+	int64_t lock_retry_us;
 };
 
 /* The tables every service shares. Append only: a version, once released, never changes. */
@@ -187,6 +191,7 @@ void pg_free(struct pg *db)
 	if (!db)
 		return;
 	PQfinish(db->conn);
+	free(db->lock_name);
 	if (db->dsn) {
 		explicit_bzero(db->dsn, strlen(db->dsn));
 		free(db->dsn);
@@ -564,6 +569,40 @@ PGresult *pg_finish(struct pg *db, char *err, size_t errlen)
 			db->broken = true;
 	}
 	return res;
+}
+
+bool pg_session_lock(struct pg *db, const char *name, bool *taken)
+{
+	char err[256];
+	*taken = false;
+	if (!db || !name)
+		return false;
+	bool same = db->lock_name && strcmp(db->lock_name, name) == 0;
+	if (same && db->lock_connects == db->connects && pg_usable(db))
+		return true;    /* the session that took it is still ours */
+	if (db->in_tx)
+		return false;   /* asking would need a statement of its own */
+	if (!same) {
+		free(db->lock_name);
+		if (!(db->lock_name = strdup(name)))
+			return false;
+	}
+	db->lock_connects = 0;
+	if (event_monotonic_us() < db->lock_retry_us)
+		return false;
+	const char *params[1] = { name };
+	PGresult *res = pg_query(db, "SELECT pg_try_advisory_lock(hashtext($1))", 1, params, err, sizeof err);
+	bool held = res && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!res)
+		log_warn("pg: asking for the lock %s: %s", name, err);
+	if (held) {
+		db->lock_connects = db->connects;
+		*taken = true;
+	} else {
+		db->lock_retry_us = event_monotonic_us() + PG_LOCK_RETRY_US;
+	}
+	return held;
 }
 
 /* ---- migrations ---- */

@@ -66,6 +66,12 @@ PGresult *pg_finish(struct pg *db, char *err, size_t errlen) __attribute__((warn
  * answers nor fails) and once a shutdown's time for work in flight is over (shutdown.h). After a
  * shutdown began, no new connection is made. */
 
+/* Holds the session advisory lock hashtext(name) on db's session: true while this session does.
+ * A new session (a reconnect) has lost it and asks again; while another session holds it, asked
+ * at most once a second. *taken: this call took it. Inside a transaction it only tells whether the
+ * session still holds it. One name per db. */
+bool pg_session_lock(struct pg *db, const char *name, bool *taken) __attribute__((warn_unused_result));
+
 /* Statements outside a transaction reconnect first when the connection is known to be gone (a
  * restart, an idle kill). Inside one they fail, and so does everything up to pg_rollback: a
  * transaction never silently continues on a new connection. No COPY through this API. */
@@ -123,13 +129,18 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
 
 /* Relays up to max queued messages in id order: produces them, waits for the broker's
  * acknowledgements (bounded), deletes the acknowledged rows. Returns how many were relayed, -1 on
- * error (nothing is deleted that was not acknowledged). Uses FOR UPDATE SKIP LOCKED, so two
- * instances can relay at once without sending a row twice in the normal case.
+ * error (nothing is deleted that was not acknowledged).
+ *
+ * One relay at a time: a call relays only while db's session holds the service's relay lock (a
+ * session advisory lock, pg_session_lock, "erpsync:outbox-relay:<schema>"); on another instance
+ * it returns 0 until the holder's session ends. Two relays taking turns on the rows would put a
+ * key's records out of order.
  *
  * Not inside a transaction: it runs its own, holding the rows' locks while it waits for the
- * acknowledgements (at most 10 s, kafka_producer_flush). -1 also when some rows were not
- * acknowledged (delivery failed or the wait ran out): the acknowledged ones are deleted all the
- * same (counted in the metrics only), the rest stay for the next call; back off, and check
+ * acknowledgements (at most 10 s, kafka_producer_flush; less when a stop leaves less). -1 also
+ * when some rows were not acknowledged (delivery failed or the wait ran out): the acknowledged
+ * ones are deleted all the same (counted in the metrics only), but for those that must go again
+ * to keep their key's order (below), the rest stay for the next call; back off, and check
  * kafka_producer_fatal. While p still holds undelivered messages of an earlier call (broker
  * away), a call waits for them (10 s) and returns -1 without producing, so that an outage does
  * not queue one more copy of the same rows per call.
@@ -143,17 +154,29 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
  *
  * Delivery is at least once: a crash or a lost commit after the acknowledgement sends rows again
  * with the same event id, which the consumers' inbox absorbs.
- * Order: one relay keeps id order per partition (idempotent producer). Per-key order holds when
- * the writers of one key serialise on that entity's row before pg_outbox_add (ids are taken at
- * insert time, rows become visible at commit). It does not hold (a) across two relays of one
- * service: SKIP LOCKED lets the second take later rows of a key while the first still holds
- * earlier ones, and (b) after a failed delivery: that row goes out on a later call, after newer
- * rows of its key that succeeded. Consumers of entity-state topics compare source_time_us.
+ * Order per key: the rows are produced in id order by one idempotent producer (which keeps the
+ * order within a partition through its retries), by one relay at a time. A row whose delivery
+ * failed goes again on a later call, and so do the later rows of its topic and key that did get
+ * through in the same call (pg_outbox_settle): the key's last record is always its newest. That
+ * holds when the writers of one key serialise on that entity's row before pg_outbox_add (ids are
+ * taken at insert time, rows become visible at commit).
  *
  * Metrics: erpsync_outbox_relayed_total (rows acknowledged and deleted),
  * erpsync_outbox_relay_errors_total (rows not acknowledged + calls that failed in PostgreSQL or
  * found p not drained),
  * erpsync_outbox_pending (gauge after each call: rows left; a count(*) only when the batch was full). */
 int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err, size_t errlen);
+
+/* ---- building blocks, exposed for unit tests (no database needed) ---- */
+
+/* One row of a relay run as its ordering rule sees it. */
+struct outbox_row_state {
+	const char *topic;
+	const void *key;              /* NULL: no key */
+	size_t key_len;
+	bool acked;                   /* the broker acknowledged it */
+};
+/* Which rows of a run (in id order) leave the outbox: remove[i] for each; returns how many. */
+int pg_outbox_settle(const struct outbox_row_state *rows, int n, bool *remove);
 
 #endif

@@ -1,5 +1,5 @@
-/* Pure logic of common/pg*.c: the connection parameters every connection gets, and what of
- * libpq's errors may be logged. */
+/* Pure logic of common/pg*.c: the outbox relay's ordering rule, the connection parameters every
+ * connection gets, and what of libpq's errors may be logged. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -9,6 +9,34 @@
 #include "pg.h"
 #include "pg_conninfo.h"
 #include "unit.h"
+
+/* The relay's ordering rule: a row whose delivery failed is sent again on a later run, so a later
+ * row of the same topic and key that did get through must stay and go again after it; otherwise
+ * the older value would land last (and be what a compacted topic keeps). Other keys, other topics
+ * and rows without a key are not held. */
+static void test_outbox_keeps_key_order(void)
+{
+	const struct outbox_row_state rows[] = {
+		{ "t", "A", 1, false },     /* failed */
+		{ "t", "A", 1, true },      /* same key, acknowledged: held back */
+		{ "t", "B", 1, true },
+		{ "u", "A", 1, true },      /* same key, another topic */
+		{ "t", NULL, 0, true },     /* no key */
+		{ "t", "A", 1, true },      /* held back too */
+		{ "t", "AB", 2, true },     /* another key sharing a prefix */
+	};
+	bool remove[7];
+	EXPECT_INT(pg_outbox_settle(rows, 7, remove), 4);
+	EXPECT(!remove[0]);
+	EXPECT(!remove[1]);
+	EXPECT(remove[2]);
+	EXPECT(remove[3]);
+	EXPECT(remove[4]);
+	EXPECT(!remove[5]);
+	EXPECT(remove[6]);
+	const struct outbox_row_state all[] = { { "t", "A", 1, true }, { "t", "A", 1, true } };
+	EXPECT_INT(pg_outbox_settle(all, 2, remove), 2);
+}
 
 /* value of key in ci, NULL when absent; *pos its place */
 static const char *ci_get(const struct pg_conninfo *ci, const char *key, int *pos)
@@ -99,4 +127,4 @@ static void test_conninfo_redact(void)
 	EXPECT_STR(out, "could n");
 }
 
-UNIT_MAIN(test_conninfo_defaults, test_conninfo_dsn_wins, test_conninfo_redact)
+UNIT_MAIN(test_outbox_keeps_key_order, test_conninfo_defaults, test_conninfo_dsn_wins, test_conninfo_redact)
