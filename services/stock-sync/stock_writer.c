@@ -1,5 +1,6 @@
 #include "stock_writer.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,7 +61,11 @@ struct stock_writer {
 
 long long stock_writer_sellable(long long available_milli, long long reserved_milli, long long buffer)
 {
-	long long free_milli = available_milli - reserved_milli;
+	long long free_milli;
+	/* both come from sums PostgreSQL computes as numeric, read saturated at the ends of int64: a
+	 * difference beyond them is as far as it can go, not a wrap to the other sign */
+	if (__builtin_sub_overflow(available_milli, reserved_milli, &free_milli))
+		free_milli = reserved_milli > 0 ? LLONG_MIN : LLONG_MAX;
 	if (free_milli <= 0)
 		return 0;
 	long long units = free_milli / 1000 - buffer;

@@ -1,5 +1,6 @@
 /* Pure logic of stock-sync: the sellable rule, which order statuses hold stock, the webhook
  * signature check, the order of the shop's batch calls. */
+#include <limits.h>
 #include <string.h>
 
 #include "log.h"
@@ -17,6 +18,18 @@ static void test_sellable_rule(void)
 	EXPECT_INT(stock_writer_sellable(10000, 12000, 0), 0);   /* reservations beyond stock */
 	EXPECT_INT(stock_writer_sellable(2500, 0, 0), 2);        /* fractions round down */
 	EXPECT_INT(stock_writer_sellable(2999, 999, 1), 1);
+}
+
+/* The sums behind the rule come from PostgreSQL as numeric and are read saturated at the ends of
+ * int64: the difference must not overflow (a huge reservation total means nothing to sell, a huge
+ * stock means as much as can be said). */
+static void test_sellable_saturates(void)
+{
+	EXPECT_INT(stock_writer_sellable(-1000, LLONG_MAX, 0), 0);
+	EXPECT_INT(stock_writer_sellable(LLONG_MIN, 1, 0), 0);
+	EXPECT_INT(stock_writer_sellable(LLONG_MAX, LLONG_MIN, 0), LLONG_MAX / 1000);
+	EXPECT_INT(stock_writer_sellable(1000, LLONG_MIN, 2), LLONG_MAX / 1000 - 2);
+	EXPECT_INT(stock_writer_sellable(LLONG_MAX, 0, LLONG_MAX), 0);
 }
 
 static void test_holding_statuses(void)
@@ -124,5 +137,5 @@ static void test_woo_call_plan(void)
 	EXPECT_INT(n ? shop_woo_plan(many, 0, 100, midx, mcalls) : 1, 0);
 }
 
-UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation, test_webhook_signature,
-	  test_webhook_timestamp, test_woo_call_plan)
+UNIT_MAIN(test_sellable_rule, test_sellable_saturates, test_holding_statuses, test_order_validation,
+	  test_webhook_signature, test_webhook_timestamp, test_woo_call_plan)
