@@ -631,24 +631,34 @@ int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64
 	}
 }
 
-long long stock_db_fold(struct pg *db, char *err, size_t errlen)
+long long stock_db_fold(struct pg *db, const char *const *shops, size_t n, char *err, size_t errlen)
 {
+	struct pg_array ids;
+	pg_array_init(&ids);
+	for (size_t i = 0; i < n; i++)
+		if (!pg_array_text(&ids, shops[i])) {
+			pg_array_cleanup(&ids);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	const char *p[] = { pg_array_get(&ids) };
 	/* DELETE takes exactly the marks it returns: those committed when it started. One committed
 	 * later (its stock change not yet seen either) stays for the next fold. A SKU still dirty
 	 * keeps its oldest change's time. */
 	PGresult *r = pg_query(db,
-		"WITH k AS (DELETE FROM shop_mark RETURNING shop, sku, source_us)"
+		"WITH k AS (DELETE FROM shop_mark WHERE shop = ANY($1::text[]) RETURNING shop, sku, source_us)"
 		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
 		" SELECT shop, sku, nextval('dirty_seq'), t FROM (SELECT shop, sku, min(source_us) AS t"
 		"  FROM k GROUP BY shop, sku ORDER BY shop, sku) g"
 		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
 		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)",
-		0, NULL, err, errlen);
+		1, p, err, errlen);
+	pg_array_cleanup(&ids);
 	if (!r)
 		return -1;
-	long long n = strtoll(PQcmdTuples(r), NULL, 10);
+	long long folded = strtoll(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	return n;
+	return folded;
 }
 
 bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,

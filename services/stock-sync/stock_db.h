@@ -103,9 +103,10 @@ int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64
 
 /* Dirty marks: whoever changes what a shop may sell appends (shop, SKU, source time) rows to
  * shop_mark in its own transaction; the writer alone folds them into shop_dirty, one row per shop
- * and SKU, which it reads and clears. Returns the number of shop_dirty rows made or renewed, -1 on
- * error. */
-long long stock_db_fold(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+ * and SKU, which it reads and clears. Folds the marks of shops[0..n) (the others' stay); returns
+ * the number of shop_dirty rows made or renewed, -1 on error. */
+long long stock_db_fold(struct pg *db, const char *const *shops, size_t n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* A SKU a shop must be told about, with everything needed to decide what to write. */
 struct stock_pending {
