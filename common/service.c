@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
 #include "health.h"
 #include "httpd.h"
 #include "kafka.h"
 #include "log.h"
 #include "pg.h"
+#include "pg_conninfo.h"
 #include "shutdown.h"
 
 #define SERVICE_TOPICS_MAX 16
@@ -30,7 +30,6 @@ struct service {
 	struct kafka_producer *dlq;
 	struct kafka_consumer *consumer;
 	atomic_bool migrated;
-	atomic_llong deadline_ms;            /* 0 until stopping begins */
 	struct health *health;               /* /readyz's state, kept by its own thread */
 	struct pg *probe_db;                 /* the readiness check's only, kept between checks */
 };
@@ -63,20 +62,6 @@ const struct service_settings *service_settings(const struct service *svc)
 const char *service_name(const struct service *svc)
 {
 	return svc->def->name;
-}
-
-static long long service_now_ms(void)
-{
-	return event_monotonic_us() / 1000;
-}
-
-long long service_shutdown_left_ms(const struct service *svc)
-{
-	long long deadline = atomic_load(&svc->deadline_ms);
-	if (!deadline)
-		return svc->settings->shutdown_timeout;
-	long long left = deadline - service_now_ms();
-	return left > 0 ? left : 0;
 }
 
 /* ---- readiness ---------------------------------------------------------------------------------- */
@@ -185,16 +170,16 @@ static int service_loop(struct service *svc, void *app)
 
 static void service_close(struct service *svc, void *app)
 {
-	shutdown_request();
-	atomic_store(&svc->deadline_ms, service_now_ms() + svc->settings->shutdown_timeout);
+	shutdown_request();   /* fixes the stop's deadline, if a signal has not already */
 	log_info("stopping (within %lld ms)", svc->settings->shutdown_timeout);
 	/* first: no handler may run into the service's parts while they are freed */
 	httpd_free(svc->http);
 	if (app)
-		svc->def->stop(app, atomic_load(&svc->deadline_ms));
+		svc->def->stop(app);
 	health_free(svc->health);   /* before the consumer: the check reads its handle */
-	kafka_consumer_close(svc->consumer, (int)service_shutdown_left_ms(svc));
-	if (svc->dlq && !kafka_producer_flush(svc->dlq, (int)service_shutdown_left_ms(svc)))
+	/* what is left of the one bound of the stop */
+	kafka_consumer_close(svc->consumer, (int)shutdown_left_ms());
+	if (svc->dlq && !kafka_producer_flush(svc->dlq, (int)shutdown_left_ms()))
 		log_warn("dead letters still unsent at the shutdown deadline");
 	kafka_producer_free(svc->dlq);
 	pg_free(svc->probe_db);
@@ -261,6 +246,8 @@ int service_main(const struct service_def *def, int argc, char **argv)
 	if (def->log_more)
 		def->log_more(cfg);
 	shutdown_install();
+	shutdown_set_timeout((long)s->shutdown_timeout);
+	pg_conninfo_configure(&(struct pg_settings){ s->pg_statement_timeout, s->pg_tcp_timeout });
 	rc = service_run(def, cfg);
 out:
 	if (def->free_more)

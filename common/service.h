@@ -12,8 +12,8 @@
  *   PostgreSQL           waits for it (with back-off) and applies the service's migrations
  *   Kafka                a producer for dead letters and a consumer of the service's topics
  *   start, run_once...   the service's hooks, until SIGTERM/SIGINT or a fatal error
- *   shutdown             one deadline, SHUTDOWN_TIMEOUT from the moment stopping begins, bounds
- *                        the service's stop, the consumer's close and the producer's flush
+ *   shutdown             one deadline, SHUTDOWN_TIMEOUT from the moment stopping begins (shutdown.h),
+ *                        bounds the service's stop, the consumer's close and the producer's flush
  *
  * The service's config struct starts with `struct service_settings base;` and its table starts
  * with SERVICE_CONFIG_ROWS(...): the runtime reads its own settings through that member. */
@@ -43,6 +43,8 @@ struct service_settings {
 	long long http_port;
 	char *log_level;
 	char *pg_dsn;
+	long long pg_statement_timeout;   /* ms; 0: none */
+	long long pg_tcp_timeout;         /* ms; 0: the system's */
 	long long shutdown_timeout;   /* ms */
 };
 
@@ -72,8 +74,15 @@ struct service_settings {
 	CONFIG_ONE_OF("LOG_LEVEL", "info", "debug|info|warn|error", base.log_level, "lowest level logged"), \
 	CONFIG_STR("PG_DSN", NULL, CONFIG_REQUIRED | CONFIG_SECRET, base.pg_dsn,                           \
 		   "libpq connection string of the service's PostgreSQL"),                                   \
+	CONFIG_DUR("PG_STATEMENT_TIMEOUT", "30s", 0, 3600000, base.pg_statement_timeout,                     \
+		   "statement_timeout of every PostgreSQL session (unless PG_DSN sets one); 0: none"),        \
+	CONFIG_DUR("PG_TCP_TIMEOUT", "30s", 0, 600000, base.pg_tcp_timeout,                                   \
+		   "a PostgreSQL connection whose peer is silent this long is dropped (TCP keepalives, "      \
+		   "tcp_user_timeout; unless PG_DSN sets them); with PG_STATEMENT_TIMEOUT, a statement "       \
+		   "unanswered for both is given up; 0: system defaults"),                                    \
 	CONFIG_DUR("SHUTDOWN_TIMEOUT", "10s", 100, 120000, base.shutdown_timeout,                            \
-		   "bound on the whole shutdown: the service's stop, leaving the consumer group, flushing")
+		   "bound on the whole stop after SIGTERM: calls to shops, the ERP and PostgreSQL in flight "  \
+		   "get half of it, committing offsets and flushing producers the rest")
 
 struct service_def {
 	const char *name;                       /* "stock-sync": logs, producer ids, DLQ headers */
@@ -97,8 +106,9 @@ struct service_def {
 	/* One turn of the service's loop, at most about timeout_ms; < 0 when it could not make
 	 * progress (the runtime waits a little before the next). */
 	int (*run_once)(void *app, int timeout_ms);
-	/* Stops and frees what start built; until deadline_ms (event_monotonic_us() / 1000) at most. */
-	void (*stop)(void *app, long long deadline_ms);
+	/* Stops and frees what start built, within the stop's bound (shutdown_work_left_ms and
+	 * shutdown_left_ms say what is left of it). */
+	void (*stop)(void *app);
 };
 
 /* Runs the service; the process's exit status (0 stopped cleanly, 1 failed, 2 bad configuration). */
@@ -111,9 +121,5 @@ struct kafka_consumer *service_consumer(struct service *svc);
 struct kafka_producer *service_dlq(struct service *svc);     /* dead letters */
 const struct service_settings *service_settings(const struct service *svc);
 const char *service_name(const struct service *svc);
-
-/* Milliseconds left before the shutdown deadline (never negative); before shutdown began,
- * SHUTDOWN_TIMEOUT. For any stage of stopping that can wait. */
-long long service_shutdown_left_ms(const struct service *svc);
 
 #endif

@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #define SHOP_SKU_MAX 64
+/* Pages of a listing (list_items) a shop may have; a page past it is refused, so that a shop whose
+ * listing never ends cannot keep a caller's paging loop going for ever. */
+#define SHOP_LIST_PAGES_MAX 10000
 
 /* A sellable item as the shop knows it: a simple product (parent_id 0) or a variation. */
 struct shop_item {

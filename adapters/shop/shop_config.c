@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "log.h"
@@ -146,6 +147,26 @@ static void shop_config_url_safe(const char *url, char *out, size_t len)
 		snprintf(out, len, "%s", url);
 }
 
+bool shop_config_cleartext_remote(const char *url)
+{
+	if (!url || strncasecmp(url, "http://", 7) != 0)
+		return false;
+	const char *host = url + 7;
+	size_t n = strcspn(host, "/?#");
+	const char *at = memchr(host, '@', n);
+	if (at) {
+		n -= (size_t)(at + 1 - host);
+		host = at + 1;
+	}
+	size_t hl = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/?#");
+	if (hl > n)
+		hl = n;
+	if ((hl == 9 && strncasecmp(host, "localhost", 9) == 0) || (hl == 5 && strncmp(host, "[::1]", 5) == 0))
+		return false;
+	/* 127.0.0.0/8 */
+	return !(hl > 4 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") >= hl);
+}
+
 void shop_config_log(const struct shop_config *shops, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -153,6 +174,11 @@ void shop_config_log(const struct shop_config *shops, size_t n)
 		shop_config_url_safe(shops[i].url, url, sizeof url);
 		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***",
 			 shops[i].id, shops[i].kind, url, shops[i].warehouses_csv, shops[i].buffer, shops[i].rate);
+		/* Basic auth carries the key and secret with every call: in clear unless TLS ends on this
+		 * machine (a local proxy) */
+		if (shop_config_cleartext_remote(shops[i].url))
+			log_warn("shop %s: its API key and secret go over plain http to another machine, readable on "
+				 "the way; use https:// (or a TLS proxy on this machine)", shops[i].id);
 	}
 }
 

@@ -36,7 +36,10 @@ struct shop_config {
 /* Reads ERPSYNC_SHOPS and each shop's keys, logging every problem; false if any. */
 bool shop_config_load(struct shop_config **out, size_t *n) __attribute__((warn_unused_result));
 void shop_config_free(struct shop_config *shops, size_t n);
+/* Logs the shops (secrets as ***), warning about any whose credentials would go in clear. */
 void shop_config_log(const struct shop_config *shops, size_t n);
+/* Whether url is plain http:// to a host other than this machine (localhost, 127.0.0.0/8, [::1]). */
+bool shop_config_cleartext_remote(const char *url);
 bool shop_config_has_warehouse(const struct shop_config *s, const char *warehouse);
 /* The adapter of the shop's kind (shop_registry.c); NULL with err when there is none. */
 struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t errlen);

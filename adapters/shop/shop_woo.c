@@ -18,6 +18,7 @@
 #include "log.h"
 
 #define WOO_API "/wp-json/wc/v3"
+#define WOO_VARIATION_PAGES_MAX 100     /* 10,000 variations of one product (WooCommerce's own limit is far lower) */
 
 struct shop_woo {
 	struct shop base;        /* first */
@@ -244,11 +245,18 @@ static bool woo_list_items(struct shop *s, int page, struct shop_item **items, s
 {
 	struct shop_woo *w = (struct shop_woo *)s;
 	char path[160];
-	snprintf(path, sizeof path, "/products?page=%d&per_page=100&orderby=id&order=asc", page);
-	json_t *arr = woo_call(w, "GET", path, NULL, err, errlen);
 	*items = NULL;
 	*n = 0;
 	*more = false;
+	/* a shop that answers full pages for ever (one that ignores page, say) must not keep a caller's
+	 * paging loop going: past the bound the page is refused, before any call */
+	if (page < 1 || page > SHOP_LIST_PAGES_MAX) {
+		snprintf(err, errlen, "shop %s: listing page %d refused: a listing has at most %d pages", w->id, page,
+			 SHOP_LIST_PAGES_MAX);
+		return false;
+	}
+	snprintf(path, sizeof path, "/products?page=%d&per_page=100&orderby=id&order=asc", page);
+	json_t *arr = woo_call(w, "GET", path, NULL, err, errlen);
 	if (!arr)
 		return false;
 	size_t cap = json_array_size(arr) + 1, i;
@@ -262,6 +270,12 @@ static bool woo_list_items(struct shop *s, int page, struct shop_item **items, s
 			/* a variable product is not sellable itself; its variations are */
 			long long pid = (long long)json_integer_value(json_object_get(o, "id"));
 			for (int vp = 1; ok; vp++) {
+				if (vp > WOO_VARIATION_PAGES_MAX) {
+					snprintf(err, errlen, "shop %s: product %lld lists more than %d pages of variations",
+						 w->id, pid, WOO_VARIATION_PAGES_MAX);
+					ok = false;
+					break;
+				}
 				snprintf(path, sizeof path, "/products/%lld/variations?page=%d&per_page=100", pid, vp);
 				json_t *vars = woo_call(w, "GET", path, NULL, err, errlen);
 				ok = vars != NULL;

@@ -399,6 +399,18 @@ static void http_set_method(CURL *curl, const char *method, const char *body, si
 	}
 }
 
+/* A call in flight when a stop's time for work in flight is over is cut (shutdown.h): curl asks
+ * this at least about once a second, however silent the peer. */
+static int http_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)ud;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return shutdown_work_left_ms() <= 0;
+}
+
 /* One attempt. The handle is reset each time (options only: the connection and DNS caches stay). */
 static CURLcode http_perform(struct http_client *c, const char *method, const char *url,
 			     struct curl_slist *hdrs, const char *body, size_t body_len, struct http_response *resp)
@@ -410,7 +422,10 @@ static CURLcode http_perform(struct http_client *c, const char *method, const ch
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, c->opts.timeout_ms);
+	long left = shutdown_work_left_ms();
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, left < c->opts.timeout_ms ? (left > 0 ? left : 1) : c->opts.timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_on_progress);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -530,7 +545,7 @@ bool http_request_hooked(struct http_client *c, const char *method, const char *
 				goto out;
 			}
 		}
-		if (!http_budget_wait(c))
+		if (!http_budget_wait(c) || shutdown_work_left_ms() <= 0)
 			goto shutdown;
 		http_attempt_reset(resp);
 		resp->attempts++;

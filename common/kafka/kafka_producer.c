@@ -207,10 +207,17 @@ void kafka_producer_free(struct kafka_producer *p)
 	if (!p)
 		return;
 	if (p->rk) {
-		if (rd_kafka_flush(p->rk, KAFKA_FREE_FLUSH_MS) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-		    rd_kafka_outq_len(p->rk) > 0)
+		/* within what is left of a stop's bound (shutdown.h) */
+		long left = shutdown_left_ms();
+		int wait_ms = left < KAFKA_FREE_FLUSH_MS ? (int)left : KAFKA_FREE_FLUSH_MS;
+		if (rd_kafka_flush(p->rk, wait_ms) != RD_KAFKA_RESP_ERR_NO_ERROR || rd_kafka_outq_len(p->rk) > 0) {
 			log_warn("kafka producer %s closing with %d message(s) or report(s) outstanding after %d ms",
-				 rd_kafka_name(p->rk), rd_kafka_outq_len(p->rk), KAFKA_FREE_FLUSH_MS);
+				 rd_kafka_name(p->rk), rd_kafka_outq_len(p->rk), wait_ms);
+			/* what is left is given up now rather than by the destroy's own waits (an outbox row
+			 * stays and goes again; a dead letter not acknowledged was not stored either) */
+			(void)rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+			(void)rd_kafka_poll(p->rk, 0);
+		}
 		rd_kafka_destroy(p->rk);
 	}
 	/* Waits abandoned by kafka_dlq_send whose reports never came. */
@@ -306,7 +313,7 @@ static bool producer_dlq_wait(struct kafka_producer *p, struct kafka_dlq_wait *w
 		if (done) {
 			producer_dlq_unlink_locked(p, w);
 			*err = w->err;
-		} else if (event_monotonic_us() >= deadline) {
+		} else if (event_monotonic_us() >= deadline || shutdown_work_left_ms() <= 0) {
 			w->abandoned = true;
 			gave_up = true;
 		}

@@ -7,12 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "log.h"
+#include "pg_conninfo.h"
+#include "pg_wait.h"
+#include "shutdown.h"
 
 #define PG_SCHEMA_MAX 63          /* NAMEDATALEN - 1 */
 #define PG_CONNECT_TIMEOUT "5"
 #define PG_PRUNE_BATCH 10000
 #define PG_PRUNE_MAX_BATCHES 100  /* one call deletes at most 1M rows; the next call goes on */
+#define PG_LOCK_RETRY_US 1000000  /* a session lock held elsewhere is asked for at most this often */
 
 struct pg {
 	char *dsn;                /* may hold a password: never logged */
@@ -21,7 +26,11 @@ struct pg {
 	bool in_tx;               /* between pg_begin and pg_commit/pg_rollback */
 	bool broken;              /* a statement found the connection dead: reconnect before the next */
 	unsigned long connects;
+	long long bound_ms;       /* a wait for an answer gives up after this (0: none of ours) */
 	char sqlstate[6];
+	char *lock_name;          /* pg_session_lock: held on the session of connect number lock_connects */
+	unsigned long lock_connects;
+	int64_t lock_retry_us;
 };
 
 /* The tables every service shares. Append only: a version, once released, never changes. */
@@ -53,6 +62,15 @@ static const struct pg_migration pg_common_migrations[] = {
 	{ 3, "inbox applied_at: BRIN",
 	  "DROP INDEX inbox_applied_at_idx;"
 	  "CREATE INDEX inbox_applied_at_brin ON inbox USING brin (applied_at) WITH (autosummarize = on);" },
+	/* An event is known by its topic and id: producers on different topics do not coordinate their
+	 * ids, and one that collided with another topic's would have been taken for a duplicate and
+	 * dropped. Events that did not come from Kafka have the topic ''. The topic goes last: ids
+	 * differ, so a claim's descent rarely compares it (and time-ordered ids still land at the
+	 * index's right edge). */
+	{ 4, "inbox keyed by topic and event id",
+	  "UPDATE inbox SET topic = '' WHERE topic IS NULL;"
+	  "ALTER TABLE inbox ALTER COLUMN topic SET DEFAULT '', ALTER COLUMN topic SET NOT NULL;"
+	  "ALTER TABLE inbox DROP CONSTRAINT inbox_pkey, ADD PRIMARY KEY (consumer, event_id, topic);" },
 };
 
 /* ---- errors ---- */
@@ -83,12 +101,14 @@ static void pg_flatten(char *s)
 	s[w] = '\0';
 }
 
-static void pg_conn_err(const PGconn *conn, char *err, size_t errlen)
+/* libpq's message about conn, without what of dsn it may quote (the password). */
+static void pg_conn_err(const PGconn *conn, const char *dsn, char *err, size_t errlen)
 {
 	const char *msg = conn ? PQerrorMessage(conn) : "";
-	pg_set_err(err, errlen, "%s", *msg ? msg : "out of memory or no connection");
-	if (err && errlen)
-		pg_flatten(err);
+	if (!err || !errlen)
+		return;
+	pg_conninfo_redact(dsn, *msg ? msg : "out of memory or no connection", err, errlen);
+	pg_flatten(err);
 }
 
 /* "primary message (DETAIL: ...) (HINT: ...) (SQLSTATE x)" rather than the multi-line text with
@@ -103,7 +123,7 @@ static void pg_result_err(const PGconn *conn, const PGresult *res, char *err, si
 			if (err && errlen)
 				pg_flatten(err);
 		} else {
-			pg_conn_err(conn, err, errlen);
+			pg_conn_err(conn, NULL, err, errlen);
 		}
 		return;
 	}
@@ -171,6 +191,7 @@ void pg_free(struct pg *db)
 	if (!db)
 		return;
 	PQfinish(db->conn);
+	free(db->lock_name);
 	if (db->dsn) {
 		explicit_bzero(db->dsn, strlen(db->dsn));
 		free(db->dsn);
@@ -223,27 +244,32 @@ static void pg_notice(void *arg, const PGresult *res)
 		log_debug("pg: server says: %s", msg);
 }
 
-/* The dsn goes in whole as dbname with expand_dbname, so that anything it sets (connect_timeout,
- * application_name) overrides the defaults placed before it. */
-static PGconn *pg_connect(const char *dsn, const char *appname, const char *timeout, bool timeout_wins)
+/* Connects with the parameters of pg_conninfo (keepalives, statement_timeout, the DSN winning over
+ * them); *bound_ms: how long a wait for an answer may last on it. */
+static PGconn *pg_connect(const char *dsn, const char *appname, const char *timeout, bool timeout_wins,
+			  long long *bound_ms)
 {
-	const char *keys[5], *vals[5];
-	int k = 0;
-	if (timeout && !timeout_wins) {
-		keys[k] = "connect_timeout";
-		vals[k++] = timeout;
-	}
-	keys[k] = "fallback_application_name";
-	vals[k++] = appname;
-	keys[k] = "dbname";
-	vals[k++] = dsn;
-	if (timeout && timeout_wins) {
-		keys[k] = "connect_timeout";
-		vals[k++] = timeout;
-	}
-	keys[k] = NULL;
-	vals[k] = NULL;
-	return PQconnectdbParams(keys, vals, 1);
+	struct pg_conninfo ci;
+	if (!pg_conninfo_build(&ci, dsn, appname, timeout, timeout_wins))
+		return NULL;
+	PGconn *conn = PQconnectdbParams(ci.keys, ci.vals, 1);
+	if (bound_ms)
+		*bound_ms = ci.bound_ms;
+	pg_conninfo_cleanup(&ci);
+	return conn;
+}
+
+/* The deadline of a wait for an answer on db (monotonic us, 0: none). */
+static int64_t pg_until(const struct pg *db)
+{
+	return db->bound_ms > 0 ? event_monotonic_us() + db->bound_ms * 1000 : 0;
+}
+
+/* A wait gave up in the middle of a statement: the session cannot be used again. */
+static void pg_give_up(struct pg *db)
+{
+	db->broken = true;
+	db->sqlstate[0] = '\0';
 }
 
 /* A connection is usable when libpq still thinks so. Outside a transaction, first read whatever
@@ -269,13 +295,15 @@ static bool pg_usable(struct pg *db)
 	return PQstatus(db->conn) == CONNECTION_OK;
 }
 
-static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errlen)
+static bool pg_setup_schema(struct pg *db, PGconn *conn, int64_t until, char *err, size_t errlen)
 {
 	const char *params[1] = { db->schema };
 	char sql[160];
-	bool ok = false;
-	PGresult *res = PQexecParams(conn, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, NULL, params,
-				     NULL, NULL, 0);
+	bool ok = false, gave_up;
+	PGresult *res = pg_wait_run(conn, "SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params, NULL, NULL, 0,
+				    until, &gave_up, err, errlen);
+	if (gave_up)
+		return false;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_result_err(conn, res, err, errlen);
 		goto out;
@@ -285,7 +313,8 @@ static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errle
 		 * exists. Two instances starting at once may both get here: losing that race is fine. */
 		PQclear(res);
 		snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", db->schema);
-		res = PQexec(conn, sql);
+		if (!(res = pg_wait_run(conn, sql, -1, NULL, NULL, NULL, 0, until, &gave_up, err, errlen)) && gave_up)
+			return false;
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 		    !(state && (strcmp(state, "23505") == 0 || strcmp(state, "42P06") == 0))) {
@@ -295,7 +324,8 @@ static bool pg_setup_schema(struct pg *db, PGconn *conn, char *err, size_t errle
 	}
 	PQclear(res);
 	snprintf(sql, sizeof sql, "SET search_path TO \"%s\"", db->schema);
-	res = PQexec(conn, sql);
+	if (!(res = pg_wait_run(conn, sql, -1, NULL, NULL, NULL, 0, until, &gave_up, err, errlen)) && gave_up)
+		return false;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_result_err(conn, res, err, errlen);
 		goto out;
@@ -320,43 +350,47 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 	}
 	if (db->conn) {
 		char why[256];
-		pg_conn_err(db->conn, why, sizeof why);
+		pg_conn_err(db->conn, db->dsn, why, sizeof why);
 		log_warn("pg: connection to PostgreSQL lost (%s); reconnecting", why);
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
 	db->broken = false;
+	/* what a stop leaves to do needs no new session, and a connection attempt would wait for
+	 * its connect_timeout */
+	if (shutdown_requested()) {
+		pg_set_err(err, errlen, "stopping: not connecting to PostgreSQL");
+		return false;
+	}
 
 	char appname[80];
 	snprintf(appname, sizeof appname, "erpsync-%s", db->schema);
 	/* PGCONNECT_TIMEOUT, like the dsn, says what the operator wants: leave it alone. */
+	long long bound_ms = 0;
 	PGconn *conn = pg_connect(db->dsn, appname, getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT,
-				  false);
+				  false, &bound_ms);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		pg_conn_err(conn, err, errlen);
+		pg_conn_err(conn, db->dsn, err, errlen);
 		PQfinish(conn);
 		return false;
 	}
 	PQsetNoticeReceiver(conn, pg_notice, NULL);
-	if (!pg_setup_schema(db, conn, err, errlen)) {
+	/* statements are sent and answers read by pg_wait, which never blocks for longer than a slice */
+	if (PQsetnonblocking(conn, 1) != 0) {
+		pg_conn_err(conn, db->dsn, err, errlen);
 		PQfinish(conn);
 		return false;
 	}
+	if (!pg_setup_schema(db, conn, bound_ms > 0 ? event_monotonic_us() + bound_ms * 1000 : 0, err, errlen)) {
+		PQfinish(conn);
+		return false;
+	}
+	db->bound_ms = bound_ms;
 	db->conn = conn;
 	db->connects++;
 	log_info("pg: %s to PostgreSQL %s at %s:%s as %s, schema %s", db->connects > 1 ? "reconnected" : "connected",
 		 PQdb(conn), PQhost(conn), PQport(conn), PQuser(conn), db->schema);
 	return true;
-}
-
-bool pg_reachable(const char *dsn, int timeout_s)
-{
-	char timeout[16];
-	snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 1);
-	PGconn *conn = pg_connect(dsn ? dsn : "", "erpsync-probe", timeout, true);
-	bool ok = conn && PQstatus(conn) == CONNECTION_OK;
-	PQfinish(conn);
-	return ok;
 }
 
 /* ---- statements ---- */
@@ -401,7 +435,13 @@ PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const cha
 {
 	if (!pg_ready(db, err, errlen))
 		return NULL;
-	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, values, lengths, formats, result_format);
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, sql, nparams < 0 ? 0 : nparams, values, lengths, formats, result_format,
+				    pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return NULL;
+	}
 	return pg_check(db, res, err, errlen);
 }
 
@@ -415,7 +455,13 @@ bool pg_exec(struct pg *db, const char *sql, char *err, size_t errlen)
 {
 	if (!pg_ready(db, err, errlen))
 		return false;
-	PGresult *res = pg_check(db, PQexec(db->conn, sql), err, errlen);
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, sql, -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return false;
+	}
+	res = pg_check(db, res, err, errlen);
 	PQclear(res);
 	return res != NULL;
 }
@@ -443,7 +489,12 @@ bool pg_commit(struct pg *db, char *err, size_t errlen)
 		return false;
 	}
 	db->in_tx = false;
-	PGresult *res = pg_check(db, PQexec(db->conn, "COMMIT"), err, errlen);
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, "COMMIT", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, errlen);
+	if (gave_up)
+		pg_give_up(db);
+	else
+		res = pg_check(db, res, err, errlen);
 	if (!res) {
 		if (db->broken) {   /* the COMMIT may or may not have reached the server */
 			size_t used = err && errlen ? strlen(err) : 0;
@@ -470,10 +521,78 @@ void pg_rollback(struct pg *db)
 	if (!db->conn || db->broken || PQstatus(db->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return;
-	PGresult *res = PQexec(db->conn, "ROLLBACK");
+	char err[256];
+	bool gave_up;
+	PGresult *res = pg_wait_run(db->conn, "ROLLBACK", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, sizeof err);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		db->broken = true;   /* a session we cannot return to idle is not worth keeping */
 	PQclear(res);
+}
+
+bool pg_flush(struct pg *db, char *err, size_t errlen)
+{
+	if (!db || !db->conn) {
+		pg_set_err(err, errlen, "pg_flush: no connection");
+		return false;
+	}
+	if (pg_wait_flush(db->conn, pg_until(db), err, errlen))
+		return true;
+	pg_give_up(db);
+	return false;
+}
+
+PGresult *pg_finish(struct pg *db, char *err, size_t errlen)
+{
+	if (!db || !db->conn) {
+		pg_set_err(err, errlen, "pg_finish: no connection");
+		return NULL;
+	}
+	bool gave_up;
+	PGresult *res = pg_wait_result(db->conn, pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return NULL;
+	}
+	if (!res) {
+		pg_conn_err(db->conn, NULL, err, errlen);
+		if (PQstatus(db->conn) == CONNECTION_BAD)
+			db->broken = true;
+	}
+	return res;
+}
+
+bool pg_session_lock(struct pg *db, const char *name, bool *taken)
+{
+	char err[256];
+	*taken = false;
+	if (!db || !name)
+		return false;
+	bool same = db->lock_name && strcmp(db->lock_name, name) == 0;
+	if (same && db->lock_connects == db->connects && pg_usable(db))
+		return true;    /* the session that took it is still ours */
+	if (db->in_tx)
+		return false;   /* asking would need a statement of its own */
+	if (!same) {
+		free(db->lock_name);
+		if (!(db->lock_name = strdup(name)))
+			return false;
+	}
+	db->lock_connects = 0;
+	if (event_monotonic_us() < db->lock_retry_us)
+		return false;
+	const char *params[1] = { name };
+	PGresult *res = pg_query(db, "SELECT pg_try_advisory_lock(hashtext($1))", 1, params, err, sizeof err);
+	bool held = res && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!res)
+		log_warn("pg: asking for the lock %s: %s", name, err);
+	if (held) {
+		db->lock_connects = db->connects;
+		*taken = true;
+	} else {
+		db->lock_retry_us = event_monotonic_us() + PG_LOCK_RETRY_US;
+	}
+	return held;
 }
 
 /* ---- migrations ---- */
@@ -621,11 +740,12 @@ int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, co
 	char part[16], off[24];
 	snprintf(part, sizeof part, "%d", (int)partition);
 	snprintf(off, sizeof off, "%lld", (long long)offset);
-	const char *params[5] = { consumer, event_id, topic, partition >= 0 ? part : NULL, offset >= 0 ? off : NULL };
+	const char *params[5] = { consumer, event_id, topic ? topic : "", partition >= 0 ? part : NULL,
+				  offset >= 0 ? off : NULL };
 	PGresult *res = pg_query(db,
 				 "INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
 				 " VALUES ($1, $2, $3, $4::int, $5::bigint)"
-				 " ON CONFLICT (consumer, event_id) DO NOTHING",
+				 " ON CONFLICT (consumer, event_id, topic) DO NOTHING",
 				 5, params, err, errlen);
 	if (!res)
 		return -1;
@@ -656,8 +776,8 @@ int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
 	int total = 0;
 	for (int i = 0; i < PG_PRUNE_MAX_BATCHES; i++) {
 		PGresult *res = pg_query(db,
-					 "DELETE FROM inbox WHERE (consumer, event_id) IN"
-					 " (SELECT consumer, event_id FROM inbox"
+					 "DELETE FROM inbox WHERE (consumer, event_id, topic) IN"
+					 " (SELECT consumer, event_id, topic FROM inbox"
 					 "  WHERE applied_at < now() - make_interval(days => $1::int) LIMIT $2::int)",
 					 2, params, err, errlen);
 		if (!res)

@@ -2,9 +2,8 @@
  * service, versioned migrations applied at start-up, the inbox of applied event ids and the outbox
  * relayed to Kafka.
  *
- * A struct pg is used by one thread at a time. pg_reachable opens a short connection of its own for
- * a one-off probe; a check that runs every second keeps a struct pg instead (a backend per check
- * would be a backend started every second). */
+ * A struct pg is used by one thread at a time. A check that runs every second (readiness) keeps a
+ * struct pg of its own: a connection per check would be a backend started every second. */
 #ifndef ERPSYNC_PG_H
 #define ERPSYNC_PG_H
 
@@ -54,12 +53,29 @@ const char *pg_last_sqlstate(const struct pg *db);
  * a retry settles when two writers met) or a program limit exceeded (54). */
 bool pg_sqlstate_refused(const char *sqlstate);
 
+/* For a statement sent on pg_conn(db) with libpq's asynchronous calls (PQsendQueryParams):
+ * pg_flush sends what libpq still holds of it (connections are non-blocking), pg_finish waits for
+ * its answer: the first error or else the last result (caller PQclear()s). Both are bounded like
+ * pg_query; NULL from pg_finish with err when no result came (a wait given up drops the
+ * connection). */
+bool pg_flush(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+PGresult *pg_finish(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Statements and answers never wait without a bound: a wait gives up (and the connection is
+ * dropped) after statement_timeout + the TCP timeout (pg_conninfo.h: a server that neither
+ * answers nor fails) and once a shutdown's time for work in flight is over (shutdown.h). After a
+ * shutdown began, no new connection is made. */
+
+/* Holds the session advisory lock hashtext(name) on db's session: true while this session does.
+ * A new session (a reconnect) has lost it and asks again; while another session holds it, asked
+ * at most once a second. *taken: this call took it. Inside a transaction it only tells whether the
+ * session still holds it. One name per db. */
+bool pg_session_lock(struct pg *db, const char *name, bool *taken) __attribute__((warn_unused_result));
+
 /* Statements outside a transaction reconnect first when the connection is known to be gone (a
  * restart, an idle kill). Inside one they fail, and so does everything up to pg_rollback: a
  * transaction never silently continues on a new connection. No COPY through this API. */
 
-/* One connection attempt with a short timeout (readiness). Thread-safe. */
-bool pg_reachable(const char *dsn, int timeout_s);
 
 /* ---- migrations ----
  * Versions are applied in order, each in its own transaction, recorded in
@@ -75,11 +91,12 @@ bool pg_migrate(struct pg *db, const char *component, const struct pg_migration 
 		char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* ---- inbox ----
- * Inside the caller's transaction: records that consumer applied event_id. Returns 1 when the
- * event is new (go on and apply it), 0 when it was applied before (skip it), -1 on error. */
+ * Inside the caller's transaction: records that consumer applied event_id of topic. Returns 1 when
+ * the event is new (go on and apply it), 0 when it was applied before (skip it), -1 on error. An
+ * event is known by its topic and id (common migration 4): the same id on two topics is two events. */
 int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic,
 		   int32_t partition, int64_t offset, char *err, size_t errlen);
-/* (topic may be NULL, partition/offset < 0 for none: events that did not come from Kafka.)
+/* (topic may be NULL, stored as ''; partition/offset < 0 for none: events not from Kafka.)
  * Outside a transaction pg_inbox_claim refuses (-1): the claim must commit with the state change.
  * A second instance claiming the same event at once waits for the first one's transaction. */
 
@@ -110,13 +127,18 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
 
 /* Relays up to max queued messages in id order: produces them, waits for the broker's
  * acknowledgements (bounded), deletes the acknowledged rows. Returns how many were relayed, -1 on
- * error (nothing is deleted that was not acknowledged). Uses FOR UPDATE SKIP LOCKED, so two
- * instances can relay at once without sending a row twice in the normal case.
+ * error (nothing is deleted that was not acknowledged).
+ *
+ * One relay at a time: a call relays only while db's session holds the service's relay lock (a
+ * session advisory lock, pg_session_lock, "erpsync:outbox-relay:<schema>"); on another instance
+ * it returns 0 until the holder's session ends. Two relays taking turns on the rows would put a
+ * key's records out of order.
  *
  * Not inside a transaction: it runs its own, holding the rows' locks while it waits for the
- * acknowledgements (at most 10 s, kafka_producer_flush). -1 also when some rows were not
- * acknowledged (delivery failed or the wait ran out): the acknowledged ones are deleted all the
- * same (counted in the metrics only), the rest stay for the next call; back off, and check
+ * acknowledgements (at most 10 s, kafka_producer_flush; less when a stop leaves less). -1 also
+ * when some rows were not acknowledged (delivery failed or the wait ran out): the acknowledged
+ * ones are deleted all the same (counted in the metrics only), but for those that must go again
+ * to keep their key's order (below), the rest stay for the next call; back off, and check
  * kafka_producer_fatal. While p still holds undelivered messages of an earlier call (broker
  * away), a call waits for them (10 s) and returns -1 without producing, so that an outage does
  * not queue one more copy of the same rows per call.
@@ -130,17 +152,29 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
  *
  * Delivery is at least once: a crash or a lost commit after the acknowledgement sends rows again
  * with the same event id, which the consumers' inbox absorbs.
- * Order: one relay keeps id order per partition (idempotent producer). Per-key order holds when
- * the writers of one key serialise on that entity's row before pg_outbox_add (ids are taken at
- * insert time, rows become visible at commit). It does not hold (a) across two relays of one
- * service: SKIP LOCKED lets the second take later rows of a key while the first still holds
- * earlier ones, and (b) after a failed delivery: that row goes out on a later call, after newer
- * rows of its key that succeeded. Consumers of entity-state topics compare source_time_us.
+ * Order per key: the rows are produced in id order by one idempotent producer (which keeps the
+ * order within a partition through its retries), by one relay at a time. A row whose delivery
+ * failed goes again on a later call, and so do the later rows of its topic and key that did get
+ * through in the same call (pg_outbox_settle): the key's last record is always its newest. That
+ * holds when the writers of one key serialise on that entity's row before pg_outbox_add (ids are
+ * taken at insert time, rows become visible at commit).
  *
  * Metrics: erpsync_outbox_relayed_total (rows acknowledged and deleted),
  * erpsync_outbox_relay_errors_total (rows not acknowledged + calls that failed in PostgreSQL or
  * found p not drained),
  * erpsync_outbox_pending (gauge after each call: rows left; a count(*) only when the batch was full). */
 int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err, size_t errlen);
+
+/* ---- building blocks, exposed for unit tests (no database needed) ---- */
+
+/* One row of a relay run as its ordering rule sees it. */
+struct outbox_row_state {
+	const char *topic;
+	const void *key;              /* NULL: no key */
+	size_t key_len;
+	bool acked;                   /* the broker acknowledged it */
+};
+/* Which rows of a run (in id order) leave the outbox: remove[i] for each; returns how many. */
+int pg_outbox_settle(const struct outbox_row_state *rows, int n, bool *remove);
 
 #endif

@@ -10,8 +10,10 @@
 #include <time.h>
 
 #include "kafka.h"
+#include "log.h"
 #include "metrics.h"
 #include "pg_array.h"
+#include "shutdown.h"
 
 #define OUTBOX_FLUSH_TIMEOUT_MS 10000
 #define OUTBOX_ACK_MAGIC 0x0b0c5e4du
@@ -49,6 +51,13 @@ struct outbox_tally {
 struct outbox_metrics {
 	struct metric_series *relayed, *errors, *pending;
 };
+
+/* How long to wait for acknowledgements: 10 s, less when a stop leaves less (shutdown.h). */
+static int outbox_flush_ms(void)
+{
+	long left = shutdown_work_left_ms();
+	return left < OUTBOX_FLUSH_TIMEOUT_MS ? (int)left : OUTBOX_FLUSH_TIMEOUT_MS;
+}
 
 static int64_t outbox_now_us(void)
 {
@@ -234,15 +243,51 @@ static void outbox_produce(struct kafka_producer *p, const PGresult *rows, struc
 	}
 }
 
-/* Tallies the reports and lists the acknowledged ids. */
+static bool outbox_same_key(const struct outbox_row_state *a, const struct outbox_row_state *b)
+{
+	return a->key && b->key && a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0 &&
+	       strcmp(a->topic, b->topic) == 0;
+}
+
+/* An acknowledged row leaves the outbox unless an earlier row of its topic and key in the same run
+ * did not get through: that one is produced again on a later run, and so must this one be, after
+ * it, or the older record would be the key's last (the value a compacted topic keeps). The
+ * duplicate is absorbed by the consumers' inbox. */
+int pg_outbox_settle(const struct outbox_row_state *rows, int n, bool *remove)
+{
+	int k = 0, bad = 0;
+	for (int r = 0; r < n; r++)
+		bad += !rows[r].acked;
+	for (int r = 0; r < n; r++) {
+		remove[r] = rows[r].acked;
+		for (int q = 0; bad && remove[r] && q < r; q++)
+			if (!rows[q].acked && outbox_same_key(&rows[q], &rows[r]))
+				remove[r] = false;
+		k += remove[r];
+	}
+	return k;
+}
+
+/* Tallies the reports and lists the ids that leave the outbox (pg_outbox_settle). */
 static bool outbox_collect(const PGresult *rows, const struct outbox_batch *b, struct pg_array *ids,
 			   struct outbox_tally *t)
 {
 	*t = (struct outbox_tally){ .first_bad = -1 };
-	bool ok = true;
+	struct outbox_row_state *st = malloc((size_t)(b->n ? b->n : 1) * sizeof *st);
+	bool *remove = malloc((size_t)(b->n ? b->n : 1) * sizeof *remove);
+	bool ok = st && remove;
+	for (int r = 0; ok && r < b->n; r++)
+		st[r] = (struct outbox_row_state){
+			.topic = PQgetvalue(rows, r, COL_TOPIC),
+			.key = PQgetisnull(rows, r, COL_KEY) ? NULL : PQgetvalue(rows, r, COL_KEY),
+			.key_len = (size_t)PQgetlength(rows, r, COL_KEY),
+			.acked = atomic_load_explicit(&b->acks[r].state, memory_order_acquire) == OUTBOX_ACKED,
+		};
+	if (ok)
+		(void)pg_outbox_settle(st, b->n, remove);
 	for (int r = 0; ok && r < b->n; r++) {
 		int state = atomic_load_explicit(&b->acks[r].state, memory_order_acquire);
-		if (state == OUTBOX_ACKED) {
+		if (remove[r]) {
 			ok = pg_array_int(ids, outbox_int8(rows, r, COL_ID));
 			t->acked++;
 			continue;
@@ -256,6 +301,8 @@ static bool outbox_collect(const PGresult *rows, const struct outbox_batch *b, s
 			t->first_err = (rd_kafka_resp_err_t)atomic_load_explicit(&b->acks[r].err, memory_order_relaxed);
 		}
 	}
+	free(st);
+	free(remove);
 	return ok;
 }
 
@@ -274,9 +321,10 @@ static bool outbox_relay_rows(struct pg *db, struct kafka_producer *p, const PGr
 	}
 	kafka_producer_on_delivery(p, outbox_on_delivery, NULL);
 	outbox_produce(p, rows, b, kerr, kerrlen);
-	if (!kafka_producer_flush(p, OUTBOX_FLUSH_TIMEOUT_MS))
+	int wait_ms = outbox_flush_ms();
+	if (!kafka_producer_flush(p, wait_ms))
 		snprintf(kerr + strlen(kerr), kerrlen - strlen(kerr), "%snot all acknowledged within %d ms",
-			 *kerr ? "; " : "", OUTBOX_FLUSH_TIMEOUT_MS);
+			 *kerr ? "; " : "", wait_ms);
 	if (!outbox_collect(rows, b, &ids, t)) {
 		outbox_set_err(err, errlen, "outbox relay: out of memory");
 		goto out;
@@ -322,11 +370,12 @@ static void outbox_pending_update(struct pg *db, const struct outbox_metrics *om
 static bool outbox_producer_drained(struct kafka_producer *p, char *err, size_t errlen)
 {
 	rd_kafka_t *rk = kafka_producer_handle(p);
-	if (!rk || rd_kafka_outq_len(rk) == 0 || kafka_producer_flush(p, OUTBOX_FLUSH_TIMEOUT_MS))
+	int wait_ms = outbox_flush_ms();
+	if (!rk || rd_kafka_outq_len(rk) == 0 || kafka_producer_flush(p, wait_ms))
 		return true;
 	if (err && errlen)
 		snprintf(err, errlen, "outbox relay: %d messages of an earlier run still undelivered after %d ms; "
-			 "not producing more", rd_kafka_outq_len(rk), OUTBOX_FLUSH_TIMEOUT_MS);
+			 "not producing more", rd_kafka_outq_len(rk), wait_ms);
 	return false;
 }
 
@@ -339,6 +388,16 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 								 : "pg_outbox_relay: needs a database, a producer and max >= 1");
 		return -1;
 	}
+	/* One relay at a time among the instances of a service: two would take turns on the rows and
+	 * could put a key's records out of order. The lock goes with the session; until another
+	 * instance's session lets go, this one relays nothing. */
+	char lock[96];
+	bool taken;
+	snprintf(lock, sizeof lock, "erpsync:outbox-relay:%s", pg_schema(db));
+	if (!pg_session_lock(db, lock, &taken))
+		return 0;
+	if (taken)
+		log_info("outbox relay: this instance relays the outbox of schema %s", pg_schema(db));
 	if (!outbox_producer_drained(p, err, errlen)) {
 		outbox_metric_add(om.errors, 1);
 		return -1;
@@ -360,6 +419,12 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 	if (!outbox_rows_valid(rows)) {
 		outbox_set_err(err, errlen, "outbox relay: unexpected row shape (is outbox migrated?)");
 		goto fail;
+	}
+	if (!pg_session_lock(db, lock, &taken)) {
+		/* the session was replaced since (a reconnect at BEGIN): it may not hold the lock */
+		pg_rollback(db);
+		PQclear(rows);
+		return 0;
 	}
 	n = PQntuples(rows);
 	if (n > 0 && !outbox_relay_rows(db, p, rows, &t, kerr, sizeof kerr, err, errlen))

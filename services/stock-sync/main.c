@@ -123,10 +123,9 @@ static size_t stock_topics(const void *cfg, const char **topics, size_t max)
 	return n;
 }
 
-static void stock_stop(void *ud, long long deadline_ms)
+static void stock_stop(void *ud)
 {
 	struct stock_app *app = ud;
-	(void)deadline_ms;
 	stock_writer_stop(app->writer);
 	stock_poller_stop(app->poller);
 	stock_apply_free(app->apply);
@@ -161,7 +160,7 @@ static void *stock_start(struct service *svc, const void *cfg)
 	app->poller = app->apply ? stock_poller_start(&po) : NULL;
 	app->writer = app->poller ? stock_writer_start(&wo) : NULL;
 	if (!app->writer) {
-		stock_stop(app, 0);
+		stock_stop(app);
 		return NULL;
 	}
 	log_info("started: %zu shop(s), polling the ERP every %lld ms", c->nshops, c->poll_interval);

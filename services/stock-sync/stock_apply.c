@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "shutdown.h"
 #include "stock_db.h"
 #include "stock_event.h"
 #include "stock_orders.h"
@@ -28,6 +29,7 @@
 #define STOCK_APPLY_TOPUP_MS 2          /* waits (at a time) for more records while a batch is in flight */
 #define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
 #define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
+#define STOCK_APPLY_H_VERSION "version" /* a tombstone's version, when its producer gives one */
 
 /* How a batch travels (measured in docs/benchmarks.md):
  *
@@ -289,7 +291,8 @@ static void stock_apply_decode_stock(struct stock_apply_batch *b, struct stock_a
 
 /* A tombstone: its key names the SKU+warehouse ("SKU|warehouse", proto/README.md), its event-id
  * header the event (when it has none, the record's place in the topic does, which a redelivery
- * repeats). */
+ * repeats), its version header, when it has one, the version the deletion is (it->version; 0:
+ * none). */
 static void stock_apply_decode_tombstone(struct stock_apply_batch *b, struct stock_apply_item *it,
 					 const rd_kafka_message_t *m)
 {
@@ -310,6 +313,15 @@ static void stock_apply_decode_tombstone(struct stock_apply_batch *b, struct sto
 	}
 	if (!kafka_header_get(m, "event-id", id, sizeof id) || !stock_event_text_ok(id, 128))
 		snprintf(id, sizeof id, "tombstone/%s/%d/%lld", it->topic, (int)m->partition, (long long)m->offset);
+	char ver[24], *end;
+	if (kafka_header_get(m, STOCK_APPLY_H_VERSION, ver, sizeof ver)) {
+		long long v = strtoll(ver, &end, 10);
+		if (*end || end == ver || v <= 0) {
+			it->dead = "tombstone: version header is not a positive integer";
+			return;
+		}
+		it->version = v;
+	}
 	rd_kafka_timestamp_type_t tt;
 	int64_t ts = rd_kafka_message_timestamp(m, &tt);
 	it->occurred_at = ts > 0 ? ts * 1000 : 0;
@@ -574,7 +586,8 @@ static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct
 	bool changed = false;
 	switch (it->kind) {
 	case STOCK_KIND_TOMBSTONE:
-		return stock_db_zero(db, b->arena.data + it->sku_at, b->arena.data + it->wh_at, &changed, err, errlen) &&
+		return stock_db_zero(db, b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->version, &changed, err,
+				     errlen) &&
 		       (!changed || stock_orders_mark(db, &a->orders, b->arena.data + it->sku_at, it->occurred_at, err,
 						      errlen));
 	case STOCK_KIND_SHOP_ORDER:
@@ -588,25 +601,61 @@ static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct
 	}
 }
 
-/* Inside the transaction: the stock records in one statement first (stock_db_store), then the new
- * order and return events one by one, in order.
+/* Whether rows[from, to) hold a record of the tombstone's SKU+warehouse. */
+static bool stock_apply_row_pending(const struct stock_apply_batch *b, size_t from, size_t to,
+				    const struct stock_apply_item *t)
+{
+	const char *sku = b->arena.data + t->sku_at, *wh = b->arena.data + t->wh_at;
+	for (size_t r = from; r < to; r++)
+		if (strcmp(b->rows[r].sku, sku) == 0 && strcmp(b->rows[r].warehouse, wh) == 0)
+			return true;
+	return false;
+}
+
+/* Inside the transaction: the stock records and tombstones first, in the order of the topic, then
+ * the new order and return events one by one, in order.
  *
  * Stock records are stored whether their event is new or not: a record applied before can change
  * nothing, because stored versions only grow and a record is taken only when its version is newer
  * than the stored one. That is also what lets a batch of stock records go in one statement
- * without waiting for the claim's answer. */
+ * without waiting for the claim's answer.
+ *
+ * A tombstone takes effect where it stands: the records of its SKU+warehouse before it are stored
+ * first (one statement for those gathered so far), those after it after it. An ERP that deletes a
+ * SKU+warehouse and creates it again publishes both back to back, often into one batch: the new
+ * record wins, as it would have in two batches. */
 static bool stock_apply_records(struct stock_apply *a, struct stock_apply_batch *b, bool *any_new, char *err,
 				size_t errlen)
 {
-	size_t k = 0;
-	if (b->nrows && !stock_db_store(a->db[0], b->rows, b->nrows, a->shops, a->nshops, err, errlen))
+	size_t k = 0, row = 0, from = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct stock_apply_item *it = &b->items[i];
+		if (!it->ok)
+			continue;
+		bool fresh = b->claims[k++].is_new;
+		if (it->kind == STOCK_KIND_STOCK)
+			row++;
+		if (it->kind != STOCK_KIND_TOMBSTONE || !fresh)
+			continue;
+		if (stock_apply_row_pending(b, from, row, it)) {
+			if (!stock_db_store(a->db[0], b->rows + from, row - from, a->shops, a->nshops, err, errlen))
+				return false;
+			from = row;
+		}
+		*any_new = true;
+		if (!stock_apply_event(a, a->db[0], b, it, err, errlen))
+			return false;
+	}
+	if (row > from && !stock_db_store(a->db[0], b->rows + from, row - from, a->shops, a->nshops, err, errlen))
 		return false;
+	k = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct stock_apply_item *it = &b->items[i];
 		if (!it->ok || !b->claims[k++].is_new)
 			continue;
 		*any_new = true;
-		if (it->kind != STOCK_KIND_STOCK && !stock_apply_event(a, a->db[0], b, it, err, errlen))
+		if (it->kind != STOCK_KIND_STOCK && it->kind != STOCK_KIND_TOMBSTONE &&
+		    !stock_apply_event(a, a->db[0], b, it, err, errlen))
 			return false;
 	}
 	return true;
@@ -843,8 +892,17 @@ static void stock_apply_overlap(struct stock_apply *a)
 			else
 				stock_apply_failed(a, n, err, NULL);    /* sent again with the rest */
 		}
-		if (busy && busy == f->lanes_sent)
-			stock_apply_lanes_wait(a, busy);
+		if (busy && busy == f->lanes_sent) {
+			if (shutdown_work_left_ms() > 0) {
+				stock_apply_lanes_wait(a, busy);
+				continue;
+			}
+			/* stopping, and the time for waits is over (shutdown.h): the lanes that have not
+			 * answered are given up (their outcome unknown: the batch is redelivered later) */
+			for (size_t k = 0; k < a->nlanes; k++)
+				if (busy & (1u << k))
+					(void)stock_apply_lane_finish(a, f, k);
+		}
 	}
 }
 
@@ -923,7 +981,7 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 		 * at a time), and a batch of 1,500 records stores and marks nearly as many SKUs as one
 		 * of 6,000: so while the lanes work, the next batch keeps taking what arrives. */
 		stock_apply_gather(a, a->next, 0, 0);
-		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a))
+		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a) && !shutdown_requested())
 			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, STOCK_APPLY_TOPUP_MS);
 		if (a->next->n)
 			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */

@@ -156,8 +156,9 @@ static const char stock_db_claim_sql[] =
 	"INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
 	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"
 	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
-	" WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL"
-	" RETURNING event_id";
+	" WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e"
+	"  AND i.topic = x.t) IS NULL"
+	" RETURNING event_id, topic";
 
 /* $5..$11 and $14 the stock rows, $12/$13 which shop sells from which warehouse. A row is newer
  * by its feed epoch first, then by its version (stock_feed.h). */
@@ -199,10 +200,11 @@ static const char stock_db_store_sql[] =
 	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
 #define STOCK_DB_BATCH_PROBE \
 	"WITH fresh AS (" STOCK_DB_BATCH_CLAIM \
-	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e) IS NULL" \
-	"  RETURNING event_id)," \
+	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e" \
+	"   AND i.topic = x.t) IS NULL" \
+	"  RETURNING event_id, topic)," \
 	STOCK_DB_STORE_CTES \
-	" SELECT event_id FROM fresh UNION ALL"
+	" SELECT event_id, topic FROM fresh UNION ALL"
 
 /* Each variant with and without the wake-up: of the lanes of one batch only one wakes the writer.
  * A notifying transaction holds a database-wide lock from its NOTIFY to the end of its commit (the
@@ -212,8 +214,8 @@ static const char stock_db_store_sql[] =
 static const char *const stock_db_batch_sql[2][2] = {
 	{ "WITH" STOCK_DB_STORE_CTES STOCK_DB_BATCH_CLAIM,
 	  "WITH" STOCK_DB_STORE_CTES ", n AS (" STOCK_DB_NOTIFY_IF_MARKED ")" STOCK_DB_BATCH_CLAIM ", n" },
-	{ STOCK_DB_BATCH_PROBE " SELECT NULL",
-	  STOCK_DB_BATCH_PROBE " SELECT NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n" },
+	{ STOCK_DB_BATCH_PROBE " SELECT NULL, NULL",
+	  STOCK_DB_BATCH_PROBE " SELECT NULL, NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n" },
 };
 
 #define STOCK_DB_PROBE_BATCHES 20       /* batches claimed with the probe after a redelivery */
@@ -270,11 +272,23 @@ static void stock_db_batch_reset(struct stock_db_batch *b)
 	b->sqlstate[0] = '\0';
 }
 
+/* An event is its topic and id (the inbox's key): by id, topic, then position. */
+static int stock_db_event_cmp(const char *id1, const char *topic1, const char *id2, const char *topic2)
+{
+	int r = strcmp(id1, id2);
+	return r ? r : strcmp(topic1, topic2);
+}
+
+static bool stock_db_same_event(const struct stock_claim *x, const struct stock_claim *y)
+{
+	return stock_db_event_cmp(x->event_id, x->topic, y->event_id, y->topic) == 0;
+}
+
 static int stock_db_claim_cmp(const void *pa, const void *pb, void *arg)
 {
 	const struct stock_claim *c = arg;
 	size_t x = *(const size_t *)pa, y = *(const size_t *)pb;
-	int r = strcmp(c[x].event_id, c[y].event_id);
+	int r = stock_db_event_cmp(c[x].event_id, c[x].topic, c[y].event_id, c[y].topic);
 	return r ? r : (x > y) - (x < y);
 }
 
@@ -313,7 +327,7 @@ static void stock_db_sort(size_t *idx, size_t n, int (*cmp)(const void *, const 
 	qsort_r(idx, n, sizeof *idx, cmp, rows);
 }
 
-/* The claim parameters: each event id once (its first occurrence), sorted. Leaves b->idx holding
+/* The claim parameters: each event (topic and id) once (its first occurrence), sorted. Leaves b->idx holding
  * the claims in id order. */
 static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *c, size_t n)
 {
@@ -326,7 +340,7 @@ static bool stock_db_batch_claims(struct stock_db_batch *b, struct stock_claim *
 	stock_db_sort(b->idx, n, stock_db_claim_cmp, c);
 	for (size_t k = 0; k < n; k++) {
 		const struct stock_claim *x = &c[b->idx[k]];
-		if (k && strcmp(x->event_id, c[b->idx[k - 1]].event_id) == 0)
+		if (k && stock_db_same_event(x, &c[b->idx[k - 1]]))
 			continue;
 		if (!pg_array_text(&b->a[STOCK_DB_P_ID], x->event_id) ||
 		    !pg_array_text(&b->a[STOCK_DB_P_TOPIC], x->topic) ||
@@ -374,28 +388,36 @@ static bool stock_db_batch_params(struct stock_db_batch *b)
 	return true;
 }
 
-static int stock_db_cmp_str(const void *a, const void *b)
+/* An event the statement inserted: pointers into its result. */
+struct stock_db_fresh {
+	const char *event_id, *topic;
+};
+
+static int stock_db_fresh_cmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct stock_db_fresh *x = a, *y = b;
+	return stock_db_event_cmp(x->event_id, x->topic, y->event_id, y->topic);
 }
 
-/* Sets is_new from the event ids the statement inserted (the first column of r, NULLs skipped). */
+/* Sets is_new from the events the statement inserted (event id and topic, the first two columns
+ * of r; rows with a NULL id skipped). */
 static bool stock_db_batch_fresh(struct stock_db_batch *b, PGresult *r)
 {
 	size_t nr = (size_t)PQntuples(r), nf = 0;
-	const char **fresh = malloc((nr ? nr : 1) * sizeof *fresh);
+	struct stock_db_fresh *fresh = malloc((nr ? nr : 1) * sizeof *fresh);
 	if (!fresh)
 		return false;
 	for (size_t i = 0; i < nr; i++)
 		if (!PQgetisnull(r, (int)i, 0))
-			fresh[nf++] = PQgetvalue(r, (int)i, 0);
-	qsort(fresh, nf, sizeof *fresh, stock_db_cmp_str);
+			fresh[nf++] = (struct stock_db_fresh){ PQgetvalue(r, (int)i, 0), PQgetvalue(r, (int)i, 1) };
+	qsort(fresh, nf, sizeof *fresh, stock_db_fresh_cmp);
 	struct stock_claim *c = b->claims;
 	for (size_t k = 0; k < b->nclaims; k++) {
 		struct stock_claim *x = &c[b->idx[k]];
-		if (k && strcmp(x->event_id, c[b->idx[k - 1]].event_id) == 0)
+		if (k && stock_db_same_event(x, &c[b->idx[k - 1]]))
 			continue;       /* the same event again in this batch: not new */
-		x->is_new = bsearch(&x->event_id, fresh, nf, sizeof *fresh, stock_db_cmp_str) != NULL;
+		struct stock_db_fresh key = { x->event_id, x->topic };
+		x->is_new = bsearch(&key, fresh, nf, sizeof *fresh, stock_db_fresh_cmp) != NULL;
 	}
 	free(fresh);
 	return true;
@@ -405,7 +427,7 @@ static void stock_db_batch_all_new(struct stock_db_batch *b)
 {
 	struct stock_claim *c = b->claims;
 	for (size_t k = 0; k < b->nclaims; k++)
-		c[b->idx[k]].is_new = !k || strcmp(c[b->idx[k]].event_id, c[b->idx[k - 1]].event_id) != 0;
+		c[b->idx[k]].is_new = !k || !stock_db_same_event(&c[b->idx[k]], &c[b->idx[k - 1]]);
 }
 
 bool stock_db_claim(struct pg *db, struct stock_claim *rows, size_t n, char *err, size_t errlen)
@@ -468,7 +490,8 @@ static bool stock_db_batch_post(struct pg *db, struct stock_db_batch *b, bool pr
 	}
 	b->sent = true;
 	b->probed = probe;
-	return true;
+	/* the connection does not block: what did not fit the socket's buffer goes now (bounded) */
+	return pg_flush(db, err, errlen);
 }
 
 bool stock_db_batch_send(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
@@ -493,17 +516,6 @@ bool stock_db_batch_busy(struct pg *db)
 	return PQconsumeInput(conn) && PQisBusy(conn);
 }
 
-/* The last result of the statement sent (every result is read, so the connection is free). */
-static PGresult *stock_db_batch_result(PGconn *conn)
-{
-	PGresult *r, *last = NULL;
-	while ((r = PQgetResult(conn))) {
-		PQclear(last);
-		last = r;
-	}
-	return last;
-}
-
 bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, size_t errlen)
 {
 	err[0] = '\0';
@@ -512,8 +524,8 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		return false;
 	}
 	b->sent = false;
-	PGconn *conn = pg_conn(db);
-	PGresult *last = stock_db_batch_result(conn);
+	/* every result is read (so the connection is free), without waiting longer than pg allows */
+	PGresult *last = pg_finish(db, err, errlen);
 	const char *state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
 	if (!b->probed && state && strcmp(state, "23505") == 0) {
 		/* an event applied before: nothing was changed; again, with the probe */
@@ -522,7 +534,7 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		if (!stock_db_batch_post(db, b, true, err, errlen))
 			return false;
 		b->sent = false;
-		last = stock_db_batch_result(conn);
+		last = pg_finish(db, err, errlen);
 		state = last ? PQresultErrorField(last, PG_DIAG_SQLSTATE) : NULL;
 	}
 	bool ok = false;
@@ -534,10 +546,12 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		ok = stock_db_batch_fresh(b, last);
 		if (!ok)
 			snprintf(err, errlen, "out of memory");
-	} else {
-		const char *msg = last ? PQresultErrorMessage(last) : PQerrorMessage(conn);
+	} else if (last) {
+		const char *msg = PQresultErrorMessage(last);
 		snprintf(err, errlen, "%.*s (SQLSTATE %s)", (int)strcspn(msg, "\n"), msg, state ? state : "none");
 		snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
+	} else {
+		b->sqlstate[0] = '\0';         /* err says why no answer came */
 	}
 	PQclear(last);
 	return ok;
@@ -548,17 +562,30 @@ const char *stock_db_batch_sqlstate(const struct stock_db_batch *b)
 	return b->sqlstate;
 }
 
-bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
+bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, int64_t version, bool *changed, char *err,
+		   size_t errlen)
 {
-	const char *p[] = { sku, warehouse };
+	char v[24];
+	snprintf(v, sizeof v, "%lld", (long long)version);
+	const char *p[] = { sku, warehouse, version > 0 ? v : NULL };
+	/* cur: what the row held before (the statement's snapshot); a versioned tombstone of a row
+	 * not stored yet leaves a row holding nothing at its version, so that an older record cannot
+	 * bring the stock back */
 	PGresult *r = pg_query(db,
-		"UPDATE stock SET on_hand_milli = 0, reserved_milli = 0, available_milli = 0, updated_at = now()"
-		" WHERE sku = $1 AND warehouse = $2"
-		"  AND (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) RETURNING 1",
-		2, p, err, errlen);
+		"WITH cur AS (SELECT (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) AS held"
+		"  FROM stock WHERE sku = $1 AND warehouse = $2),"
+		" up AS (UPDATE stock s SET on_hand_milli = 0, reserved_milli = 0, available_milli = 0,"
+		"  version = GREATEST(s.version, COALESCE($3::bigint, 0)), updated_at = now() FROM cur"
+		"  WHERE s.sku = $1 AND s.warehouse = $2 AND ($3::bigint IS NULL OR s.version <= $3::bigint)"
+		"  AND (cur.held OR s.version < COALESCE($3::bigint, s.version)) RETURNING cur.held),"
+		" ins AS (INSERT INTO stock (sku, warehouse, on_hand_milli, reserved_milli, available_milli, version,"
+		"  source_us) SELECT $1, $2, 0, 0, 0, $3::bigint, 0 WHERE $3::bigint IS NOT NULL"
+		"  AND NOT EXISTS (SELECT FROM cur) ON CONFLICT (sku, warehouse) DO NOTHING)"
+		" SELECT count(*) FROM up WHERE held",
+		3, p, err, errlen);
 	if (!r)
 		return false;
-	*changed = PQntuples(r) > 0;
+	*changed = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
 	PQclear(r);
 	return true;
 }
@@ -627,24 +654,34 @@ int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64
 	}
 }
 
-long long stock_db_fold(struct pg *db, char *err, size_t errlen)
+long long stock_db_fold(struct pg *db, const char *const *shops, size_t n, char *err, size_t errlen)
 {
+	struct pg_array ids;
+	pg_array_init(&ids);
+	for (size_t i = 0; i < n; i++)
+		if (!pg_array_text(&ids, shops[i])) {
+			pg_array_cleanup(&ids);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	const char *p[] = { pg_array_get(&ids) };
 	/* DELETE takes exactly the marks it returns: those committed when it started. One committed
 	 * later (its stock change not yet seen either) stays for the next fold. A SKU still dirty
 	 * keeps its oldest change's time. */
 	PGresult *r = pg_query(db,
-		"WITH k AS (DELETE FROM shop_mark RETURNING shop, sku, source_us)"
+		"WITH k AS (DELETE FROM shop_mark WHERE shop = ANY($1::text[]) RETURNING shop, sku, source_us)"
 		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
 		" SELECT shop, sku, nextval('dirty_seq'), t FROM (SELECT shop, sku, min(source_us) AS t"
 		"  FROM k GROUP BY shop, sku ORDER BY shop, sku) g"
 		" ON CONFLICT (shop, sku) DO UPDATE SET seq = excluded.seq,"
 		"  first_source_us = LEAST(d.first_source_us, excluded.first_source_us)",
-		0, NULL, err, errlen);
+		1, p, err, errlen);
+	pg_array_cleanup(&ids);
 	if (!r)
 		return -1;
-	long long n = strtoll(PQcmdTuples(r), NULL, 10);
+	long long folded = strtoll(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	return n;
+	return folded;
 }
 
 bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,

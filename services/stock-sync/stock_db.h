@@ -93,9 +93,10 @@ const char *stock_db_batch_sqlstate(const struct stock_db_batch *b);
 
 /* Inside the caller's transaction: a SKU+warehouse the ERP deleted (a tombstone on the compacted
  * stock topic) holds nothing any more; its version stays, so that only a newer record brings it
- * back. *changed when it held something. */
-bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, bool *changed, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+ * back. A tombstone with a version (> 0) applies only when it is not older than the stored
+ * version, and raises the stored version to its own. *changed when it held something. */
+bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, int64_t version, bool *changed, char *err,
+		   size_t errlen) __attribute__((warn_unused_result));
 
 /* Dirty marks wake the writer through LISTEN/NOTIFY (channel stock_sync_dirty), delivered at the
  * marking transaction's commit. The payload says when the marks were made (the server's clock)
@@ -113,9 +114,10 @@ int stock_db_dirty_wait(struct pg *db, long timeout_ms, int64_t window_us, int64
 
 /* Dirty marks: whoever changes what a shop may sell appends (shop, SKU, source time) rows to
  * shop_mark in its own transaction; the writer alone folds them into shop_dirty, one row per shop
- * and SKU, which it reads and clears. Returns the number of shop_dirty rows made or renewed, -1 on
- * error. */
-long long stock_db_fold(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+ * and SKU, which it reads and clears. Folds the marks of shops[0..n) (the others' stay); returns
+ * the number of shop_dirty rows made or renewed, -1 on error. */
+long long stock_db_fold(struct pg *db, const char *const *shops, size_t n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* A SKU a shop must be told about, with everything needed to decide what to write. */
 struct stock_pending {

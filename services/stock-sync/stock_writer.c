@@ -1,10 +1,13 @@
 #include "stock_writer.h"
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event.h"
 #include "hash.h"
@@ -22,6 +25,7 @@
 #define STOCK_WRITER_BACKOFF_MAX_MS 30000
 #define STOCK_WRITER_UNKNOWN_CACHE 4096
 #define STOCK_WRITER_LEARN_RETRY_US (30LL * 1000000)
+#define STOCK_WRITER_IDLE_MS 100            /* a shop thread looks at the stop this often when idle */
 
 /* Fine around the coalescing window (200 ms by default), where the latencies of a healthy
  * service are, so that percentiles read from the histogram mean something (METRICS_MAX_BUCKETS). */
@@ -31,7 +35,13 @@ static const double stock_writer_latency_buckets[] = {
 _Static_assert(sizeof stock_writer_latency_buckets / sizeof stock_writer_latency_buckets[0] <= METRICS_MAX_BUCKETS,
 	       "too many latency buckets");
 
+struct stock_writer;
+
+/* One shop, served by a thread of its own on a connection of its own: it takes its dirty SKUs when
+ * the writer tells it a window closed, and again at once while it has more than a cycle takes, on
+ * its own clock. A shop whose calls hang or fail holds up only itself. */
 struct stock_writer_shop {
+	struct stock_writer *w;
 	const struct shop_config *conf;
 	struct shop *shop;
 	struct pg *db;              /* the shop's own connection: its cycle runs beside the others' */
@@ -43,38 +53,58 @@ struct stock_writer_shop {
 	int64_t retry_at_us;        /* back-off after a failed call or connection */
 	long long backoff_ms;
 	bool db_failed;             /* the back-off is for the shop's database connection */
+	int64_t lookup_at_us;       /* no SKU lookups before this: they failed (their SKUs stay dirty) */
+	long long lookup_backoff_ms;
 	struct metric_series *writes, *noop, *calls_ok, *calls_failed, *unknown, *latency, *rejected;
+	pthread_t thread;
+	bool started;
+	atomic_bool ended;          /* the thread returned */
+	pthread_mutex_t cycle;      /* held by the shop's thread through a cycle (take, write, record) */
+	pthread_mutex_t lock;       /* wake, reconcile */
+	pthread_cond_t cond;
+	bool wake;                  /* a coalescing window closed: take the dirty SKUs */
+	bool reconcile;             /* this shop's part of a reconciliation run is due */
 };
-
-struct stock_writer_job;
 
 struct stock_writer {
 	struct stock_writer_opts o;
 	pthread_t thread;
-	struct pg *db;                          /* leadership, LISTEN, the fold, reconciliation */
+	bool started;
+	atomic_bool ended;
+	struct pg *db;                          /* leadership, LISTEN, the fold */
 	struct stock_writer_shop *shops;
-	struct stock_writer_job *jobs;          /* one per shop, for a cycle */
 	struct pg_leader leader;
-	bool *threaded;                         /* jobs[i] runs in a thread of its own, tid[i] */
-	pthread_t *tid;
+	atomic_bool leading;                    /* this instance holds the writer's lock: shops may write */
+	pthread_mutex_t rc_lock;
+	size_t rc_left;                         /* shops of the reconciliation run under way not done yet */
 };
 
 long long stock_writer_sellable(long long available_milli, long long reserved_milli, long long buffer)
 {
-	long long free_milli = available_milli - reserved_milli;
+	long long free_milli;
+	/* both come from sums PostgreSQL computes as numeric, read saturated at the ends of int64: a
+	 * difference beyond them is as far as it can go, not a wrap to the other sign */
+	if (__builtin_sub_overflow(available_milli, reserved_milli, &free_milli))
+		free_milli = reserved_milli > 0 ? LLONG_MIN : LLONG_MAX;
 	if (free_milli <= 0)
 		return 0;
 	long long units = free_milli / 1000 - buffer;
 	return units > 0 ? units : 0;
 }
 
-/* Learns every SKU -> product/variation id the shop has, page by page. */
+/* Learns every SKU -> product/variation id the shop has, page by page, up to the pages a listing
+ * may have (SHOP_LIST_PAGES_MAX): SKUs beyond them are looked up one by one. */
 static bool stock_writer_learn(struct stock_writer_shop *s)
 {
 	char err[512];
 	size_t total = 0;
 	bool more = true;
 	for (int page = 1; more && !shutdown_requested(); page++) {
+		if (page > SHOP_LIST_PAGES_MAX) {
+			log_warn("shop %s: the listing goes on past %d pages; SKUs beyond them are looked up one by one",
+				 s->conf->id, SHOP_LIST_PAGES_MAX);
+			break;
+		}
 		struct shop_item *items;
 		size_t n;
 		if (!s->shop->stock->list_items(s->shop, page, &items, &n, &more, err, sizeof err)) {
@@ -133,17 +163,28 @@ static enum shop_lookup stock_writer_lookup(struct stock_writer *w, struct stock
 	return r;
 }
 
-/* Decides each pending SKU: unknown, unchanged, or to be written (into writes[]). */
+static void stock_writer_lookup_backoff(struct stock_writer_shop *s, bool failed);
+
+/* Decides each pending SKU: unknown, unchanged, or to be written (into writes[]). A failed lookup
+ * (after its retries) ends the lookups of the cycle: the shop's API is failing, and the SKUs not
+ * looked up stay dirty until the lookups' back-off is over; *lookup_failed says so. */
 static size_t stock_writer_plan(struct stock_writer *w, struct stock_writer_shop *s,
 				struct stock_pending *p, size_t n, struct stock_done *done, size_t *ndone,
-				struct shop_stock_write *writes, size_t *map)
+				struct shop_stock_write *writes, size_t *map, bool *lookup_failed)
 {
 	size_t nw = 0;
+	bool lookups = event_monotonic_us() >= s->lookup_at_us, looked_up = false;
+	*lookup_failed = false;
 	for (size_t i = 0; i < n; i++) {
 		if (!p[i].product_id) {
+			if (!lookups || *lookup_failed)
+				continue;      /* stays dirty: looked up after the lookups' back-off */
 			enum shop_lookup r = stock_writer_lookup(w, s, &p[i]);
-			if (r == SHOP_LOOKUP_ERROR)
-				continue;      /* stays dirty: tried again next cycle */
+			if (r == SHOP_LOOKUP_ERROR) {
+				*lookup_failed = true;
+				continue;
+			}
+			looked_up = true;
 			if (r == SHOP_LOOKUP_NOT_FOUND) {
 				done[(*ndone)++] = (struct stock_done){ p[i].sku, p[i].seq, -1, true };
 				struct log_ctx ctx = LOG_CTX_INIT;
@@ -162,7 +203,23 @@ static size_t stock_writer_plan(struct stock_writer *w, struct stock_writer_shop
 		map[nw] = i;
 		writes[nw++] = (struct shop_stock_write){ p[i].sku, p[i].product_id, p[i].parent_id, q };
 	}
+	if (*lookup_failed || looked_up)
+		stock_writer_lookup_backoff(s, *lookup_failed);
 	return nw;
+}
+
+/* Lookups back off apart from writes: a shop that writes but cannot look up goes on writing. */
+static void stock_writer_lookup_backoff(struct stock_writer_shop *s, bool failed)
+{
+	if (!failed) {
+		s->lookup_backoff_ms = 0;
+		s->lookup_at_us = 0;
+		return;
+	}
+	s->lookup_backoff_ms = s->lookup_backoff_ms ? s->lookup_backoff_ms * 2 : 500;
+	if (s->lookup_backoff_ms > STOCK_WRITER_BACKOFF_MAX_MS)
+		s->lookup_backoff_ms = STOCK_WRITER_BACKOFF_MAX_MS;
+	s->lookup_at_us = event_monotonic_us() + s->lookup_backoff_ms * 1000;
 }
 
 static void stock_writer_backoff(struct stock_writer_shop *s, bool failed)
@@ -178,8 +235,7 @@ static void stock_writer_backoff(struct stock_writer_shop *s, bool failed)
 	s->retry_at_us = event_monotonic_us() + s->backoff_ms * 1000;
 }
 
-/* One shop's share of a cycle, on the shop's own connection and, but for the last shop's, in a
- * thread of its own: one shop's take and calls do not hold up the others' writes. */
+/* One cycle of a shop: what it took, planned, wrote. */
 struct stock_writer_job {
 	struct stock_writer *w;
 	struct stock_writer_shop *s;
@@ -193,7 +249,7 @@ struct stock_writer_job {
 	size_t nw;
 	unsigned calls;
 	bool ok;
-	bool more;                      /* the shop had more dirty SKUs than a cycle takes */
+	bool lookup_failed;             /* a lookup failed (the cycle's lookups stopped there) */
 	char err[512];
 	int64_t start_us, taken_us, put_us, put_end_us;  /* monotonic, for the debug log */
 };
@@ -235,7 +291,7 @@ static bool stock_writer_take(struct stock_writer_job *j)
 		stock_writer_job_free(j);
 		return false;
 	}
-	j->nw = stock_writer_plan(w, s, j->p, j->n, j->done, &j->ndone, j->writes, j->map);
+	j->nw = stock_writer_plan(w, s, j->p, j->n, j->done, &j->ndone, j->writes, j->map, &j->lookup_failed);
 	j->taken_us = event_monotonic_us();
 	return true;
 }
@@ -260,7 +316,14 @@ static void stock_writer_record(struct stock_writer_job *j)
 		metrics_inc(s->calls_failed);
 		log_warn("shop %s: stock write failed, will retry: %s", s->conf->id, j->err);
 	}
-	stock_writer_backoff(s, !j->ok);
+	/* a cycle that could only look up and failed is a failed call too: without the back-off the
+	 * next cycle would start at once and ask again, with every retry */
+	bool lookups_only = j->ok && j->lookup_failed && j->nw == 0;
+	if (lookups_only)
+		metrics_inc(s->calls_failed);
+	stock_writer_backoff(s, !j->ok || lookups_only);
+	if (lookups_only)
+		log_warn("shop %s: lookups failed, nothing written; next attempt in %lld ms", s->conf->id, s->backoff_ms);
 	for (size_t k = 0; k < j->nw; k++) {
 		struct stock_pending *x = &j->p[j->map[k]];
 		if (!j->written_us[k]) {
@@ -289,12 +352,27 @@ static void stock_writer_record(struct stock_writer_job *j)
 }
 
 /* The marks made since the last fold become the shops' dirty SKUs. When that fails the SKUs
- * already dirty are served, and the marks wait for the next fold. */
+ * already dirty are served, and the marks wait for the next fold.
+ *
+ * Only for the shops not in the middle of a cycle (whose cycle lock is free; it is held through the
+ * fold): a fold must never renew the dirty row of a SKU whose write is under way, or the row
+ * would keep the time of the change already written as its first (stock_db_done keeps a row
+ * renewed since its take). A busy shop's marks wait in shop_mark for a later fold, which also
+ * keeps a shop whose calls hang from holding up the others' folds. */
 static void stock_writer_fold(struct stock_writer *w)
 {
 	char err[512];
+	const char *ids[SHOP_CONFIG_MAX];
+	bool held[SHOP_CONFIG_MAX] = { false };
+	size_t n = 0;
+	for (size_t i = 0; i < w->o.nshops && i < SHOP_CONFIG_MAX; i++)
+		if ((held[i] = pthread_mutex_trylock(&w->shops[i].cycle) == 0))
+			ids[n++] = w->shops[i].conf->id;
 	int64_t start = event_monotonic_us();
-	long long folded = stock_db_fold(w->db, err, sizeof err);
+	long long folded = n ? stock_db_fold(w->db, ids, n, err, sizeof err) : 0;
+	for (size_t i = 0; i < w->o.nshops && i < SHOP_CONFIG_MAX; i++)
+		if (held[i])
+			pthread_mutex_unlock(&w->shops[i].cycle);
 	if (folded < 0)
 		log_warn("stock writer: folding dirty marks failed: %s", err);
 	else if (folded > 0)
@@ -302,18 +380,18 @@ static void stock_writer_fold(struct stock_writer *w)
 			  (long long)(event_monotonic_us() - start) / 1000);
 }
 
-/* One shop's cycle: its listing while not learned, then take, write, record. */
-static void *stock_writer_shop_cycle(void *arg)
+/* One cycle of a shop: its listing while not learned, then take, write, record. true when the
+ * shop had more dirty SKUs than one cycle takes. */
+static bool stock_writer_shop_cycle(struct stock_writer_shop *s)
 {
-	struct stock_writer_job *j = arg;
-	struct stock_writer_shop *s = j->s;
+	struct stock_writer_job j = { .w = s->w, .s = s };
 	char err[512];
 	if (!pg_ensure(s->db, err, sizeof err)) {
 		/* its SKUs stay dirty; the shop's back-off spaces the attempts (and these lines) */
 		stock_writer_backoff(s, true);
 		s->db_failed = true;
 		log_warn("shop %s: no database connection, its SKUs wait %lld ms: %s", s->conf->id, s->backoff_ms, err);
-		return NULL;
+		return false;
 	}
 	if (s->db_failed) {
 		/* the back-off was the database's, not the shop's */
@@ -327,43 +405,114 @@ static void *stock_writer_shop_cycle(void *arg)
 		if (!s->mapped)
 			s->learn_at_us = event_monotonic_us() + STOCK_WRITER_LEARN_RETRY_US;
 	}
-	if (!stock_writer_take(j))
-		return NULL;
-	stock_writer_put(j);
-	stock_writer_record(j);
-	bool more = j->n == STOCK_WRITER_BATCH;
-	stock_writer_job_free(j);
-	j->more = more;
+	if (!stock_writer_take(&j))
+		return false;
+	stock_writer_put(&j);
+	stock_writer_record(&j);
+	bool more = j.n == STOCK_WRITER_BATCH;
+	stock_writer_job_free(&j);
+	return more;
+}
+
+/* Tells a shop's thread a window closed (wake) or its part of a reconciliation is due. */
+static void stock_writer_shop_signal(struct stock_writer_shop *s, bool wake, bool reconcile)
+{
+	pthread_mutex_lock(&s->lock);
+	s->wake = s->wake || wake;
+	s->reconcile = s->reconcile || reconcile;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Waits (a little) for a signal and takes it. */
+static void stock_writer_shop_await(struct stock_writer_shop *s, bool *wake, bool *reconcile)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->wake && !s->reconcile) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += STOCK_WRITER_IDLE_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		(void)pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	}
+	*wake = s->wake;
+	*reconcile = s->reconcile;
+	s->wake = s->reconcile = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The shop's part of a reconciliation run: read the shop, mark what differs. The last shop to be
+ * done ends the run. It does not write to the shop, so it runs whichever instance writes: the
+ * writer's leader folds the marks. */
+static void stock_writer_shop_reconcile(struct stock_writer_shop *s)
+{
+	struct stock_writer *w = s->w;
+	char err[512];
+	if (pg_ensure(s->db, err, sizeof err))
+		stock_reconcile_shop(w->o.reconcile, s->db, s->conf, s->shop);
+	else
+		log_warn("reconciliation: shop %s skipped, no database connection: %s", s->conf->id, err);
+	pthread_mutex_lock(&w->rc_lock);
+	bool last = w->rc_left == 1;
+	if (!last)
+		w->rc_left--;
+	pthread_mutex_unlock(&w->rc_lock);
+	if (!last)
+		return;
+	/* the run stays "under way" until recorded, so that no second one starts meanwhile */
+	stock_reconcile_shop_done(w->o.reconcile, s->db);
+	pthread_mutex_lock(&w->rc_lock);
+	w->rc_left = 0;
+	pthread_mutex_unlock(&w->rc_lock);
+}
+
+static bool stock_writer_shop_resting(const struct stock_writer_shop *s)
+{
+	return s->retry_at_us && event_monotonic_us() < s->retry_at_us;
+}
+
+static void *stock_writer_shop_main(void *arg)
+{
+	struct stock_writer_shop *s = arg;
+	struct stock_writer *w = s->w;
+	while (!shutdown_requested()) {
+		bool wake, reconcile;
+		stock_writer_shop_await(s, &wake, &reconcile);
+		if (reconcile)
+			stock_writer_shop_reconcile(s);
+		/* a shop in back-off lets the wake-ups go by; the writer wakes it every window */
+		bool more = wake;
+		while (more && !shutdown_requested() && atomic_load(&w->leading) && !stock_writer_shop_resting(s)) {
+			pthread_mutex_lock(&s->cycle);
+			more = stock_writer_shop_cycle(s);
+			pthread_mutex_unlock(&s->cycle);
+		}
+	}
+	atomic_store(&s->ended, true);
 	return NULL;
 }
 
-/* One cycle over every shop out of back-off; true when a shop had more dirty SKUs than one cycle
- * takes. The shops' cycles run at the same time, each on its own connection: every shop but the
- * last in a thread of its own, the last in this one. */
-static bool stock_writer_cycle(struct stock_writer *w)
+/* The shop side of a reconciliation run, once its ERP side is over on this instance (the poller's
+ * leader), whether or not this instance writes to the shops: each shop's thread reads its shop. */
+static void stock_writer_reconcile_start(struct stock_writer *w)
 {
-	size_t n = 0;
-	bool more = false;
-	/* the marks made since the last fold (mostly folded while the window was open) */
-	stock_writer_fold(w);
-	for (size_t i = 0; i < w->o.nshops; i++) {
-		struct stock_writer_shop *s = &w->shops[i];
-		if (s->retry_at_us && event_monotonic_us() < s->retry_at_us)
-			continue;
-		w->jobs[n++] = (struct stock_writer_job){ .w = w, .s = s };
+	if (!w->o.reconcile)
+		return;
+	pthread_mutex_lock(&w->rc_lock);
+	bool running = w->rc_left > 0;
+	pthread_mutex_unlock(&w->rc_lock);
+	if (running || !stock_reconcile_shop_take(w->o.reconcile))
+		return;
+	if (!w->o.nshops) {
+		stock_reconcile_shop_done(w->o.reconcile, w->db);
+		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		w->threaded[i] = i + 1 < n &&
-				 pthread_create(&w->tid[i], NULL, stock_writer_shop_cycle, &w->jobs[i]) == 0;
-	for (size_t i = 0; i < n; i++)
-		if (!w->threaded[i])
-			stock_writer_shop_cycle(&w->jobs[i]);
-	for (size_t i = 0; i < n; i++) {
-		if (w->threaded[i])
-			pthread_join(w->tid[i], NULL);
-		more = more || w->jobs[i].more;
-	}
-	return more;
+	pthread_mutex_lock(&w->rc_lock);
+	w->rc_left = w->o.nshops;
+	pthread_mutex_unlock(&w->rc_lock);
+	for (size_t i = 0; i < w->o.nshops; i++)
+		stock_writer_shop_signal(&w->shops[i], false, true);
 }
 
 /* Waits for the moment to take the dirty SKUs.
@@ -424,39 +573,51 @@ static void *stock_writer_main(void *arg)
 	struct stock_writer *w = arg;
 	char err[512];
 	int listen_pid = 0;
-	bool more = false;      /* a shop had more dirty SKUs than one cycle takes: go on at once */
 	while (!shutdown_requested()) {
 		if (!pg_ensure(w->db, err, sizeof err)) {
+			atomic_store(&w->leading, false);      /* the lock went with the session */
 			shutdown_sleep_ms(w->o.window_ms);
 			continue;
 		}
+		stock_writer_reconcile_start(w);
 		/* one writer per group: two would race each other's writes to the same shop */
 		if (!pg_leader_hold(w->db, &w->leader)) {
+			atomic_store(&w->leading, false);
 			listen_pid = 0;
 			shutdown_sleep_ms(1000);
 			continue;
 		}
+		atomic_store(&w->leading, true);
 		stock_writer_listen(w, &listen_pid);
-		bool reconcile = w->o.reconcile && stock_reconcile_shop_take(w->o.reconcile);
-		for (size_t i = 0; reconcile && i < w->o.nshops; i++)
-			stock_reconcile_shop(w->o.reconcile, w->db, w->shops[i].conf, w->shops[i].shop);
-		if (reconcile)
-			stock_reconcile_shop_done(w->o.reconcile, w->db);
-		if (!more)
-			stock_writer_wait(w);
+		stock_writer_wait(w);
 		if (shutdown_requested())
 			break;
-		more = stock_writer_cycle(w);
+		/* the marks made since the last fold (mostly folded while the window was open), then
+		 * every shop takes its dirty SKUs: those in the middle of a cycle when it is over */
+		stock_writer_fold(w);
+		for (size_t i = 0; i < w->o.nshops; i++)
+			stock_writer_shop_signal(&w->shops[i], true, false);
 	}
+	atomic_store(&w->leading, false);
+	atomic_store(&w->ended, true);
 	return NULL;
 }
 
-static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct shop_config *conf, const char *dsn)
+static bool stock_writer_shop_init(struct stock_writer *w, struct stock_writer_shop *s, const struct shop_config *conf,
+				   const char *dsn)
 {
 	static const char *const shop_label[] = { "shop", NULL };
 	static const char *const shop_result[] = { "shop", "result", NULL };
-	char err[256];
+	pthread_condattr_t ca;
+	s->w = w;
 	s->conf = conf;
+	pthread_mutex_init(&s->cycle, NULL);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	char err[256];
 	s->shop = shop_config_connect(conf, err, sizeof err);
 	if (s->shop && !s->shop->stock) {
 		snprintf(err, sizeof err, "shop %s: its %s adapter does not serve stock", conf->id, s->shop->kind);
@@ -484,6 +645,48 @@ static bool stock_writer_shop_init(struct stock_writer_shop *s, const struct sho
 	return s->shop && s->db;
 }
 
+static void stock_writer_free(struct stock_writer *w)
+{
+	for (size_t i = 0; w->shops && i < w->o.nshops; i++) {
+		struct stock_writer_shop *s = &w->shops[i];
+		shop_free(s->shop);
+		pg_free(s->db);
+		if (s->conf) {
+			pthread_mutex_destroy(&s->cycle);
+			pthread_mutex_destroy(&s->lock);
+			pthread_cond_destroy(&s->cond);
+		}
+	}
+	free(w->shops);
+	pg_free(w->db);
+	pthread_mutex_destroy(&w->rc_lock);
+	free(w);
+}
+
+/* Joins a thread that stops on shutdown_requested. Its calls are cut when the stop's time for work
+ * in flight is over (shutdown.h); one still stuck after half of the rest (a connection attempt's
+ * own timeout, say) is left to the process's exit. false then. */
+static bool stock_writer_join(pthread_t t, atomic_bool *ended, const char *what)
+{
+	long left = shutdown_left_ms(), work = shutdown_work_left_ms();
+	if (left == LONG_MAX) {
+		pthread_join(t, NULL);
+		return true;
+	}
+	long wait_ms = work + (left - work) / 2;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait_ms / 1000;
+	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
+		return true;
+	log_error("stock writer: %s did not stop within the stop's bound (%s); left to the process's exit", what,
+		  atomic_load(ended) ? "ending" : "still in a call");
+	return false;
+}
+
 struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 {
 	struct stock_writer *w = calloc(1, sizeof *w);
@@ -491,27 +694,25 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 		return NULL;
 	w->o = *opts;
 	w->leader.role = "stock-sync:writer";
+	pthread_mutex_init(&w->rc_lock, NULL);
 	w->db = pg_new(opts->pg_dsn, STOCK_DB_SCHEMA);
-	w->shops = calloc(opts->nshops, sizeof *w->shops);
-	w->jobs = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->jobs);
-	w->threaded = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->threaded);
-	w->tid = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->tid);
-	bool ok = w->db && w->shops && w->jobs && w->threaded && w->tid;
+	w->shops = calloc(opts->nshops ? opts->nshops : 1, sizeof *w->shops);
+	bool ok = w->db && w->shops;
 	for (size_t i = 0; ok && i < opts->nshops; i++)
-		ok = stock_writer_shop_init(&w->shops[i], &opts->shops[i], opts->pg_dsn);
-	if (ok && pthread_create(&w->thread, NULL, stock_writer_main, w) == 0)
+		ok = stock_writer_shop_init(w, &w->shops[i], &opts->shops[i], opts->pg_dsn);
+	for (size_t i = 0; ok && i < opts->nshops; i++)
+		ok = (w->shops[i].started = pthread_create(&w->shops[i].thread, NULL, stock_writer_shop_main,
+							   &w->shops[i]) == 0);
+	if (ok && (w->started = pthread_create(&w->thread, NULL, stock_writer_main, w) == 0))
 		return w;
 	log_error("stock writer: cannot start");
-	for (size_t i = 0; w->shops && i < opts->nshops; i++) {
-		shop_free(w->shops[i].shop);
-		pg_free(w->shops[i].db);
-	}
-	free(w->shops);
-	free(w->jobs);
-	free(w->threaded);
-	free(w->tid);
-	pg_free(w->db);
-	free(w);
+	bool joined = true;
+	shutdown_request();
+	for (size_t i = 0; w->shops && i < opts->nshops; i++)
+		if (w->shops[i].started)
+			joined = stock_writer_join(w->shops[i].thread, &w->shops[i].ended, w->shops[i].conf->id) && joined;
+	if (joined)
+		stock_writer_free(w);
 	return NULL;
 }
 
@@ -519,15 +720,12 @@ void stock_writer_stop(struct stock_writer *w)
 {
 	if (!w)
 		return;
-	pthread_join(w->thread, NULL);
+	bool joined = !w->started || stock_writer_join(w->thread, &w->ended, "its main thread");
 	for (size_t i = 0; i < w->o.nshops; i++) {
-		shop_free(w->shops[i].shop);
-		pg_free(w->shops[i].db);
+		struct stock_writer_shop *s = &w->shops[i];
+		if (s->started)
+			joined = stock_writer_join(s->thread, &s->ended, s->conf->id) && joined;
 	}
-	free(w->shops);
-	free(w->jobs);
-	free(w->threaded);
-	free(w->tid);
-	pg_free(w->db);
-	free(w);
+	if (joined)
+		stock_writer_free(w);
 }

@@ -2,9 +2,11 @@
  * outbox would: protobuf StockLevel values with event-id, traceparent and source-time headers.
  *
  *   stockgen [-t topic] [-n count] [-s skus] [-w warehouse] [-q base] [-v version-base]
- *            [-r rate/s] [-e event-id-prefix] [-g]  (-g: malformed values, for the DLQ)
- * Quantity of record i = base + i / skus (so later records of a SKU carry higher quantities and
- * versions). Brokers from KAFKA_BOOTSTRAP_SERVERS (and any KAFKA_* property). Exit 0 when every
+ *            [-r rate/s] [-e event-id-prefix] [-g] [-d]
+ * -g: malformed values, for the DLQ. -d: each record is preceded by a tombstone of its key (no value,
+ * event id "<id>-del"), as an ERP that deletes a SKU+warehouse and creates it again publishes them,
+ * back to back. Quantity of record i = base + i / skus (so later records of a SKU carry higher
+ * quantities and versions). Brokers from KAFKA_BOOTSTRAP_SERVERS (and any KAFKA_* property). Exit 0 when every
  * record was acknowledged. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@ struct stockgen_opts {
 	const char *warehouse;
 	const char *id_prefix;
 	int garbage;
+	int delete_first;
 };
 
 static long stockgen_num(const char *s)
@@ -67,10 +70,10 @@ static size_t stockgen_pack(const struct stockgen_opts *o, long i, char *id, uin
 
 int main(int argc, char **argv)
 {
-	struct stockgen_opts o = { "erp.stock.v1", 1, 1, 10, 0, 0, "WH-MAIN", NULL, 0 };
+	struct stockgen_opts o = { "erp.stock.v1", 1, 1, 10, 0, 0, "WH-MAIN", NULL, 0, 0 };
 	int c;
 	char err[512];
-	while ((c = getopt(argc, argv, "t:n:s:w:q:v:r:e:g")) != -1) {
+	while ((c = getopt(argc, argv, "t:n:s:w:q:v:r:e:gd")) != -1) {
 		switch (c) {
 		case 't': o.topic = optarg; break;
 		case 'n': o.count = stockgen_num(optarg); break;
@@ -81,9 +84,10 @@ int main(int argc, char **argv)
 		case 'r': o.rate = stockgen_num(optarg); break;
 		case 'e': o.id_prefix = optarg; break;
 		case 'g': o.garbage = 1; break;
+		case 'd': o.delete_first = 1; break;
 		default:
 			fprintf(stderr, "usage: stockgen [-t topic] [-n count] [-s skus] [-w warehouse] [-q base] "
-					"[-v version-base] [-r rate] [-e id-prefix] [-g]\n");
+					"[-v version-base] [-r rate] [-e id-prefix] [-g] [-d]\n");
 			return 2;
 		}
 	}
@@ -105,6 +109,17 @@ int main(int argc, char **argv)
 		else
 			event_id_new(id);
 		size_t len = stockgen_pack(&o, i, id, val, sizeof val, key, sizeof key);
+		if (o.delete_first) {
+			char del[sizeof id + 8];
+			snprintf(del, sizeof del, "%s-del", id);
+			struct kafka_out t = { .topic = o.topic, .key = key, .key_len = strlen(key), .event_id = del,
+					       .source_time_us = event_now_us() };
+			if (!kafka_produce(p, &t, err, sizeof err)) {
+				fprintf(stderr, "stockgen: %s\n", err);
+				rc = 1;
+				break;
+			}
+		}
 		struct kafka_out m = { .topic = o.topic, .key = key, .key_len = strlen(key), .value = val,
 				       .value_len = len, .event_id = id, .source_time_us = event_now_us(),
 				       .message_type = "erpsync.v1.StockLevel" };

@@ -43,3 +43,39 @@ dlq_has_it() {
 check "a tombstone without a SKU|warehouse key goes to the DLQ with the reason" wait_for 15 dlq_has_it
 dead_lettered_one() { [ "$(metric erpsync_stock_events_dead_lettered_total)" -eq 1 ]; }
 check "only that one was dead-lettered" wait_for 5 dead_lettered_one
+
+# An ERP that deletes a SKU+warehouse and creates it again publishes a tombstone and then the new
+# record, back to back, so both usually land in one batch: the record after the tombstone wins
+# (stock rows and tombstones take effect in the order of the topic). 20 SKUs at quantity 30,
+# version 301; A 30 - 2, B 30 - 5.
+stockgen -n 20 -s 20 -q 30 -v 300 -d -e recreate >/dev/null
+recreated_claimed() {
+	[ "$(psql_q "SELECT count(*) FROM stock_sync.inbox WHERE event_id LIKE 'recreate-%'")" -eq 40 ]
+}
+check "the 20 tombstones and 20 records after them are claimed" wait_for 15 recreated_claimed
+check "delete then re-create in one batch: every row holds the new record (30 at version 301)" \
+	[ "$(psql_q "SELECT count(*) FROM stock_sync.stock WHERE version = 301 AND available_milli = 30000")" -eq 20 ]
+recreated_in_shops() {
+	[ "$(curl -s -u ck_it:cs_it "http://127.0.0.1:$WOO_A_PORT/sandbox/stock" |
+		jq '[to_entries[] | select(.value == 28)] | length')" -eq 20 ] &&
+	[ "$(curl -s -u ck_it:cs_it "http://127.0.0.1:$WOO_B_PORT/sandbox/stock" |
+		jq '[to_entries[] | select(.value == 25)] | length')" -eq 20 ]
+}
+check "delete then re-create: both shops show the new quantity for all 20 SKUs (A 28, B 25)" \
+	wait_for 15 recreated_in_shops
+
+# A tombstone may say which version the deletion is (header "version"): it applies only when it is
+# not older than the stored version. SKU-000003 is at version 301.
+printf 'SKU-000003|WH-MAIN:\n' | kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -P -t "$IT_TOPIC" -K: -Z -H version=250 -H event-id=old-del
+stockgen -n 1 -s 1 -q 5 -v 500 -w WH-SOUTH -e marker2 >/dev/null
+marker2() { [ "$(psql_q "SELECT count(*) FROM stock_sync.inbox WHERE event_id IN ('old-del', 'marker2-0')")" -eq 2 ]; }
+check "a tombstone of version 250 and a record after it are claimed" wait_for 15 marker2
+check "the tombstone older than the stored version (301) changes nothing" \
+	[ "$(psql_q "SELECT available_milli || '/' || version FROM stock_sync.stock WHERE sku = 'SKU-000003' AND warehouse = 'WH-MAIN'")" = "30000/301" ]
+printf 'SKU-000003|WH-MAIN:\n' | kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -P -t "$IT_TOPIC" -K: -Z -H version=400 -H event-id=new-del
+stockgen -n 3 -s 3 -q 6 -v 349 -e older3 >/dev/null     # SKU-000003 at version 350: older than the tombstone
+older3() { [ "$(psql_q "SELECT count(*) FROM stock_sync.inbox WHERE event_id IN ('new-del', 'older3-2')")" -eq 2 ]; }
+check "a tombstone of version 400 and an older record after it are claimed" wait_for 15 older3
+check "the newer tombstone zeroes the row and takes its version; the older record stays out" \
+	[ "$(psql_q "SELECT available_milli || '/' || version FROM stock_sync.stock WHERE sku = 'SKU-000003' AND warehouse = 'WH-MAIN'")" = "0/400" ]
+check "shop B follows (0)" wait_for 15 qty_is "$WOO_B_PORT" SKU-000003 0

@@ -1,6 +1,7 @@
 /* WooCommerce's batch call plan. */
 #include <string.h>
 
+#include "shop_config.h"
 #include "shop_woo.h"
 #include "unit.h"
 
@@ -44,4 +45,42 @@ static void test_woo_call_plan(void)
 	EXPECT_INT(n ? shop_woo_plan(many, 0, 100, midx, mcalls) : 1, 0);
 }
 
-UNIT_MAIN(test_woo_call_plan)
+/* A shop whose listing never ends (it ignores the page and always answers a full one) must not
+ * keep a loop asking for the next page for ever: past the bound the adapter refuses the page,
+ * before any call. */
+static void test_woo_listing_bounded(void)
+{
+	struct shop_woo_opts o = { .shop_id = "bounded", .base_url = "http://127.0.0.1:9",
+				   .consumer_key = "ck", .consumer_secret = "cs", .batch_max = 100 };
+	struct shop *s = shop_woo_new(&o);
+	struct shop_item *items = NULL;
+	size_t n = 7;
+	bool more = true;
+	char err[256] = "";
+	EXPECT(s != NULL);
+	if (!s)
+		return;
+	EXPECT(!s->stock->list_items(s, SHOP_LIST_PAGES_MAX + 1, &items, &n, &more, err, sizeof err));
+	EXPECT(items == NULL && n == 0 && !more);
+	EXPECT(strstr(err, "pages") != NULL);
+	shop_free(s);
+}
+
+/* Basic auth sends the shop's key and secret with every call: over plain http to another machine
+ * they can be read on the way (a warning at start-up). */
+static void test_cleartext_remote(void)
+{
+	EXPECT(shop_config_cleartext_remote("http://shop.example.com"));
+	EXPECT(shop_config_cleartext_remote("HTTP://192.0.2.10:8080/shop"));
+	EXPECT(shop_config_cleartext_remote("http://127.0.0.1.evil.example/"));
+	EXPECT(shop_config_cleartext_remote("http://user@10.0.0.1/"));
+	EXPECT(shop_config_cleartext_remote("http://[2001:db8::1]:80/"));
+	EXPECT(!shop_config_cleartext_remote("https://shop.example.com"));
+	EXPECT(!shop_config_cleartext_remote("http://127.0.0.1:19181"));
+	EXPECT(!shop_config_cleartext_remote("http://127.10.0.3/"));
+	EXPECT(!shop_config_cleartext_remote("http://localhost:8080/wp"));
+	EXPECT(!shop_config_cleartext_remote("http://[::1]:8080"));
+	EXPECT(!shop_config_cleartext_remote(NULL));
+}
+
+UNIT_MAIN(test_woo_call_plan, test_woo_listing_bounded, test_cleartext_remote)

@@ -1,5 +1,6 @@
 /* Pure logic of stock-sync: the sellable rule, which order statuses hold stock, the webhook
  * signature check, the order of the shop's batch calls. */
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -16,6 +17,18 @@ static void test_sellable_rule(void)
 	EXPECT_INT(stock_writer_sellable(10000, 12000, 0), 0);   /* reservations beyond stock */
 	EXPECT_INT(stock_writer_sellable(2500, 0, 0), 2);        /* fractions round down */
 	EXPECT_INT(stock_writer_sellable(2999, 999, 1), 1);
+}
+
+/* The sums behind the rule come from PostgreSQL as numeric and are read saturated at the ends of
+ * int64: the difference must not overflow (a huge reservation total means nothing to sell, a huge
+ * stock means as much as can be said). */
+static void test_sellable_saturates(void)
+{
+	EXPECT_INT(stock_writer_sellable(-1000, LLONG_MAX, 0), 0);
+	EXPECT_INT(stock_writer_sellable(LLONG_MIN, 1, 0), 0);
+	EXPECT_INT(stock_writer_sellable(LLONG_MAX, LLONG_MIN, 0), LLONG_MAX / 1000);
+	EXPECT_INT(stock_writer_sellable(1000, LLONG_MIN, 2), LLONG_MAX / 1000 - 2);
+	EXPECT_INT(stock_writer_sellable(LLONG_MAX, 0, LLONG_MAX), 0);
 }
 
 static void test_holding_statuses(void)
@@ -64,4 +77,4 @@ static void test_order_validation(void)
 	EXPECT(stock_orders_return_invalid(&r) != NULL && strstr(stock_orders_return_invalid(&r), "version"));
 }
 
-UNIT_MAIN(test_sellable_rule, test_holding_statuses, test_order_validation)
+UNIT_MAIN(test_sellable_rule, test_sellable_saturates, test_holding_statuses, test_order_validation)
