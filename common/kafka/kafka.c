@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "err.h"
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
@@ -76,20 +77,6 @@ void kafka_count(struct kafka_metrics *km, enum kafka_metric k, const char *topi
 
 /* ---- configuration and the callbacks both handles share -------------------------------------------- */
 
-void kafka_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-void kafka_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-
 static bool kafka_conf_set_all(rd_kafka_conf_t *conf, const struct kafka_prop *props, size_t n, char *err,
 			       size_t errlen)
 {
@@ -97,7 +84,7 @@ static bool kafka_conf_set_all(rd_kafka_conf_t *conf, const struct kafka_prop *p
 
 	for (size_t i = 0; i < n; i++) {
 		if (rd_kafka_conf_set(conf, props[i].name, props[i].value, why, sizeof why) != RD_KAFKA_CONF_OK) {
-			kafka_seterr(err, errlen, "kafka %s=%s: %s", props[i].name, props[i].value, why);
+			err_set(err, errlen, "kafka %s=%s: %s", props[i].name, props[i].value, why);
 			return false;
 		}
 	}
@@ -114,7 +101,7 @@ static bool kafka_conf_check(rd_kafka_conf_t *conf, const struct kafka_prop *pro
 
 		if (rd_kafka_conf_get(conf, props[i].name, have, &len) != RD_KAFKA_CONF_OK ||
 		    strcmp(have, props[i].value) != 0) {
-			kafka_seterr(err, errlen, "kafka %s must be \"%s\" in erpsync, the environment set \"%s\"",
+			err_set(err, errlen, "kafka %s must be \"%s\" in erpsync, the environment set \"%s\"",
 				     props[i].name, props[i].value, have);
 			return false;
 		}
@@ -165,7 +152,7 @@ rd_kafka_t *kafka_handle_new(const struct kafka_handle_spec *spec, char *err, si
 	char why[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	if (!conf) {
-		kafka_seterr(err, errlen, "%s: out of memory", spec->role);
+		err_set(err, errlen, "%s: out of memory", spec->role);
 		return NULL;
 	}
 	if (!kafka_conf_set_all(conf, spec->defaults, spec->ndefaults, err, errlen) ||
@@ -181,7 +168,7 @@ rd_kafka_t *kafka_handle_new(const struct kafka_handle_spec *spec, char *err, si
 		spec->role_cbs(conf);
 	rd_kafka_t *rk = rd_kafka_new(spec->type, conf, why, sizeof why);
 	if (!rk) {
-		kafka_seterr(err, errlen, "%s: %s", spec->role, why);
+		err_set(err, errlen, "%s: %s", spec->role, why);
 		rd_kafka_conf_destroy(conf);    /* not taken over on failure */
 	}
 	return rk;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
@@ -124,7 +125,7 @@ static bool consumer_subscribe(struct kafka_consumer *c, const char *const *topi
 	e = rd_kafka_subscribe(c->rk, subs);
 	rd_kafka_topic_partition_list_destroy(subs);
 	if (e)
-		kafka_seterr(err, errlen, "kafka consumer: subscribe: %s", rd_kafka_err2str(e));
+		err_set(err, errlen, "kafka consumer: subscribe: %s", rd_kafka_err2str(e));
 	return e == RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
@@ -132,12 +133,12 @@ static bool consumer_args_valid(const char *group_id, const char *const *topics,
 				size_t errlen)
 {
 	if (!group_id || !*group_id || !topics || !ntopics || ntopics > INT32_MAX) {
-		kafka_seterr(err, errlen, "kafka consumer: a group id and at least one topic are required");
+		err_set(err, errlen, "kafka consumer: a group id and at least one topic are required");
 		return false;
 	}
 	for (size_t i = 0; i < ntopics; i++) {
 		if (!topics[i] || !*topics[i]) {
-			kafka_seterr(err, errlen, "kafka consumer: topic %zu is empty", i);
+			err_set(err, errlen, "kafka consumer: topic %zu is empty", i);
 			return false;
 		}
 	}
@@ -159,7 +160,7 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 		return NULL;
 	c = calloc(1, sizeof *c);
 	if (!c) {
-		kafka_seterr(err, errlen, "kafka consumer: out of memory");
+		err_set(err, errlen, "kafka consumer: out of memory");
 		return NULL;
 	}
 	kafka_metrics_init(&c->metrics, KM_CONSUMED, KM_CONSUME_ERRORS);

@@ -39,7 +39,6 @@ void kafka_metrics_cleanup(struct kafka_metrics *km);
 /* Counts one message of topic under k. */
 void kafka_count(struct kafka_metrics *km, enum kafka_metric k, const char *topic);
 
-void kafka_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct kafka_prop {
 	const char *name;

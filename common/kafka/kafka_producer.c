@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
@@ -171,7 +172,7 @@ struct kafka_producer *kafka_producer_new(const char *service, char *err, size_t
 	struct kafka_producer *p = calloc(1, sizeof *p);
 
 	if (!p) {
-		kafka_seterr(err, errlen, "kafka producer: out of memory");
+		err_set(err, errlen, "kafka producer: out of memory");
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
@@ -249,7 +250,7 @@ bool kafka_producer_fatal(struct kafka_producer *p, char *err, size_t errlen)
 	e = rd_kafka_fatal_error(p->rk, why, sizeof why);
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return false;
-	kafka_seterr(err, errlen, "%s: %s", rd_kafka_err2name(e), why);
+	err_set(err, errlen, "%s: %s", rd_kafka_err2name(e), why);
 	return true;
 }
 
@@ -260,12 +261,12 @@ bool kafka_produce(struct kafka_producer *p, const struct kafka_out *m, char *er
 	char why[512];
 
 	if (!p || !m || !m->topic || !m->event_id) {
-		kafka_seterr(err, errlen, "kafka_produce: topic and event_id are required");
+		err_set(err, errlen, "kafka_produce: topic and event_id are required");
 		return false;
 	}
 	hdrs = kafka_out_headers(m);
 	if (!hdrs) {
-		kafka_seterr(err, errlen, "produce to %s: out of memory", m->topic);
+		err_set(err, errlen, "produce to %s: out of memory", m->topic);
 		return false;
 	}
 	e = producer_send(p, &(struct kafka_send){ .topic = m->topic, .key = m->key, .key_len = m->key_len,
@@ -276,9 +277,9 @@ bool kafka_produce(struct kafka_producer *p, const struct kafka_out *m, char *er
 	rd_kafka_headers_destroy(hdrs);
 	kafka_count(&p->metrics, KM_PRODUCE_ERRORS, m->topic);
 	if (e == RD_KAFKA_RESP_ERR__FATAL && kafka_producer_fatal(p, why, sizeof why))
-		kafka_seterr(err, errlen, "produce to %s: fatal: %s", m->topic, why);
+		err_set(err, errlen, "produce to %s: fatal: %s", m->topic, why);
 	else
-		kafka_seterr(err, errlen, "produce to %s: %s", m->topic, rd_kafka_err2str(e));
+		err_set(err, errlen, "produce to %s: %s", m->topic, rd_kafka_err2str(e));
 	return false;
 }
 

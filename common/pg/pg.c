@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "err.h"
 #include "log.h"
 #include "pg_conninfo.h"
 #include "pg_wait.h"
@@ -75,18 +76,6 @@ static const struct pg_migration pg_common_migrations[] = {
 
 /* ---- errors ---- */
 
-static void pg_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void pg_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* libpq messages end in a newline and may span lines: make them one line for err and the log. */
 static void pg_flatten(char *s)
 {
@@ -119,7 +108,7 @@ static void pg_result_err(const PGconn *conn, const PGresult *res, char *err, si
 	if (!primary) {
 		const char *msg = res ? PQresultErrorMessage(res) : "";
 		if (*msg) {
-			pg_set_err(err, errlen, "%s", msg);
+			err_set(err, errlen, "%s", msg);
 			if (err && errlen)
 				pg_flatten(err);
 		} else {
@@ -130,7 +119,7 @@ static void pg_result_err(const PGconn *conn, const PGresult *res, char *err, si
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	pg_set_err(err, errlen, "%s%s%s%s%s%s%s", primary,
+	err_set(err, errlen, "%s%s%s%s%s%s%s", primary,
 		   detail ? " (DETAIL: " : "", detail ? detail : "", detail ? ")" : "",
 		   hint ? " (HINT: " : "", hint ? hint : "", hint ? ")" : "");
 	if (state && err && errlen) {
@@ -339,13 +328,13 @@ out:
 bool pg_ensure(struct pg *db, char *err, size_t errlen)
 {
 	if (!db) {
-		pg_set_err(err, errlen, "pg_ensure: no database");
+		err_set(err, errlen, "pg_ensure: no database");
 		return false;
 	}
 	if (pg_usable(db))
 		return true;
 	if (db->in_tx) {
-		pg_set_err(err, errlen, "connection to PostgreSQL lost inside a transaction; roll back first");
+		err_set(err, errlen, "connection to PostgreSQL lost inside a transaction; roll back first");
 		return false;
 	}
 	if (db->conn) {
@@ -359,7 +348,7 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 	/* what a stop leaves to do needs no new session, and a connection attempt would wait for
 	 * its connect_timeout */
 	if (shutdown_requested()) {
-		pg_set_err(err, errlen, "stopping: not connecting to PostgreSQL");
+		err_set(err, errlen, "stopping: not connecting to PostgreSQL");
 		return false;
 	}
 
@@ -400,14 +389,14 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 static bool pg_ready(struct pg *db, char *err, size_t errlen)
 {
 	if (!db) {
-		pg_set_err(err, errlen, "no database");
+		err_set(err, errlen, "no database");
 		return false;
 	}
 	db->sqlstate[0] = '\0';
 	if (db->in_tx) {
 		if (db->conn && !db->broken && PQstatus(db->conn) == CONNECTION_OK)
 			return true;
-		pg_set_err(err, errlen, "connection to PostgreSQL lost inside a transaction");
+		err_set(err, errlen, "connection to PostgreSQL lost inside a transaction");
 		return false;
 	}
 	return pg_ensure(db, err, errlen);
@@ -423,7 +412,7 @@ static PGresult *pg_check(struct pg *db, PGresult *res, char *err, size_t errlen
 	if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
 		pg_note_failure(db, res, err, errlen);
 	} else {
-		pg_set_err(err, errlen, "unexpected result %s", PQresStatus(st));
+		err_set(err, errlen, "unexpected result %s", PQresStatus(st));
 		db->broken = st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH;
 	}
 	PQclear(res);
@@ -469,7 +458,7 @@ bool pg_exec(struct pg *db, const char *sql, char *err, size_t errlen)
 bool pg_begin(struct pg *db, char *err, size_t errlen)
 {
 	if (db && db->in_tx) {
-		pg_set_err(err, errlen, "pg_begin: a transaction is already open");
+		err_set(err, errlen, "pg_begin: a transaction is already open");
 		return false;
 	}
 	if (!pg_exec(db, "BEGIN", err, errlen))
@@ -481,7 +470,7 @@ bool pg_begin(struct pg *db, char *err, size_t errlen)
 bool pg_commit(struct pg *db, char *err, size_t errlen)
 {
 	if (!db || !db->in_tx) {
-		pg_set_err(err, errlen, "pg_commit: no transaction open");
+		err_set(err, errlen, "pg_commit: no transaction open");
 		return false;
 	}
 	if (!pg_ready(db, err, errlen)) {
@@ -506,7 +495,7 @@ bool pg_commit(struct pg *db, char *err, size_t errlen)
 	/* COMMIT of a transaction in which a statement failed answers ROLLBACK, with status OK. */
 	bool ok = strcmp(PQcmdStatus(res), "COMMIT") == 0;
 	if (!ok) {
-		pg_set_err(err, errlen, "transaction rolled back: a statement in it had failed");
+		err_set(err, errlen, "transaction rolled back: a statement in it had failed");
 		snprintf(db->sqlstate, sizeof db->sqlstate, "25P02");
 	}
 	PQclear(res);
@@ -532,7 +521,7 @@ void pg_rollback(struct pg *db)
 bool pg_flush(struct pg *db, char *err, size_t errlen)
 {
 	if (!db || !db->conn) {
-		pg_set_err(err, errlen, "pg_flush: no connection");
+		err_set(err, errlen, "pg_flush: no connection");
 		return false;
 	}
 	if (pg_wait_flush(db->conn, pg_until(db), err, errlen))
@@ -544,7 +533,7 @@ bool pg_flush(struct pg *db, char *err, size_t errlen)
 PGresult *pg_finish(struct pg *db, char *err, size_t errlen)
 {
 	if (!db || !db->conn) {
-		pg_set_err(err, errlen, "pg_finish: no connection");
+		err_set(err, errlen, "pg_finish: no connection");
 		return NULL;
 	}
 	bool gave_up;
@@ -601,16 +590,16 @@ static bool pg_migrations_valid(const char *component, const struct pg_migration
 				size_t errlen)
 {
 	if (!component || !*component) {
-		pg_set_err(err, errlen, "pg_migrate: component name missing");
+		err_set(err, errlen, "pg_migrate: component name missing");
 		return false;
 	}
 	if (n > 0 && (!m || strcmp(component, "common") == 0)) {
-		pg_set_err(err, errlen, "pg_migrate: %s", m ? "component name \"common\" is reserved" : "no migrations");
+		err_set(err, errlen, "pg_migrate: %s", m ? "component name \"common\" is reserved" : "no migrations");
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].version < 1 || (i > 0 && m[i].version <= m[i - 1].version) || !m[i].sql || !m[i].name) {
-			pg_set_err(err, errlen, "pg_migrate: %s migration #%zu: versions must ascend from 1 and "
+			err_set(err, errlen, "pg_migrate: %s migration #%zu: versions must ascend from 1 and "
 				   "name and sql must be set", component, i);
 			return false;
 		}
@@ -643,7 +632,7 @@ static bool pg_migration_apply(struct pg *db, const char *component, const struc
 	ok = ok && pg_commit(db, why, sizeof why);
 	if (!ok) {
 		pg_rollback(db);
-		pg_set_err(err, errlen, "migration %s version %d (%s) failed: %s", component, m->version, m->name, why);
+		err_set(err, errlen, "migration %s version %d (%s) failed: %s", component, m->version, m->name, why);
 		return false;
 	}
 	log_info("pg: applied migration %s version %d (%s) to schema %s", component, m->version, m->name, db->schema);
@@ -678,7 +667,7 @@ bool pg_migrate(struct pg *db, const char *component, const struct pg_migration 
 	if (!pg_migrations_valid(component, m, n, err, errlen))
 		return false;
 	if (pg_in_transaction(db)) {
-		pg_set_err(err, errlen, "pg_migrate: inside a transaction");
+		err_set(err, errlen, "pg_migrate: inside a transaction");
 		return false;
 	}
 	if (!pg_ensure(db, err, errlen))
@@ -728,13 +717,13 @@ int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, co
 		   int32_t partition, int64_t offset, char *err, size_t errlen)
 {
 	if (!consumer || !*consumer || !event_id || !*event_id) {
-		pg_set_err(err, errlen, "pg_inbox_claim: consumer and event id are required");
+		err_set(err, errlen, "pg_inbox_claim: consumer and event id are required");
 		return -1;
 	}
 	/* Outside a transaction the claim would commit on its own, apart from the state change it
 	 * guards: exactly the gap the inbox exists to close. */
 	if (!pg_in_transaction(db)) {
-		pg_set_err(err, errlen, "pg_inbox_claim: not inside a transaction");
+		err_set(err, errlen, "pg_inbox_claim: not inside a transaction");
 		return -1;
 	}
 	char part[16], off[24];
@@ -752,7 +741,7 @@ int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, co
 	long n = pg_cmd_tuples(res);
 	PQclear(res);
 	if (n != 0 && n != 1) {
-		pg_set_err(err, errlen, "pg_inbox_claim: unexpected row count %ld", n);
+		err_set(err, errlen, "pg_inbox_claim: unexpected row count %ld", n);
 		return -1;
 	}
 	return (int)n;
@@ -761,11 +750,11 @@ int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, co
 int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
 {
 	if (keep_days < 1) {
-		pg_set_err(err, errlen, "pg_inbox_prune: keep_days must be at least 1");
+		err_set(err, errlen, "pg_inbox_prune: keep_days must be at least 1");
 		return -1;
 	}
 	if (pg_in_transaction(db)) {
-		pg_set_err(err, errlen, "pg_inbox_prune: inside a transaction");
+		err_set(err, errlen, "pg_inbox_prune: inside a transaction");
 		return -1;
 	}
 	char days[16], batch[16];
@@ -785,7 +774,7 @@ int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
 		long n = pg_cmd_tuples(res);
 		PQclear(res);
 		if (n < 0) {
-			pg_set_err(err, errlen, "pg_inbox_prune: unexpected row count");
+			err_set(err, errlen, "pg_inbox_prune: unexpected row count");
 			return -1;
 		}
 		total += (int)n;

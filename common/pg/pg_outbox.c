@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "err.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
@@ -66,25 +67,19 @@ static int64_t outbox_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void outbox_set_err(char *err, size_t errlen, const char *msg)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
-}
-
 bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t errlen)
 {
 	if (!m || !m->topic || !*m->topic || !m->event_id || !*m->event_id || (!m->value && m->value_len) ||
 	    (!m->key && m->key_len)) {
-		outbox_set_err(err, errlen, "pg_outbox_add: topic, event id and value are required");
+		err_set(err, errlen, "%s", "pg_outbox_add: topic, event id and value are required");
 		return false;
 	}
 	if (m->key_len > INT_MAX || m->value_len > INT_MAX) {
-		outbox_set_err(err, errlen, "pg_outbox_add: key or value too large");
+		err_set(err, errlen, "%s", "pg_outbox_add: key or value too large");
 		return false;
 	}
 	if (!pg_in_transaction(db)) {
-		outbox_set_err(err, errlen, "pg_outbox_add: not inside a transaction");
+		err_set(err, errlen, "%s", "pg_outbox_add: not inside a transaction");
 		return false;
 	}
 	char srctime[24];
@@ -316,7 +311,7 @@ static bool outbox_relay_rows(struct pg *db, struct kafka_producer *p, const PGr
 	pg_array_init(&ids);
 	bool ok = false;
 	if (!b) {
-		outbox_set_err(err, errlen, "outbox relay: out of memory");
+		err_set(err, errlen, "%s", "outbox relay: out of memory");
 		goto out;
 	}
 	kafka_producer_on_delivery(p, outbox_on_delivery, NULL);
@@ -326,12 +321,12 @@ static bool outbox_relay_rows(struct pg *db, struct kafka_producer *p, const PGr
 		snprintf(kerr + strlen(kerr), kerrlen - strlen(kerr), "%snot all acknowledged within %d ms",
 			 *kerr ? "; " : "", wait_ms);
 	if (!outbox_collect(rows, b, &ids, t)) {
-		outbox_set_err(err, errlen, "outbox relay: out of memory");
+		err_set(err, errlen, "%s", "outbox relay: out of memory");
 		goto out;
 	}
 	const char *params[1] = { pg_array_get(&ids) };
 	if (!params[0]) {
-		outbox_set_err(err, errlen, "outbox relay: out of memory");
+		err_set(err, errlen, "%s", "outbox relay: out of memory");
 		goto out;
 	}
 	ok = true;
@@ -384,7 +379,7 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 	struct outbox_metrics om;
 	outbox_metrics_get(&om);
 	if (!db || !p || max < 1 || pg_in_transaction(db)) {
-		outbox_set_err(err, errlen, pg_in_transaction(db) ? "pg_outbox_relay: inside a transaction"
+		err_set(err, errlen, "%s", pg_in_transaction(db) ? "pg_outbox_relay: inside a transaction"
 								 : "pg_outbox_relay: needs a database, a producer and max >= 1");
 		return -1;
 	}
@@ -417,7 +412,7 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 	if (!rows)
 		goto fail;
 	if (!outbox_rows_valid(rows)) {
-		outbox_set_err(err, errlen, "outbox relay: unexpected row shape (is outbox migrated?)");
+		err_set(err, errlen, "%s", "outbox relay: unexpected row shape (is outbox migrated?)");
 		goto fail;
 	}
 	if (!pg_session_lock(db, lock, &taken)) {
