@@ -1,16 +1,12 @@
 #include "stock_apply.h"
+#include "stock_apply_internal.h"
 
 #include <poll.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-#include "erpsync/v1/order.pb-c.h"
-#include "erpsync/v1/return.pb-c.h"
-#include "erpsync/v1/stock.pb-c.h"
 #include "event.h"
 #include "hash.h"
 #include "kafka.h"
@@ -19,17 +15,13 @@
 #include "pg.h"
 #include "shutdown.h"
 #include "stock_db.h"
-#include "stock_event.h"
 #include "stock_orders.h"
 
-#define STOCK_APPLY_SERVICE "stock-sync"
 #define STOCK_APPLY_GATHER_MS 5
 #define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
-#define STOCK_APPLY_PARTS_MAX 64        /* partitions whose last message a batch keeps */
 #define STOCK_APPLY_TOPUP_MS 2          /* waits (at a time) for more records while a batch is in flight */
 #define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
 #define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
-#define STOCK_APPLY_H_VERSION "version" /* a tombstone's version, when its producer gives one */
 
 /* How a batch travels (measured in docs/benchmarks.md):
  *
@@ -58,72 +50,6 @@
  * the batch's arena), and the message is let go unless it is still needed: for the dead-letter
  * topic, or as the last of its partition in the batch (whose offset is stored). librdkafka frees a
  * fetched buffer when the last message in it is gone, so a batch does not pin them all. */
-
-/* A tombstone (no value) on the compacted stock topic: the ERP deleted that SKU+warehouse. */
-enum stock_apply_kind { STOCK_KIND_STOCK, STOCK_KIND_SHOP_ORDER, STOCK_KIND_ERP_ORDER, STOCK_KIND_RETURN,
-			STOCK_KIND_TOMBSTONE };
-
-struct stock_apply_item {
-	rd_kafka_message_t *msg;            /* NULL once let go */
-	enum stock_apply_kind kind;
-	const char *topic;                  /* one of the configured names */
-	int32_t partition;
-	int64_t offset;
-	union {
-		Erpsync__V1__OrderEvent *order;
-		Erpsync__V1__Return *ret;
-		void *any;
-	} v;                                /* decoded order or return event */
-	bool ok;                            /* decoded and valid: to be applied */
-	const char *dead;                   /* why not: it goes to the DLQ */
-	bool dead_sent;                     /* the DLQ acknowledged it */
-	/* a stock record or tombstone: its strings are offsets into the batch's arena */
-	size_t id_at, sku_at, wh_at;
-	int64_t on_hand_milli, reserved_milli, available_milli, version, occurred_at, feed_epoch;
-};
-
-struct stock_apply_last {
-	const char *topic;
-	int32_t partition;
-	size_t item;
-};
-
-struct stock_apply_batch {
-	struct stock_apply_item *items;
-	struct stock_claim *claims;         /* of the applicable items, in order */
-	struct stock_row *rows;             /* of its stock records */
-	size_t n, nclaims, nrows;
-	struct buf arena;
-	struct stock_apply_last last[STOCK_APPLY_PARTS_MAX];
-	size_t nlast;
-	struct stock_db_batch *stmt[STOCK_APPLY_LANES_MAX];
-	size_t lane_at[STOCK_APPLY_LANES_MAX + 1];  /* lane k: claims and rows [lane_at[k], lane_at[k+1]) */
-	unsigned lanes_sent, lanes_done;    /* bit k: lane k's statement sent, committed */
-	unsigned refused;                   /* failures running in which PostgreSQL refused the data */
-	bool built;                         /* stmt holds this batch, ready to send */
-	bool stock_only;
-	int64_t sent_us;
-};
-
-struct stock_apply {
-	struct kafka_consumer *consumer;
-	struct kafka_producer *dlq;
-	struct pg *db[STOCK_APPLY_LANES_MAX];   /* db[0] is the caller's, the others are ours */
-	size_t nlanes;
-	const struct shop_config *shops;
-	size_t nshops;
-	size_t batch_max;
-	struct stock_apply_topics topics;
-	struct stock_orders orders;
-	struct metrics_deferred counted;    /* the event transaction's counters, applied at commit */
-	struct stock_apply_batch slot[2];
-	struct stock_apply_batch *next;     /* being gathered, or waiting to be applied */
-	struct stock_apply_batch *flight;   /* sent; its outcome not read yet */
-	struct stock_apply_batch *redo;     /* failed; goes before next */
-	int64_t gauges_at_us;
-	struct metric_family *m_applied, *m_duplicate, *m_dlq, *m_failed, *m_batch;
-	struct metric_series *m_lag;
-};
 
 static bool stock_apply_slot_init(struct stock_apply_batch *b, size_t max, size_t lanes)
 {
@@ -184,21 +110,10 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 	return a;
 }
 
-static void stock_apply_item_free(struct stock_apply_item *it)
-{
-	if (!it->v.any)
-		return;
-	if (it->kind == STOCK_KIND_RETURN)
-		erpsync__v1__return__free_unpacked(it->v.ret, NULL);
-	else
-		erpsync__v1__order_event__free_unpacked(it->v.order, NULL);
-	it->v.any = NULL;
-}
-
 static void stock_apply_release(struct stock_apply_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		stock_apply_item_free(&b->items[i]);
+		stock_apply_decode_free_event(&b->items[i]);
 		if (b->items[i].msg)
 			rd_kafka_message_destroy(b->items[i].msg);
 	}
@@ -206,260 +121,6 @@ static void stock_apply_release(struct stock_apply_batch *b)
 	b->lanes_sent = b->lanes_done = b->refused = 0;
 	b->built = false;
 	buf_reset(&b->arena);
-}
-
-/* Why a stock record cannot be applied, or NULL when it can. */
-static const char *stock_apply_invalid(const Erpsync__V1__StockLevel *l)
-{
-	/* what PostgreSQL would refuse must go to the DLQ here, or it would stall the whole batch */
-	if (!l->meta || !stock_event_text_ok(l->meta->event_id, 128))
-		return "meta.event_id missing, longer than 128 bytes or not UTF-8";
-	if (!stock_event_text_ok(l->sku, 64))
-		return "sku missing, longer than 64 bytes or not UTF-8";
-	if (!stock_event_text_ok(l->warehouse, 32))
-		return "warehouse missing, longer than 32 bytes or not UTF-8";
-	if (l->version == 0 || l->version > INT64_MAX)
-		return "version missing or out of range";
-	if (l->feed_epoch > INT64_MAX)
-		return "feed_epoch out of range";
-	if (l->on_hand_milli < -STOCK_QTY_MAX_MILLI || l->on_hand_milli > STOCK_QTY_MAX_MILLI ||
-	    l->reserved_milli < -STOCK_QTY_MAX_MILLI || l->reserved_milli > STOCK_QTY_MAX_MILLI ||
-	    l->available_milli < -STOCK_QTY_MAX_MILLI || l->available_milli > STOCK_QTY_MAX_MILLI)
-		return "quantity beyond a billion units";
-	return NULL;
-}
-
-static bool stock_apply_arena_put(struct buf *arena, const char *s, size_t *at)
-{
-	*at = arena->len;
-	return buf_append(arena, s, strlen(s) + 1);
-}
-
-/* Where a stock record is unpacked: what is needed is copied out at once, so its parts live on the
- * stack instead of a malloc and free each (a record of ~200 bytes unpacks into ~10 of them); a part
- * that does not fit goes to the heap. */
-struct stock_apply_scratch {
-	size_t used;
-	_Alignas(max_align_t) unsigned char mem[4096];
-};
-
-static void *stock_apply_scratch_alloc(void *data, size_t size)
-{
-	struct stock_apply_scratch *s = data;
-	size_t at = (s->used + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1);
-	if (size <= sizeof s->mem && at <= sizeof s->mem - size) {
-		s->used = at + size;
-		return s->mem + at;
-	}
-	return malloc(size);
-}
-
-static void stock_apply_scratch_free(void *data, void *p)
-{
-	struct stock_apply_scratch *s = data;
-	uintptr_t at = (uintptr_t)p, lo = (uintptr_t)s->mem;
-	if (at < lo || at >= lo + sizeof s->mem)
-		free(p);
-}
-
-/* Decodes a stock record and copies what is needed out of it. */
-static void stock_apply_decode_stock(struct stock_apply_batch *b, struct stock_apply_item *it,
-				     const rd_kafka_message_t *m)
-{
-	struct stock_apply_scratch scratch;
-	scratch.used = 0;
-	ProtobufCAllocator alloc = { stock_apply_scratch_alloc, stock_apply_scratch_free, &scratch };
-	Erpsync__V1__StockLevel *l = erpsync__v1__stock_level__unpack(&alloc, m->len, m->payload);
-	it->dead = l ? stock_apply_invalid(l) : "value is not a valid erpsync.v1.StockLevel protobuf";
-	if (!it->dead) {
-		if (stock_apply_arena_put(&b->arena, l->meta->event_id, &it->id_at) &&
-		    stock_apply_arena_put(&b->arena, l->sku, &it->sku_at) &&
-		    stock_apply_arena_put(&b->arena, l->warehouse, &it->wh_at)) {
-			it->on_hand_milli = l->on_hand_milli;
-			it->reserved_milli = l->reserved_milli;
-			it->available_milli = l->available_milli;
-			it->version = (int64_t)l->version;
-			it->feed_epoch = (int64_t)l->feed_epoch;
-			it->occurred_at = l->meta->occurred_at;
-			it->ok = true;
-		} else {
-			it->dead = "out of memory decoding the record";    /* not reached in practice */
-		}
-	}
-	erpsync__v1__stock_level__free_unpacked(l, &alloc);
-}
-
-/* A tombstone: its key names the SKU+warehouse ("SKU|warehouse", proto/README.md), its event-id
- * header the event (when it has none, the record's place in the topic does, which a redelivery
- * repeats), its version header, when it has one, the version the deletion is (it->version; 0:
- * none). */
-static void stock_apply_decode_tombstone(struct stock_apply_batch *b, struct stock_apply_item *it,
-					 const rd_kafka_message_t *m)
-{
-	char key[128], id[160];
-	const char *bar = m->key ? memchr(m->key, '|', m->key_len) : NULL;
-	size_t skulen = bar ? (size_t)(bar - (const char *)m->key) : 0;
-	if (!bar || m->key_len >= sizeof key || !skulen || skulen + 1 == m->key_len || memchr(m->key, '\0', m->key_len)) {
-		it->dead = "tombstone without a SKU|warehouse key";
-		return;
-	}
-	memcpy(key, m->key, m->key_len);
-	key[m->key_len] = '\0';
-	key[skulen] = '\0';
-	const char *wh = key + skulen + 1;
-	if (!stock_event_text_ok(key, 64) || !stock_event_text_ok(wh, 32) || strchr(wh, '|')) {
-		it->dead = "tombstone key: SKU or warehouse too long, not UTF-8, or more than one |";
-		return;
-	}
-	if (!kafka_header_get(m, "event-id", id, sizeof id) || !stock_event_text_ok(id, 128))
-		snprintf(id, sizeof id, "tombstone/%s/%d/%lld", it->topic, (int)m->partition, (long long)m->offset);
-	char ver[24], *end;
-	if (kafka_header_get(m, STOCK_APPLY_H_VERSION, ver, sizeof ver)) {
-		long long v = strtoll(ver, &end, 10);
-		if (*end || end == ver || v <= 0) {
-			it->dead = "tombstone: version header is not a positive integer";
-			return;
-		}
-		it->version = v;
-	}
-	rd_kafka_timestamp_type_t tt;
-	int64_t ts = rd_kafka_message_timestamp(m, &tt);
-	it->occurred_at = ts > 0 ? ts * 1000 : 0;
-	if (stock_apply_arena_put(&b->arena, id, &it->id_at) && stock_apply_arena_put(&b->arena, key, &it->sku_at) &&
-	    stock_apply_arena_put(&b->arena, wh, &it->wh_at))
-		it->ok = true;
-	else
-		it->dead = "out of memory decoding the record";
-}
-
-/* Decodes one message by its topic. */
-static void stock_apply_decode(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it)
-{
-	const rd_kafka_message_t *m = it->msg;
-	const char *topic = rd_kafka_topic_name(m->rkt);
-	if (strcmp(topic, a->topics.stock) == 0) {
-		it->kind = m->payload ? STOCK_KIND_STOCK : STOCK_KIND_TOMBSTONE;
-		it->topic = a->topics.stock;
-		if (m->payload)
-			stock_apply_decode_stock(b, it, m);
-		else
-			stock_apply_decode_tombstone(b, it, m);
-		return;
-	}
-	if (strcmp(topic, a->topics.returns) == 0) {
-		it->kind = STOCK_KIND_RETURN;
-		it->topic = a->topics.returns;
-		it->v.ret = erpsync__v1__return__unpack(NULL, m->len, m->payload);
-		it->dead = it->v.ret ? stock_orders_return_invalid(it->v.ret)
-				     : "value is not a valid erpsync.v1.Return protobuf";
-	} else {
-		bool erp = strcmp(topic, a->topics.erp_orders) == 0;
-		it->kind = erp ? STOCK_KIND_ERP_ORDER : STOCK_KIND_SHOP_ORDER;
-		it->topic = erp ? a->topics.erp_orders : a->topics.shop_orders;
-		it->v.order = erpsync__v1__order_event__unpack(NULL, m->len, m->payload);
-		it->dead = it->v.order ? stock_orders_invalid(it->v.order)
-				       : "value is not a valid erpsync.v1.OrderEvent protobuf";
-	}
-	it->ok = !it->dead;
-	if (it->dead)
-		stock_apply_item_free(it);
-}
-
-/* The batch keeps the last message of each partition (its offset is stored after the commit):
- * the stock record before it in the same partition is let go, unless the DLQ still needs it. (Order
- * and return events are few; their messages are kept for the DLQ in any case.) */
-static void stock_apply_keep_last(struct stock_apply_batch *b, size_t i)
-{
-	struct stock_apply_item *it = &b->items[i];
-	size_t k = 0;
-	while (k < b->nlast && !(b->last[k].partition == it->partition && b->last[k].topic == it->topic))
-		k++;
-	if (k == b->nlast) {
-		if (b->nlast == STOCK_APPLY_PARTS_MAX)
-			return;         /* a great many partitions: keep the messages */
-		b->last[b->nlast++] = (struct stock_apply_last){ it->topic, it->partition, i };
-		return;
-	}
-	struct stock_apply_item *prev = &b->items[b->last[k].item];
-	if (prev->msg && !prev->dead && prev->kind == STOCK_KIND_STOCK) {
-		rd_kafka_message_destroy(prev->msg);
-		prev->msg = NULL;
-	}
-	b->last[k].item = i;
-}
-
-/* Takes one message into the batch. An undecodable one stays in the batch with its reason: it
- * goes to the DLQ, and its offset is stored with the others, in order, after the batch. */
-static void stock_apply_take(struct stock_apply *a, struct stock_apply_batch *b, rd_kafka_message_t *m)
-{
-	size_t i = b->n++;
-	struct stock_apply_item *it = &b->items[i];
-	memset(it, 0, sizeof *it);
-	it->msg = m;
-	it->partition = m->partition;
-	it->offset = m->offset;
-	stock_apply_decode(a, b, it);
-	stock_apply_keep_last(b, i);
-	b->built = false;
-}
-
-/* Sends a dead record to the DLQ with reason; true when acknowledged. A stock record whose message
- * was let go once decoded (PostgreSQL refused it later) is encoded again from what was decoded:
- * its event id, source time, SKU, warehouse, quantities and version, keyed SKU|warehouse as its
- * producers key it. */
-static bool stock_apply_dlq_send(struct stock_apply *a, const struct stock_apply_batch *b,
-				 const struct stock_apply_item *it, const char *reason)
-{
-	struct log_ctx ctx = { .topic = it->topic, .partition = it->partition, .offset = it->offset };
-	bool ok = false;
-	log_ctx_warn(&ctx, "dead-lettering record: %s", reason);
-	if (it->msg) {
-		ok = kafka_dlq_send(a->dlq, it->msg, STOCK_APPLY_SERVICE, reason, 1);
-	} else if (it->kind == STOCK_KIND_STOCK) {
-		Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
-		Erpsync__V1__StockLevel l = ERPSYNC__V1__STOCK_LEVEL__INIT;
-		meta.event_id = (char *)(b->arena.data + it->id_at);
-		meta.occurred_at = it->occurred_at;
-		l.meta = &meta;
-		l.sku = (char *)(b->arena.data + it->sku_at);
-		l.warehouse = (char *)(b->arena.data + it->wh_at);
-		l.on_hand_milli = it->on_hand_milli;
-		l.reserved_milli = it->reserved_milli;
-		l.available_milli = it->available_milli;
-		l.version = (uint64_t)it->version;
-		l.feed_epoch = (uint64_t)it->feed_epoch;
-		size_t len = erpsync__v1__stock_level__get_packed_size(&l);
-		uint8_t *value = malloc(len ? len : 1);
-		char key[128];
-		int klen = snprintf(key, sizeof key, "%s|%s", l.sku, l.warehouse);
-		if (value && klen > 0) {
-			erpsync__v1__stock_level__pack(&l, value);
-			const struct kafka_dlq_record r = { it->topic, it->partition, it->offset, key,
-							    (size_t)klen < sizeof key ? (size_t)klen : sizeof key - 1,
-							    value, len, NULL };
-			ok = kafka_dlq_send_record(a->dlq, &r, STOCK_APPLY_SERVICE, reason, 1);
-		}
-		free(value);
-	}
-	if (ok)
-		metrics_inc(metrics_series1(a->m_dlq, it->topic));
-	else
-		log_ctx_error(&ctx, "dead-letter topic did not acknowledge; will retry");
-	return ok;
-}
-
-/* Sends the batch's dead records to the DLQ; false when one was not acknowledged. */
-static bool stock_apply_dead_letter(struct stock_apply *a, struct stock_apply_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		struct stock_apply_item *it = &b->items[i];
-		if (!it->dead || it->dead_sent)
-			continue;
-		if (!stock_apply_dlq_send(a, b, it, it->dead))
-			return false;
-		it->dead_sent = true;
-	}
-	return true;
 }
 
 /* Fills the batch up to batch_max: waits up to wait_ms for the first record, then takes what the
@@ -481,29 +142,9 @@ static void stock_apply_gather(struct stock_apply *a, struct stock_apply_batch *
 			break;
 		if (!deadline)
 			deadline = event_monotonic_us() + (int64_t)linger_ms * 1000;
-		stock_apply_take(a, b, m);
+		stock_apply_decode_message(a, b, m);
 	}
 	kafka_consumer_nudge(a->consumer);
-}
-
-static const char *stock_apply_event_id(const struct stock_apply_batch *b, const struct stock_apply_item *it)
-{
-	switch (it->kind) {
-	case STOCK_KIND_STOCK:
-	case STOCK_KIND_TOMBSTONE:
-		return b->arena.data + it->id_at;
-	case STOCK_KIND_RETURN:
-		return it->v.ret->meta->event_id;
-	default:
-		return it->v.order->meta->event_id;
-	}
-}
-
-/* The stored form of a stock record (its strings in the batch's arena). */
-static struct stock_row stock_apply_row(const struct stock_apply_batch *b, const struct stock_apply_item *it)
-{
-	return (struct stock_row){ b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->on_hand_milli,
-				   it->reserved_milli, it->available_milli, it->version, it->occurred_at, it->feed_epoch };
 }
 
 /* The lane of a SKU (FNV-1a): the same SKU always goes the same lane. */
@@ -543,7 +184,7 @@ static void stock_apply_prepare(struct stock_apply *a, struct stock_apply_batch 
 		size_t k = it->kind == STOCK_KIND_STOCK && lanes > 1 ? stock_apply_lane(b->arena.data + it->sku_at, lanes) : 0;
 		size_t c = b->stock_only ? at[k]++ : b->nclaims;
 		b->claims[c] = (struct stock_claim){
-			.event_id = stock_apply_event_id(b, it),
+			.event_id = stock_apply_decode_event_id(b, it),
 			.topic = it->topic,
 			.partition = it->partition,
 			.offset = it->offset,
@@ -551,7 +192,7 @@ static void stock_apply_prepare(struct stock_apply *a, struct stock_apply_batch 
 		b->nclaims++;
 		if (it->kind != STOCK_KIND_STOCK)
 			continue;
-		b->rows[b->stock_only ? c : b->nrows] = stock_apply_row(b, it);
+		b->rows[b->stock_only ? c : b->nrows] = stock_apply_decode_row(b, it);
 		b->nrows++;
 	}
 }
@@ -562,7 +203,7 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 {
 	if (b->built)
 		return true;
-	if (!stock_apply_dead_letter(a, b))
+	if (!stock_apply_dlq_batch(a, b))
 		return false;
 	stock_apply_prepare(a, b);
 	bool notified = false;  /* one lane wakes the writer (stock_db.c says why) */
@@ -580,8 +221,8 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 }
 
 /* Inside the caller's transaction: an order or return event, or a tombstone. */
-static bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct stock_apply_batch *b,
-			      const struct stock_apply_item *it, char *err, size_t errlen)
+bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct stock_apply_batch *b,
+		       const struct stock_apply_item *it, char *err, size_t errlen)
 {
 	bool changed = false;
 	switch (it->kind) {
@@ -746,73 +387,6 @@ static void stock_apply_failed(struct stock_apply *a, struct stock_apply_batch *
 		  b->refused >= STOCK_APPLY_REFUSALS ? " one record at a time" : "", err);
 }
 
-/* One record alone, in a transaction of its own: claimed, and applied when new. false with the
- * error (and *refused when PostgreSQL refused the record itself) when nothing was applied. */
-static bool stock_apply_one(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it,
-			    struct stock_claim *c, bool *refused, char *err, size_t errlen)
-{
-	struct pg *db = a->db[0];
-	bool ok = pg_ensure(db, err, errlen) && pg_begin(db, err, errlen) && stock_db_claim(db, c, 1, err, errlen);
-	if (ok && c->is_new) {
-		if (it->kind == STOCK_KIND_STOCK) {
-			const struct stock_row row = stock_apply_row(b, it);
-			ok = stock_db_store(db, &row, 1, a->shops, a->nshops, err, errlen);
-		} else {
-			ok = stock_apply_event(a, db, b, it, err, errlen);
-		}
-		ok = ok && stock_db_dirty_notify(db, err, errlen);
-	}
-	ok = ok && pg_commit(db, err, errlen);
-	if (!ok) {
-		*refused = pg_sqlstate_refused(pg_last_sqlstate(db));
-		pg_rollback(db);
-		metrics_deferred_discard(&a->counted);
-	} else {
-		metrics_deferred_commit(&a->counted);
-	}
-	return ok;
-}
-
-/* A record PostgreSQL refused alone: dead-lettered with the database's error. */
-static void stock_apply_refuse(struct stock_apply *a, struct stock_apply_batch *b, struct stock_apply_item *it,
-			       const char *err)
-{
-	char reason[600];
-	snprintf(reason, sizeof reason, "refused by PostgreSQL: %s", err);
-	it->ok = false;
-	it->dead = "refused by PostgreSQL (the log has its error)";    /* if it has to be sent again */
-	it->dead_sent = stock_apply_dlq_send(a, b, it, reason);
-}
-
-/* A batch PostgreSQL refused STOCK_APPLY_REFUSALS times running goes one record at a time, each in
- * a transaction of its own; a record refused alone goes to the DLQ with the database's reason, and
- * the others are applied (those committed before are found claimed). false when something else
- * failed: the batch stays to go again. */
-static bool stock_apply_isolate(struct stock_apply *a, struct stock_apply_batch *b)
-{
-	char err[512];
-	b->nclaims = b->nrows = 0;
-	b->stock_only = false;
-	for (size_t i = 0; i < b->n; i++) {
-		struct stock_apply_item *it = &b->items[i];
-		if (!it->ok)
-			continue;
-		struct stock_claim c = { .event_id = stock_apply_event_id(b, it), .topic = it->topic,
-					 .partition = it->partition, .offset = it->offset };
-		bool refused = false;
-		if (stock_apply_one(a, b, it, &c, &refused, err, sizeof err)) {
-			b->claims[b->nclaims++] = c;
-			continue;
-		}
-		if (!refused) {
-			log_error("applying one record failed, will retry: %s", err);
-			return false;
-		}
-		stock_apply_refuse(a, b, it, err);
-	}
-	return stock_apply_dead_letter(a, b);
-}
-
 /* The lanes that hold records of b. */
 static unsigned stock_apply_lanes_used(const struct stock_apply *a, const struct stock_apply_batch *b)
 {
@@ -928,7 +502,7 @@ static int stock_apply_batch(struct stock_apply *a, struct stock_apply_batch *b,
 	char err[512];
 	if (b->refused >= STOCK_APPLY_REFUSALS) {
 		b->sent_us = 0;
-		return stock_apply_isolate(a, b) ? stock_apply_done(a, b) : -1;
+		return stock_apply_dlq_isolate(a, b) ? stock_apply_done(a, b) : -1;
 	}
 	if (!stock_apply_ready(a, b))
 		return -1;
