@@ -164,7 +164,7 @@ void config_url_redact(const char *url, char *out, size_t len)
 	const char *at = NULL;
 	for (const char *c = host; c < host + authority; c++)
 		if (*c == '@')
-			at = c;         /* the last one: a password may hold an '@' the sender forgot to escape */
+			at = c; /* the last one: a password may hold an '@' the sender forgot to escape */
 	const char *rest = at ? at + 1 : host;
 	size_t path = strcspn(rest, "?#");
 	snprintf(out, len, "%.*s%s%.*s%s", (int)(host - url), url, at ? "***@" : "", (int)path, rest,
@@ -300,15 +300,14 @@ void config_print_reference(const struct config_key *table, const char *service)
 				}
 			}
 			type[o] = '\0';
-		}
-		else if (k->min || k->max)
-			snprintf(type, sizeof type, "%s %lld..%lld%s", config_type_names[k->type], k->min,
-				 k->max, k->type == CONFIG_DURATION ? " ms" : "");
+		} else if (k->min || k->max)
+			snprintf(type, sizeof type, "%s %lld..%lld%s", config_type_names[k->type], k->min, k->max,
+				 k->type == CONFIG_DURATION ? " ms" : "");
 		else
 			snprintf(type, sizeof type, "%s", config_type_names[k->type]);
 		printf("| `%s` | %s | %s%s%s | %s | %s%s |\n", k->env, type, k->def ? "`" : "",
-		       k->def ? (k->secret ? "***" : k->def) : "—", k->def ? "`" : "",
-		       k->required ? "yes" : "no", k->help, k->secret ? " (secret: never logged)" : "");
+		       k->def ? (k->secret ? "***" : k->def) : "—", k->def ? "`" : "", k->required ? "yes" : "no",
+		       k->help, k->secret ? " (secret: never logged)" : "");
 	}
 	free(rows);
 }

@@ -15,33 +15,36 @@
 #include <librdkafka/rdkafka.h>
 
 enum config_type {
-	CONFIG_STRING,     /* char * (heap copy, owned by the target struct: config_free releases) */
-	CONFIG_INT,        /* long long */
-	CONFIG_BOOL,       /* bool: true/false/1/0/yes/no/on/off */
-	CONFIG_DURATION,   /* long long milliseconds: "250ms", "5s", "2m", "1h", or plain ms */
-	CONFIG_ENUM,       /* char * restricted to the '|'-separated list in .choices */
-	CONFIG_URL,        /* char * like a string, logged redacted (config_url_redact): a URL may
+	CONFIG_STRING,   /* char * (heap copy, owned by the target struct: config_free releases) */
+	CONFIG_INT,      /* long long */
+	CONFIG_BOOL,     /* bool: true/false/1/0/yes/no/on/off */
+	CONFIG_DURATION, /* long long milliseconds: "250ms", "5s", "2m", "1h", or plain ms */
+	CONFIG_ENUM,     /* char * restricted to the '|'-separated list in .choices */
+	CONFIG_URL,      /* char * like a string, logged redacted (config_url_redact): a URL may
 			    * carry user:password@ or a token in its query */
 };
 
 struct config_key {
-	const char *env;          /* environment variable, e.g. "STOCK_POLL_INTERVAL" */
+	const char *env; /* environment variable, e.g. "STOCK_POLL_INTERVAL" */
 	enum config_type type;
-	const char *def;          /* default as text; NULL = no default */
-	long long min, max;       /* bounds for INT and DURATION (ms); min == max == 0: unbounded */
+	const char *def;    /* default as text; NULL = no default */
+	long long min, max; /* bounds for INT and DURATION (ms); min == max == 0: unbounded */
 	bool required;
-	bool secret;              /* redacted in logs and in --config-reference defaults */
-	size_t offset;            /* offsetof(target struct, field) */
-	const char *choices;      /* CONFIG_ENUM: "a|b|c" */
+	bool secret;         /* redacted in logs and in --config-reference defaults */
+	size_t offset;       /* offsetof(target struct, field) */
+	const char *choices; /* CONFIG_ENUM: "a|b|c" */
 	const char *help;
 };
 
-#define CONFIG_KEY_END { NULL, CONFIG_STRING, NULL, 0, 0, false, false, 0, NULL, NULL }
+#define CONFIG_KEY_END                                                       \
+	{                                                                    \
+		NULL, CONFIG_STRING, NULL, 0, 0, false, false, 0, NULL, NULL \
+	}
 
 /* Flags of a row: CONFIG_OPTIONAL (0), CONFIG_REQUIRED, CONFIG_SECRET, or both or'ed. */
 #define CONFIG_OPTIONAL 0
 #define CONFIG_REQUIRED 1
-#define CONFIG_SECRET 2
+#define CONFIG_SECRET   2
 
 /* One readable row per key. Before a table, `#define CONFIG_TARGET struct <its struct>` names the
  * struct the fields belong to; keep the rows sorted by variable name:
@@ -52,11 +55,13 @@ struct config_key {
  *   CONFIG_DUR("STOCK_POLL_INTERVAL", "5s", 100, 3600000, poll_interval, "how often ..."),
  *   CONFIG_ONE_OF("LOG_LEVEL", "info", "debug|info|warn|error", log_level, "lowest level logged"),
  */
-#define CONFIG_ROW_(env_, type_, def_, min_, max_, flags_, field_, choices_, help_)                          \
-	{ .env = (env_), .type = (type_), .def = (def_), .min = (min_), .max = (max_),                       \
-	  .required = ((flags_) & CONFIG_REQUIRED) != 0, .secret = ((flags_) & CONFIG_SECRET) != 0,          \
-	  .offset = offsetof(CONFIG_TARGET, field_), .choices = (choices_), .help = (help_) }
-#define CONFIG_STR(env, def, flags, field, help) CONFIG_ROW_(env, CONFIG_STRING, def, 0, 0, flags, field, NULL, help)
+#define CONFIG_ROW_(env_, type_, def_, min_, max_, flags_, field_, choices_, help_)                   \
+	{                                                                                             \
+		.env = (env_), .type = (type_), .def = (def_), .min = (min_), .max = (max_),          \
+		.required = ((flags_)&CONFIG_REQUIRED) != 0, .secret = ((flags_)&CONFIG_SECRET) != 0, \
+		.offset = offsetof(CONFIG_TARGET, field_), .choices = (choices_), .help = (help_)     \
+	}
+#define CONFIG_STR(env, def, flags, field, help)  CONFIG_ROW_(env, CONFIG_STRING, def, 0, 0, flags, field, NULL, help)
 #define CONFIG_URL_(env, def, flags, field, help) CONFIG_ROW_(env, CONFIG_URL, def, 0, 0, flags, field, NULL, help)
 #define CONFIG_INT(env, def, min, max, field, help) \
 	CONFIG_ROW_(env, CONFIG_INT, def, min, max, CONFIG_OPTIONAL, field, NULL, help)

@@ -11,7 +11,7 @@ static void event_random(unsigned char *p, size_t n)
 	while (n) {
 		ssize_t got = getrandom(p, n, 0);
 		if (got <= 0)
-			continue;   /* EINTR; getrandom on Linux >= 3.17 does not otherwise fail for n <= 256 */
+			continue; /* EINTR; getrandom on Linux >= 3.17 does not otherwise fail for n <= 256 */
 		p += got;
 		n -= (size_t)got;
 	}
@@ -38,13 +38,13 @@ void event_id_new(char out[EVENT_ID_LEN])
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	unsigned frac = (unsigned)((uint64_t)(ts.tv_nsec % 1000000) * 4096u / 1000000u);   /* 0..4095 */
+	unsigned frac = (unsigned)((uint64_t)(ts.tv_nsec % 1000000) * 4096u / 1000000u); /* 0..4095 */
 	event_random(r, sizeof r);
 	for (int i = 0; i < 6; i++)
 		r[i] = (unsigned char)(ms >> (40 - 8 * i));
-	r[6] = (unsigned char)(0x70 | (frac >> 8));     /* version 7 */
+	r[6] = (unsigned char)(0x70 | (frac >> 8)); /* version 7 */
 	r[7] = (unsigned char)(frac & 0xff);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);   /* RFC 9562 variant */
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 9562 variant */
 	event_hex(r, sizeof r, h);
 	snprintf(out, EVENT_ID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
@@ -65,7 +65,7 @@ void traceparent_new(char out[TRACEPARENT_LEN])
 	unsigned char trace[16];
 	char trace_hex[33];
 	event_random(trace, sizeof trace);
-	trace[0] |= 1;   /* all-zero trace ids are invalid */
+	trace[0] |= 1; /* all-zero trace ids are invalid */
 	event_hex(trace, sizeof trace, trace_hex);
 	traceparent_make(trace_hex, out);
 }
@@ -85,8 +85,8 @@ static bool event_is_hex(const char *s, size_t n)
 bool traceparent_valid(const char *s)
 {
 	/* version "00": exactly 55 characters, lower-case hex, non-zero ids */
-	return s && strlen(s) == 55 && s[0] == '0' && s[1] == '0' && s[2] == '-' && s[35] == '-' &&
-	       s[52] == '-' && event_is_hex(s + 3, 32) && event_is_hex(s + 36, 16) &&
+	return s && strlen(s) == 55 && s[0] == '0' && s[1] == '0' && s[2] == '-' && s[35] == '-' && s[52] == '-' &&
+	       event_is_hex(s + 3, 32) && event_is_hex(s + 36, 16) &&
 	       (event_is_hex(s + 53, 2) || (s[53] == '0' && s[54] == '0'));
 }
 

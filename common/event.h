@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EVENT_ID_LEN 37       /* 36 characters + NUL */
-#define TRACEPARENT_LEN 56    /* "00-" 32 hex "-" 16 hex "-01" + NUL */
+#define EVENT_ID_LEN    37 /* 36 characters + NUL */
+#define TRACEPARENT_LEN 56 /* "00-" 32 hex "-" 16 hex "-01" + NUL */
 
 void event_id_new(char out[EVENT_ID_LEN]);
 /* A new trace (fresh trace id and span id), sampled. */
@@ -17,7 +17,7 @@ bool traceparent_valid(const char *s);
 /* Copies the 32-hex trace id of a valid traceparent into out[33]; "" otherwise. */
 void traceparent_trace_id(const char *tp, char out[33]);
 
-int64_t event_now_us(void);          /* wall clock, unix microseconds */
-int64_t event_monotonic_us(void);    /* for measuring durations */
+int64_t event_now_us(void);       /* wall clock, unix microseconds */
+int64_t event_monotonic_us(void); /* for measuring durations */
 
 #endif

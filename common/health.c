@@ -18,12 +18,12 @@ struct health {
 	bool started;
 	/* lock is held only to copy state in or out, never over the check's I/O */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;              /* stop */
+	pthread_cond_t wake; /* stop */
 	bool stop;
 	bool have_result;
 	bool ready;
 	char reason[256];
-	const char *step;                 /* under way, NULL between checks */
+	const char *step; /* under way, NULL between checks */
 	int64_t step_since_us;
 };
 

@@ -19,7 +19,10 @@ struct log_ctx {
 	const char *trace_id;
 };
 
-#define LOG_CTX_INIT { .partition = -1, .offset = -1 }
+#define LOG_CTX_INIT                          \
+	{                                     \
+		.partition = -1, .offset = -1 \
+	}
 
 /* service is copied; min is the lowest level written. Safe to call again (tests). */
 void log_init(const char *service, enum log_level min);
@@ -30,10 +33,10 @@ void log_write(enum log_level level, const struct log_ctx *ctx, const char *fmt,
 	__attribute__((format(printf, 3, 4)));
 
 /* Writes a ready JSON object (from the caller) as the "fields" member — for structured extras. */
-#define log_debug(...) log_write(LOG_DEBUG, NULL, __VA_ARGS__)
-#define log_info(...)  log_write(LOG_INFO, NULL, __VA_ARGS__)
-#define log_warn(...)  log_write(LOG_WARN, NULL, __VA_ARGS__)
-#define log_error(...) log_write(LOG_ERROR, NULL, __VA_ARGS__)
+#define log_debug(...)          log_write(LOG_DEBUG, NULL, __VA_ARGS__)
+#define log_info(...)           log_write(LOG_INFO, NULL, __VA_ARGS__)
+#define log_warn(...)           log_write(LOG_WARN, NULL, __VA_ARGS__)
+#define log_error(...)          log_write(LOG_ERROR, NULL, __VA_ARGS__)
 #define log_ctx_info(ctx, ...)  log_write(LOG_INFO, (ctx), __VA_ARGS__)
 #define log_ctx_warn(ctx, ...)  log_write(LOG_WARN, (ctx), __VA_ARGS__)
 #define log_ctx_error(ctx, ...) log_write(LOG_ERROR, (ctx), __VA_ARGS__)

@@ -10,7 +10,7 @@
 #include "log.h"
 
 #define METRICS_OVERFLOW_VALUE "_overflow"
-#define METRICS_DROPPED_NAME "erpsync_metrics_series_dropped_total"
+#define METRICS_DROPPED_NAME   "erpsync_metrics_series_dropped_total"
 
 /* A series' numbers are doubles kept as their bit pattern in an atomic uint64: C17 has no portable
  * atomic double add, and a compare-exchange loop on the bits keeps the hot path lock-free. A
@@ -19,7 +19,7 @@
 struct metric_series {
 	struct metric_family *family;
 	char *values[METRICS_MAX_LABELS];
-	_Atomic uint64_t value;                          /* counter / gauge; histogram sum */
+	_Atomic uint64_t value; /* counter / gauge; histogram sum */
 	_Atomic uint64_t buckets[METRICS_MAX_BUCKETS + 1];
 };
 
@@ -70,8 +70,7 @@ static void metrics_atomic_add(_Atomic uint64_t *cell, double v)
 	uint64_t new;
 	do {
 		new = metrics_double_to_bits(metrics_bits_to_double(old) + v);
-	} while (!atomic_compare_exchange_weak_explicit(cell, &old, new, memory_order_relaxed,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(cell, &old, new, memory_order_relaxed, memory_order_relaxed));
 }
 
 /* ---- names ------------------------------------------------------------------------------------ */
@@ -147,8 +146,8 @@ static struct metric_family *metrics_find_locked(const char *name)
 	return NULL;
 }
 
-static bool metrics_same_shape(const struct metric_family *f, enum metric_type type,
-			       const char *const *labels, size_t nlabels, const double *buckets, size_t nbuckets)
+static bool metrics_same_shape(const struct metric_family *f, enum metric_type type, const char *const *labels,
+			       size_t nlabels, const double *buckets, size_t nbuckets)
 {
 	if (f->type != type || f->nlabels != nlabels)
 		return false;
@@ -161,8 +160,8 @@ static bool metrics_same_shape(const struct metric_family *f, enum metric_type t
 }
 
 static struct metric_family *metrics_family_alloc(enum metric_type type, const char *name, const char *help,
-						  const char *const *labels, size_t nlabels,
-						  const double *buckets, size_t nbuckets)
+						  const char *const *labels, size_t nlabels, const double *buckets,
+						  size_t nbuckets)
 {
 	struct metric_family *f = calloc(1, sizeof *f);
 	if (!f)
@@ -198,8 +197,7 @@ static bool metrics_buckets_valid(const double *buckets, size_t n)
 }
 
 static struct metric_family *metrics_declare_locked(enum metric_type type, const char *name, const char *help,
-						    const char *const *labels, const double *buckets,
-						    size_t nbuckets)
+						    const char *const *labels, const double *buckets, size_t nbuckets)
 {
 	size_t nlabels = metrics_count_labels(labels);
 	if (!metrics_name_valid(name, true) || nlabels > METRICS_MAX_LABELS ||
@@ -237,9 +235,10 @@ static struct metric_family *metrics_declare(enum metric_type type, const char *
 {
 	pthread_mutex_lock(&metrics_lock);
 	if (!metrics_dropped)
-		metrics_dropped = metrics_declare_locked(METRIC_COUNTER, METRICS_DROPPED_NAME,
-			"Label sets folded into the _overflow series because a family reached its series limit.",
-			NULL, NULL, 0);
+		metrics_dropped = metrics_declare_locked(
+			METRIC_COUNTER, METRICS_DROPPED_NAME,
+			"Label sets folded into the _overflow series because a family reached its series limit.", NULL,
+			NULL, 0);
 	struct metric_family *f = metrics_declare_locked(type, name, help, labels, buckets, nbuckets);
 	pthread_mutex_unlock(&metrics_lock);
 	return f;
@@ -263,8 +262,7 @@ struct metric_family *metrics_histogram(const char *name, const char *help, cons
 
 /* ---- series ----------------------------------------------------------------------------------- */
 
-static struct metric_series *metrics_series_alloc(struct metric_family *f, const char *const *values,
-						  bool overflow)
+static struct metric_series *metrics_series_alloc(struct metric_family *f, const char *const *values, bool overflow)
 {
 	struct metric_series *s = calloc(1, sizeof *s);
 	if (!s)
@@ -490,13 +488,12 @@ static bool metrics_put_labels(struct buf *out, const struct metric_series *s, c
 	return buf_puts(out, "}");
 }
 
-static bool metrics_put_sample(struct buf *out, const struct metric_series *s, const char *suffix,
-			       const char *le, double v)
+static bool metrics_put_sample(struct buf *out, const struct metric_series *s, const char *suffix, const char *le,
+			       double v)
 {
 	char tmp[32];
 	return buf_puts(out, s->family->name) && buf_puts(out, suffix) && metrics_put_labels(out, s, le) &&
-	       buf_puts(out, " ") && buf_puts(out, metrics_format_number(tmp, sizeof tmp, v)) &&
-	       buf_puts(out, "\n");
+	       buf_puts(out, " ") && buf_puts(out, metrics_format_number(tmp, sizeof tmp, v)) && buf_puts(out, "\n");
 }
 
 static bool metrics_put_histogram(struct buf *out, const struct metric_series *s)

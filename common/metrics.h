@@ -15,8 +15,8 @@
 
 #include "buf.h"
 
-#define METRICS_MAX_LABELS 4
-#define METRICS_MAX_SERIES 512
+#define METRICS_MAX_LABELS  4
+#define METRICS_MAX_SERIES  512
 #define METRICS_MAX_BUCKETS 16
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
@@ -42,11 +42,11 @@ struct metric_series *metrics_series0(struct metric_family *f);
 struct metric_series *metrics_series1(struct metric_family *f, const char *v1);
 struct metric_series *metrics_series2(struct metric_family *f, const char *v1, const char *v2);
 
-void metrics_inc(struct metric_series *s);                 /* counter += 1 */
-void metrics_add(struct metric_series *s, double v);       /* counter/gauge += v (v >= 0 for counters) */
-void metrics_set(struct metric_series *s, double v);       /* gauge = v */
-void metrics_observe(struct metric_series *s, double v);   /* histogram sample */
-double metrics_value(const struct metric_series *s);       /* counter/gauge value, histogram count */
+void metrics_inc(struct metric_series *s);               /* counter += 1 */
+void metrics_add(struct metric_series *s, double v);     /* counter/gauge += v (v >= 0 for counters) */
+void metrics_set(struct metric_series *s, double v);     /* gauge = v */
+void metrics_observe(struct metric_series *s, double v); /* histogram sample */
+double metrics_value(const struct metric_series *s);     /* counter/gauge value, histogram count */
 
 /* Additions that belong to a database transaction: kept until it commits (metrics_deferred_commit),
  * dropped when it rolls back (metrics_deferred_discard), so that a transaction retried after a
@@ -58,7 +58,7 @@ struct metrics_deferred {
 	struct metrics_deferred_item {
 		struct metric_series *s;
 		double v;
-	} *item;
+	} * item;
 	size_t n, cap;
 };
 void metrics_deferred_add(struct metrics_deferred *d, struct metric_series *s, double v);
@@ -73,7 +73,7 @@ bool metrics_render(struct buf *out) __attribute__((warn_unused_result));
 void metrics_reset(void);
 
 /* Common bucket sets, in seconds. */
-extern const double metrics_latency_buckets[];   /* 1 ms .. 30 s */
+extern const double metrics_latency_buckets[]; /* 1 ms .. 30 s */
 extern const size_t metrics_latency_nbuckets;
 
 #endif

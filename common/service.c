@@ -18,8 +18,8 @@
 
 /* below health's step limit, so that a broker that is down reads "Kafka unreachable", not "Kafka
  * has not answered" */
-#define SERVICE_READY_KAFKA_MS 2000
-#define SERVICE_READY_INTERVAL_MS 1000
+#define SERVICE_READY_KAFKA_MS      2000
+#define SERVICE_READY_INTERVAL_MS   1000
 #define SERVICE_READY_STEP_LIMIT_MS 3000
 
 struct service {
@@ -30,8 +30,8 @@ struct service {
 	struct kafka_producer *dlq;
 	struct kafka_consumer *consumer;
 	atomic_bool migrated;
-	struct health *health;               /* /readyz's state, kept by its own thread */
-	struct pg *probe_db;                 /* the readiness check's only, kept between checks */
+	struct health *health; /* /readyz's state, kept by its own thread */
+	struct pg *probe_db;   /* the readiness check's only, kept between checks */
 };
 
 struct httpd *service_httpd(struct service *svc)
@@ -118,8 +118,8 @@ static bool service_open(struct service *svc, const void *cfg)
 	svc->db = pg_new(svc->settings->pg_dsn, svc->def->schema);
 	svc->probe_db = pg_new(svc->settings->pg_dsn, svc->def->schema);
 	svc->dlq = kafka_producer_new(svc->def->name, err, sizeof err);
-	svc->consumer = svc->dlq ? kafka_consumer_new(svc->def->name, svc->def->group_id(cfg), topics, ntopics,
-						       err, sizeof err)
+	svc->consumer = svc->dlq ? kafka_consumer_new(svc->def->name, svc->def->group_id(cfg), topics, ntopics, err,
+						      sizeof err)
 				 : NULL;
 	if (!svc->db || !svc->probe_db || !svc->dlq || !svc->consumer) {
 		log_error("cannot start: %s", err);
@@ -170,13 +170,13 @@ static int service_loop(struct service *svc, void *app)
 
 static void service_close(struct service *svc, void *app)
 {
-	shutdown_request();   /* fixes the stop's deadline, if a signal has not already */
+	shutdown_request(); /* fixes the stop's deadline, if a signal has not already */
 	log_info("stopping (within %lld ms)", svc->settings->shutdown_timeout);
 	/* first: no handler may run into the service's parts while they are freed */
 	httpd_free(svc->http);
 	if (app)
 		svc->def->stop(app);
-	health_free(svc->health);   /* before the consumer: the check reads its handle */
+	health_free(svc->health); /* before the consumer: the check reads its handle */
 	/* what is left of the one bound of the stop */
 	kafka_consumer_close(svc->consumer, (int)shutdown_left_ms());
 	if (svc->dlq && !kafka_producer_flush(svc->dlq, (int)shutdown_left_ms()))
@@ -195,7 +195,7 @@ static int service_run(const struct service_def *def, const void *cfg)
 	if (!service_open(&svc, cfg))
 		goto out;
 	if (!service_prepare_db(&svc)) {
-		rc = 0;   /* asked to stop before the database came */
+		rc = 0; /* asked to stop before the database came */
 		goto out;
 	}
 	atomic_store(&svc.migrated, true);

@@ -14,7 +14,7 @@ _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2 && ATOMIC
 
 static atomic_bool shutdown_flag;
 static atomic_int shutdown_signals;
-static atomic_llong shutdown_began_us;          /* monotonic; 0: not stopping */
+static atomic_llong shutdown_began_us; /* monotonic; 0: not stopping */
 static atomic_llong shutdown_timeout_ms = 10000;
 
 /* clock_gettime is async-signal-safe */
@@ -38,7 +38,7 @@ static void shutdown_on_signal(int sig)
 	(void)sig;
 	/* counted apart from the flag: a stop a worker began is no reason to leave without the bound */
 	if (atomic_fetch_add(&shutdown_signals, 1) > 0)
-		_exit(130);   /* a second signal: the operator wants out now */
+		_exit(130); /* a second signal: the operator wants out now */
 	shutdown_begin();
 }
 

@@ -15,7 +15,7 @@
 
 void shutdown_install(void);
 bool shutdown_requested(void);
-void shutdown_request(void);     /* for tests and for fatal errors found by a worker thread */
+void shutdown_request(void); /* for tests and for fatal errors found by a worker thread */
 /* Sleeps up to ms milliseconds, waking early when shutdown is requested; true if it was. */
 bool shutdown_sleep_ms(long ms);
 

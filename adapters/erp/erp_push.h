@@ -17,12 +17,13 @@
 
 #define ERP_PUSH_TIMESTAMP_HEADER "X-ERP-Timestamp"
 #define ERP_PUSH_SIGNATURE_HEADER "X-ERP-Signature"
-#define ERP_PUSH_TIMESTAMP_MAX 24   /* room for the decimal timestamp and its NUL */
-#define ERP_PUSH_SIGNATURE_MAX 65   /* 64 hex digits and a NUL */
+#define ERP_PUSH_TIMESTAMP_MAX    24 /* room for the decimal timestamp and its NUL */
+#define ERP_PUSH_SIGNATURE_MAX    65 /* 64 hex digits and a NUL */
 
 /* Signs body at timestamp (unix seconds): ts and sig receive the two header values. */
 bool erp_push_sign(const char *secret, long long timestamp, const char *body, size_t len,
-		   char ts[ERP_PUSH_TIMESTAMP_MAX], char sig[ERP_PUSH_SIGNATURE_MAX]) __attribute__((warn_unused_result));
+		   char ts[ERP_PUSH_TIMESTAMP_MAX], char sig[ERP_PUSH_SIGNATURE_MAX])
+	__attribute__((warn_unused_result));
 
 /* true when sig is the signature of body at the timestamp header's value under secret. */
 bool erp_push_verify(const char *secret, const char *timestamp, const char *body, size_t len, const char *sig)

@@ -10,9 +10,9 @@
 #include "http_client.h"
 
 struct erp_rest {
-	struct erp base;           /* first: a struct erp * is a struct erp_rest * */
+	struct erp base; /* first: a struct erp * is a struct erp_rest * */
 	char *base_url;
-	char *auth_header;         /* "Bearer <token>" */
+	char *auth_header; /* "Bearer <token>" */
 	struct http_client *http;
 };
 
@@ -39,8 +39,8 @@ static enum erp_check erp_get_str(json_t *obj, const char *key, char *out, size_
 }
 
 /* A number that is not whole (or was beyond int64: erp_widen) is out of range too. */
-static enum erp_check erp_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out,
-				  char *err, size_t len)
+static enum erp_check erp_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out, char *err,
+				  size_t len)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
@@ -80,8 +80,8 @@ static bool erp_item_shaped(json_t *it, char *err, size_t len)
 	static const struct {
 		const char *key;
 		bool text;
-	} members[] = { { "sku", true }, { "warehouse", true }, { "on_hand", false }, { "reserved", false },
-			{ "available", false }, { "version", false }, { "changed_at", true } };
+	} members[] = { { "sku", true },        { "warehouse", true }, { "on_hand", false },  { "reserved", false },
+			{ "available", false }, { "version", false },  { "changed_at", true } };
 	if (!json_is_object(it)) {
 		snprintf(err, len, "not an object");
 		return false;
@@ -89,7 +89,8 @@ static bool erp_item_shaped(json_t *it, char *err, size_t len)
 	for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
 		json_t *v = json_object_get(it, members[i].key);
 		if (members[i].text ? !json_is_string(v) : !json_is_number(v)) {
-			snprintf(err, len, "\"%s\" missing or not a %s", members[i].key, members[i].text ? "string" : "number");
+			snprintf(err, len, "\"%s\" missing or not a %s", members[i].key,
+				 members[i].text ? "string" : "number");
 			return false;
 		}
 	}
@@ -129,7 +130,7 @@ static bool erp_int_overflows(const char *s, size_t n)
 	return nd > 19 || (nd == 19 && memcmp(d, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0);
 }
 
-#define ERP_WIDEN_DIGITS_MAX 300   /* a real with more digits would overflow a double */
+#define ERP_WIDEN_DIGITS_MAX 300 /* a real with more digits would overflow a double */
 
 /* jansson refuses a whole document for one integer beyond int64, and such a number in one record
  * must cost that record, not the page. Each such integer is written as a real (".0" appended; one
@@ -265,8 +266,7 @@ static bool erp_get_token(json_t *root, const char *key, bool digits, char *out,
 	return true;
 }
 
-bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err,
-			  size_t errlen)
+bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err, size_t errlen)
 {
 	bool ok = false;
 	memset(out, 0, sizeof *out);
@@ -281,7 +281,8 @@ bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *o
 	}
 	if (!erp_get_token(root, "feed_id", false, out->feed_id, ERP_FEED_ID_MAX) ||
 	    !erp_get_token(root, "last_cursor", true, out->last_cursor, ERP_CURSOR_MAX)) {
-		snprintf(err, errlen, "\"feed_id\" (1..%d printable characters) or \"last_cursor\" (a sequence number) malformed",
+		snprintf(err, errlen,
+			 "\"feed_id\" (1..%d printable characters) or \"last_cursor\" (a sequence number) malformed",
 			 ERP_FEED_ID_MAX);
 		goto out;
 	}
@@ -296,8 +297,7 @@ out:
 	return ok;
 }
 
-bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
-			  size_t errlen)
+bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
 	json_t *root = erp_load(body, len, err, errlen);
@@ -318,8 +318,8 @@ bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *o
 	return ok;
 }
 
-static bool erp_rest_stock_changes(struct erp *erp, const char *cursor, size_t limit,
-				   struct erp_stock_page *out, char *err, size_t errlen)
+static bool erp_rest_stock_changes(struct erp *erp, const char *cursor, size_t limit, struct erp_stock_page *out,
+				   char *err, size_t errlen)
 {
 	struct erp_rest *r = (struct erp_rest *)erp;
 	struct http_response resp;
@@ -333,8 +333,7 @@ static bool erp_rest_stock_changes(struct erp *erp, const char *cursor, size_t l
 			return false;
 		}
 	}
-	snprintf(url, sizeof url, "%s/api/v1/stock?since=%s&limit=%zu", r->base_url, *cursor ? cursor : "0",
-		 limit);
+	snprintf(url, sizeof url, "%s/api/v1/stock?since=%s&limit=%zu", r->base_url, *cursor ? cursor : "0", limit);
 	struct http_header h[] = { { "Authorization", r->auth_header }, { "Accept", "application/json" } };
 	http_response_init(&resp);
 	if (!http_request(r->http, "GET", url, h, 2, NULL, 0, &resp)) {
@@ -381,7 +380,9 @@ struct erp *erp_rest_new(const char *base_url, const char *token, double rate_pe
 	if (r->auth_header)
 		snprintf(r->auth_header, alen, "Bearer %s", token);
 	struct http_client_opts o = {
-		.budget_key = "erp", .rate_per_sec = rate_per_sec, .metrics_system = "erp",
+		.budget_key = "erp",
+		.rate_per_sec = rate_per_sec,
+		.metrics_system = "erp",
 	};
 	r->http = http_client_new(&o);
 	if (!r->base_url || !r->auth_header || !r->http) {

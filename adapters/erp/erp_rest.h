@@ -13,12 +13,12 @@ struct erp *erp_rest_new(const char *base_url, const char *token, double rate_pe
 
 /* Parses pushed stock records: one record object, or {"items": [records]} (an ERP webhook). All
  * or nothing: a record that would be a reject on a page fails the whole push, naming it. */
-bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err,
-			  size_t errlen) __attribute__((warn_unused_result));
+bool erp_rest_parse_items(const char *body, size_t len, struct erp_stock_page *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* Parses a stock-changes JSON body (exposed for unit tests): false when the answer is malformed;
  * records with values out of range go to out->rejects. */
-bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err,
-			  size_t errlen) __attribute__((warn_unused_result));
+bool erp_rest_parse_stock(const char *body, size_t len, struct erp_stock_page *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -36,8 +36,8 @@ struct shop;
 /* Stock: what stock-sync asks of a shop. */
 struct shop_stock_ops {
 	/* The item that carries sku, product or variation. */
-	enum shop_lookup (*lookup_sku)(struct shop *s, const char *sku, struct shop_item *out,
-				       char *err, size_t errlen);
+	enum shop_lookup (*lookup_sku)(struct shop *s, const char *sku, struct shop_item *out, char *err,
+				       size_t errlen);
 	/* Writes absolute stock quantities, in as few calls as the platform allows, in the order of
 	 * w[] as far as the platform's grouping lets (put first what has waited longest).
 	 * written_us[i] is the wall-clock time (event_now_us) at which the shop confirmed w[i], 0 when
@@ -47,16 +47,16 @@ struct shop_stock_ops {
 	bool (*stock_put)(struct shop *s, const struct shop_stock_write *w, size_t n, int64_t *written_us,
 			  unsigned *calls, char *err, size_t errlen);
 	/* One page (1-based) of every sellable item, for reconciliation. *items is malloc'ed. */
-	bool (*list_items)(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more,
-			   char *err, size_t errlen);
+	bool (*list_items)(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more, char *err,
+			   size_t errlen);
 };
 
 /* A connected shop. Each concern is a table of its own, NULL when the platform's adapter does not
  * serve it (orders, catalogue and notes join stock as their services arrive): a service checks
  * the concerns it needs at start-up and names the shop and the concern when one is missing. */
 struct shop {
-	const char *kind;                    /* the platform, as SHOP_<ID>_KIND names it */
-	const char *id;                      /* the shop's id in erpsync ("shop-a"): logs and metric labels */
+	const char *kind; /* the platform, as SHOP_<ID>_KIND names it */
+	const char *id;   /* the shop's id in erpsync ("shop-a"): logs and metric labels */
 	const struct shop_stock_ops *stock;
 	void (*free)(struct shop *s);
 };
@@ -64,10 +64,10 @@ struct shop {
 /* What every platform's constructor is given (shop_registry.c maps a kind to its constructor). */
 struct shop_connect_opts {
 	const char *shop_id;
-	const char *base_url;         /* https://shop.example.com */
-	const char *key;              /* API key or consumer key */
-	const char *secret;           /* secret */
-	double rate_per_sec;          /* request budget of this credential; 0 = none */
+	const char *base_url; /* https://shop.example.com */
+	const char *key;      /* API key or consumer key */
+	const char *secret;   /* secret */
+	double rate_per_sec;  /* request budget of this credential; 0 = none */
 };
 
 /* The adapter of kind for one shop; NULL with err when the kind is unknown or out of memory. */
@@ -76,6 +76,6 @@ struct shop *shop_connect(const char *kind, const struct shop_connect_opts *o, c
 bool shop_kind_known(const char *kind);
 const char *shop_kinds(void);
 
-void shop_free(struct shop *s);   /* NULL-safe */
+void shop_free(struct shop *s); /* NULL-safe */
 
 #endif

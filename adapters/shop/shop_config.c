@@ -12,12 +12,13 @@
 
 struct shop_config_field {
 	const char *suffix;
-	struct config_key key;   /* env filled in per shop */
+	struct config_key key; /* env filled in per shop */
 };
 
 #define CONFIG_TARGET struct shop_config
 static const struct shop_config_field shop_config_fields[] = {
-	{ "BUFFER", CONFIG_INT(NULL, "0", 0, 1000000, buffer, "safety buffer in units kept back from the shop's stock") },
+	{ "BUFFER",
+	  CONFIG_INT(NULL, "0", 0, 1000000, buffer, "safety buffer in units kept back from the shop's stock") },
 	{ "KEY", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, key, "API consumer key") },
 	{ "KIND", CONFIG_ONE_OF(NULL, "woocommerce", "woocommerce", kind, "shop platform") },
 	{ "RATE", CONFIG_INT(NULL, "10", 1, 10000, rate, "request budget of this credential, requests per second") },
@@ -94,7 +95,8 @@ bool shop_config_load(struct shop_config **out, size_t *n)
 		snprintf(id, sizeof id, "%.*s", (int)(len < 63 ? len : 63), p);
 		p = comma ? comma + 1 : NULL;
 		if (!shop_config_id_ok(id) || count == SHOP_CONFIG_MAX) {
-			log_error("config: ERPSYNC_SHOPS: \"%s\" is not a valid shop id ([a-z0-9-], 1..32; at most %d shops)",
+			log_error("config: ERPSYNC_SHOPS: \"%s\" is not a valid shop id ([a-z0-9-], 1..32; at most %d "
+				  "shops)",
 				  id, SHOP_CONFIG_MAX);
 			ok = false;
 			continue;
@@ -172,13 +174,14 @@ void shop_config_log(const struct shop_config *shops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char url[256];
 		shop_config_url_safe(shops[i].url, url, sizeof url);
-		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***",
-			 shops[i].id, shops[i].kind, url, shops[i].warehouses_csv, shops[i].buffer, shops[i].rate);
+		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***", shops[i].id,
+			 shops[i].kind, url, shops[i].warehouses_csv, shops[i].buffer, shops[i].rate);
 		/* Basic auth carries the key and secret with every call: in clear unless TLS ends on this
 		 * machine (a local proxy) */
 		if (shop_config_cleartext_remote(shops[i].url))
 			log_warn("shop %s: its API key and secret go over plain http to another machine, readable on "
-				 "the way; use https:// (or a TLS proxy on this machine)", shops[i].id);
+				 "the way; use https:// (or a TLS proxy on this machine)",
+				 shops[i].id);
 	}
 }
 
@@ -193,7 +196,10 @@ bool shop_config_has_warehouse(const struct shop_config *s, const char *warehous
 struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t errlen)
 {
 	const struct shop_connect_opts o = {
-		.shop_id = s->id, .base_url = s->url, .key = s->key, .secret = s->secret,
+		.shop_id = s->id,
+		.base_url = s->url,
+		.key = s->key,
+		.secret = s->secret,
 		.rate_per_sec = (double)s->rate,
 	};
 	return shop_connect(s->kind, &o, err, errlen);
@@ -201,14 +207,17 @@ struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t 
 
 void shop_config_print_reference(void)
 {
-	printf("| variable (per shop; `<ID>` = the id upper-cased, `-` -> `_`) | type | default | required | description |\n");
+	printf("| variable (per shop; `<ID>` = the id upper-cased, `-` -> `_`) | type | default | required | "
+	       "description |\n");
 	printf("|---|---|---|---|---|\n");
 	printf("| `ERPSYNC_SHOPS` | string | — | yes | comma-separated shop ids (`[a-z0-9-]`, at most %d) |\n",
 	       SHOP_CONFIG_MAX);
 	for (size_t f = 0; f < SHOP_CONFIG_NFIELDS; f++) {
 		const struct config_key *k = &shop_config_fields[f].key;
 		printf("| `SHOP_<ID>_%s` | %s | %s | %s | %s%s |\n", shop_config_fields[f].suffix,
-		       k->type == CONFIG_INT ? "integer" : k->type == CONFIG_ENUM ? "enum" : "string",
+		       k->type == CONFIG_INT    ? "integer"
+		       : k->type == CONFIG_ENUM ? "enum"
+						: "string",
 		       k->def ? k->def : "—", k->required ? "yes" : "no", k->help,
 		       k->secret ? " (secret: never logged)" : "");
 	}

@@ -16,7 +16,7 @@
 
 #include "shop.h"
 
-#define SHOP_CONFIG_MAX 16
+#define SHOP_CONFIG_MAX            16
 #define SHOP_CONFIG_MAX_WAREHOUSES 16
 
 struct shop_config {

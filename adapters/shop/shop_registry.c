@@ -35,7 +35,8 @@ const char *shop_kinds(void)
 	if (!list[0]) {
 		size_t off = 0;
 		for (size_t i = 0; i < SHOP_NKINDS && off < sizeof list; i++)
-			off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? "|" : "", shop_kinds_table[i].kind);
+			off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? "|" : "",
+						shop_kinds_table[i].kind);
 	}
 	return list;
 }

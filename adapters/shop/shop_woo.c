@@ -17,14 +17,14 @@
 #include "http_client.h"
 #include "log.h"
 
-#define WOO_API "/wp-json/wc/v3"
-#define WOO_VARIATION_PAGES_MAX 100     /* 10,000 variations of one product (WooCommerce's own limit is far lower) */
+#define WOO_API                 "/wp-json/wc/v3"
+#define WOO_VARIATION_PAGES_MAX 100 /* 10,000 variations of one product (WooCommerce's own limit is far lower) */
 
 struct shop_woo {
-	struct shop base;        /* first */
+	struct shop base; /* first */
 	char *id;
 	char *base_url;
-	char *auth;              /* "Basic base64(key:secret)" */
+	char *auth; /* "Basic base64(key:secret)" */
 	unsigned batch_max;
 	struct http_client *http;
 };
@@ -46,14 +46,15 @@ static char *woo_basic_auth(const char *user, const char *pass)
 }
 
 /* Makes one API call; on any non-2xx answer fills err and returns NULL. */
-static json_t *woo_call(struct shop_woo *w, const char *method, const char *path, const char *body,
-			char *err, size_t errlen)
+static json_t *woo_call(struct shop_woo *w, const char *method, const char *path, const char *body, char *err,
+			size_t errlen)
 {
 	char url[1024];
 	struct http_response resp;
 	json_t *root = NULL;
 	snprintf(url, sizeof url, "%s" WOO_API "%s", w->base_url, path);
-	struct http_header h[] = { { "Authorization", w->auth }, { "Accept", "application/json" },
+	struct http_header h[] = { { "Authorization", w->auth },
+				   { "Accept", "application/json" },
 				   { "Content-Type", "application/json" } };
 	http_response_init(&resp);
 	if (!http_request(w->http, method, url, h, body ? 3 : 2, body, body ? strlen(body) : 0, &resp)) {
@@ -91,8 +92,7 @@ static bool woo_item_from_json(json_t *o, struct shop_item *it)
 	return true;
 }
 
-static enum shop_lookup woo_lookup_sku(struct shop *s, const char *sku, struct shop_item *out,
-				       char *err, size_t errlen)
+static enum shop_lookup woo_lookup_sku(struct shop *s, const char *sku, struct shop_item *out, char *err, size_t errlen)
 {
 	struct shop_woo *w = (struct shop_woo *)s;
 	char path[256];
@@ -101,8 +101,8 @@ static enum shop_lookup woo_lookup_sku(struct shop *s, const char *sku, struct s
 	/* SKUs are ours to pass through a query string: escape everything but unreserved bytes */
 	struct buf q = BUF_INIT;
 	for (const unsigned char *p = (const unsigned char *)sku; *p; p++) {
-		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			     *p == '-' || *p == '_' || *p == '.' || *p == '~';
 		if (!(plain ? buf_append(&q, p, 1) : buf_printf(&q, "%%%02X", *p)))
 			goto out;
 	}
@@ -114,7 +114,8 @@ static enum shop_lookup woo_lookup_sku(struct shop *s, const char *sku, struct s
 	res = SHOP_LOOKUP_NOT_FOUND;
 	size_t i;
 	json_t *o;
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		const char *osku = json_string_value(json_object_get(o, "sku"));
 		if (osku && strcmp(osku, sku) == 0 && woo_item_from_json(o, out)) {
 			res = SHOP_LOOKUP_FOUND;
@@ -141,9 +142,9 @@ static bool woo_batch(struct shop_woo *w, const struct shop_stock_write *wr, con
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct shop_stock_write *x = &wr[idx[i]];
-		json_array_append_new(upd, json_pack("{s:I,s:b,s:I}", "id", (json_int_t)x->id,
-						     "manage_stock", 1, "stock_quantity",
-						     (json_int_t)(x->quantity < 0 ? 0 : x->quantity)));
+		json_array_append_new(upd,
+				      json_pack("{s:I,s:b,s:I}", "id", (json_int_t)x->id, "manage_stock", 1,
+						"stock_quantity", (json_int_t)(x->quantity < 0 ? 0 : x->quantity)));
 	}
 	text = json_dumps(body, JSON_COMPACT);
 	if (wr[idx[0]].parent_id)
@@ -158,7 +159,8 @@ static bool woo_batch(struct shop_woo *w, const struct shop_stock_write *wr, con
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
 		json_t *o;
-		json_array_foreach(done, k, o) {
+		json_array_foreach(done, k, o)
+		{
 			if (json_integer_value(json_object_get(o, "id")) == wr[idx[i]].id &&
 			    !json_object_get(o, "error")) {
 				written_us[idx[i]] = now;
@@ -240,8 +242,8 @@ static bool woo_stock_put(struct shop *s, const struct shop_stock_write *wr, siz
 	return ok;
 }
 
-static bool woo_list_items(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more,
-			   char *err, size_t errlen)
+static bool woo_list_items(struct shop *s, int page, struct shop_item **items, size_t *n, bool *more, char *err,
+			   size_t errlen)
 {
 	struct shop_woo *w = (struct shop_woo *)s;
 	char path[160];
@@ -263,7 +265,8 @@ static bool woo_list_items(struct shop *s, int page, struct shop_item **items, s
 	struct shop_item *out = calloc(cap, sizeof *out);
 	json_t *o;
 	bool ok = out != NULL;
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		if (!ok)
 			break;
 		if (strcmp(json_string_value(json_object_get(o, "type")) ?: "", "variable") == 0) {
@@ -271,8 +274,9 @@ static bool woo_list_items(struct shop *s, int page, struct shop_item **items, s
 			long long pid = (long long)json_integer_value(json_object_get(o, "id"));
 			for (int vp = 1; ok; vp++) {
 				if (vp > WOO_VARIATION_PAGES_MAX) {
-					snprintf(err, errlen, "shop %s: product %lld lists more than %d pages of variations",
-						 w->id, pid, WOO_VARIATION_PAGES_MAX);
+					snprintf(err, errlen,
+						 "shop %s: product %lld lists more than %d pages of variations", w->id,
+						 pid, WOO_VARIATION_PAGES_MAX);
 					ok = false;
 					break;
 				}
@@ -287,7 +291,8 @@ static bool woo_list_items(struct shop *s, int page, struct shop_item **items, s
 					cap += vn;
 				}
 				json_t *v;
-				json_array_foreach(vars, k, v) {
+				json_array_foreach(vars, k, v)
+				{
 					if (ok && woo_item_from_json(v, &out[*n]))
 						out[(*n)++].parent_id = pid;
 				}
@@ -349,7 +354,9 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 	snprintf(key, sizeof key, "woo:%.100s:%08x", o->base_url,
 		 (unsigned)hash_fnv1a32(o->consumer_key, strlen(o->consumer_key)));
 	struct http_client_opts ho = {
-		.budget_key = key, .rate_per_sec = o->rate_per_sec, .metrics_system = o->shop_id,
+		.budget_key = key,
+		.rate_per_sec = o->rate_per_sec,
+		.metrics_system = o->shop_id,
 	};
 	w->http = http_client_new(&ho);
 	if (!w->id || !w->base_url || !w->auth || !w->http) {
@@ -362,8 +369,12 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 struct shop *shop_woo_connect(const struct shop_connect_opts *o)
 {
 	const struct shop_woo_opts wo = {
-		.shop_id = o->shop_id, .base_url = o->base_url, .consumer_key = o->key,
-		.consumer_secret = o->secret, .rate_per_sec = o->rate_per_sec, .batch_max = 100,
+		.shop_id = o->shop_id,
+		.base_url = o->base_url,
+		.consumer_key = o->key,
+		.consumer_secret = o->secret,
+		.rate_per_sec = o->rate_per_sec,
+		.batch_max = 100,
 	};
 	return shop_woo_new(&wo);
 }

@@ -10,11 +10,11 @@
 
 struct shop_woo_opts {
 	const char *shop_id;
-	const char *base_url;         /* https://shop.example.com (the /wp-json/wc/v3 part is added) */
+	const char *base_url; /* https://shop.example.com (the /wp-json/wc/v3 part is added) */
 	const char *consumer_key;
-	const char *consumer_secret;  /* secret */
-	double rate_per_sec;          /* request budget of this credential; 0 = none */
-	unsigned batch_max;           /* items per batch call; WooCommerce accepts at most 100 */
+	const char *consumer_secret; /* secret */
+	double rate_per_sec;         /* request budget of this credential; 0 = none */
+	unsigned batch_max;          /* items per batch call; WooCommerce accepts at most 100 */
 };
 
 struct shop *shop_woo_new(const struct shop_woo_opts *o);

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HMAC_SHA256_LEN 32
+#define HMAC_SHA256_LEN     32
 #define HMAC_SHA256_HEX_LEN 64
 
 struct hmac_part {
@@ -15,17 +15,17 @@ struct hmac_part {
 };
 
 /* HMAC-SHA256(key, parts[0] || parts[1] || ...) into out; false when the key is empty. */
-bool hmac_sha256(const char *key, const struct hmac_part *parts, size_t nparts,
-		 unsigned char out[HMAC_SHA256_LEN]) __attribute__((warn_unused_result));
+bool hmac_sha256(const char *key, const struct hmac_part *parts, size_t nparts, unsigned char out[HMAC_SHA256_LEN])
+	__attribute__((warn_unused_result));
 
 /* The same, as 64 lower-case hex digits and a NUL. */
-bool hmac_sha256_hex(const char *key, const struct hmac_part *parts, size_t nparts,
-		     char hex[HMAC_SHA256_HEX_LEN + 1]) __attribute__((warn_unused_result));
+bool hmac_sha256_hex(const char *key, const struct hmac_part *parts, size_t nparts, char hex[HMAC_SHA256_HEX_LEN + 1])
+	__attribute__((warn_unused_result));
 
 /* true when hex is exactly 64 lower-case hex digits spelling HMAC-SHA256(key, parts), compared in
  * constant time. Any other spelling (upper case, "0x", spaces, a shorter prefix) is refused. */
-bool hmac_sha256_hex_verify(const char *key, const struct hmac_part *parts, size_t nparts,
-			    const char *hex) __attribute__((warn_unused_result));
+bool hmac_sha256_hex_verify(const char *key, const struct hmac_part *parts, size_t nparts, const char *hex)
+	__attribute__((warn_unused_result));
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);

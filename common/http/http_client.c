@@ -32,11 +32,11 @@
 struct http_budget {
 	struct http_budget *next;
 	char *key;
-	double rate;                  /* tokens per second; 0 = unlimited (a 429 still pauses it) */
+	double rate; /* tokens per second; 0 = unlimited (a 429 still pauses it) */
 	double burst;
 	double tokens;
-	int64_t refill_ns;            /* tokens are accounted up to this monotonic time */
-	int64_t paused_until_ns;      /* a 429 stops everyone until then */
+	int64_t refill_ns;       /* tokens are accounted up to this monotonic time */
+	int64_t paused_until_ns; /* a 429 stops everyone until then */
 };
 
 #define HTTP_HEADERS_MAX (64u << 10)
@@ -49,7 +49,7 @@ static const char *const http_class_names[HTTP_NCLASSES] = { "1xx", "2xx", "3xx"
 
 struct http_client {
 	CURL *curl;
-	struct http_client_opts opts;     /* defaults applied; strings owned below */
+	struct http_client_opts opts; /* defaults applied; strings owned below */
 	char *user_agent;
 	char *system;
 	struct http_budget *budget;
@@ -85,7 +85,7 @@ static void http_opts_resolve(const struct http_client_opts *in, struct http_cli
 	if (out->burst <= 0)
 		out->burst = out->rate_per_sec;
 	if (out->burst < 1)
-		out->burst = 1;   /* below one token a request could never start */
+		out->burst = 1; /* below one token a request could never start */
 	if (out->connect_timeout_ms <= 0)
 		out->connect_timeout_ms = 2000;
 	if (out->timeout_ms <= 0)
@@ -189,8 +189,8 @@ static struct http_budget *http_budget_get(const char *key, double rate, double 
 		b = b->next;
 	if (b) {
 		if (b->rate != rate || b->burst != burst)
-			log_warn("http: budget %s already exists with rate %g/s burst %g; keeping it", key,
-				 b->rate, b->burst);
+			log_warn("http: budget %s already exists with rate %g/s burst %g; keeping it", key, b->rate,
+				 b->burst);
 	} else if ((b = calloc(1, sizeof *b)) && (b->key = strdup(key))) {
 		b->rate = rate;
 		b->burst = burst;
@@ -329,15 +329,15 @@ static size_t http_on_header(char *data, size_t size, size_t nitems, void *ud)
 	while (end > v && isspace((unsigned char)end[-1]))
 		end--;
 	/* a peer's headers are bounded like its body: past this the transfer fails */
-	if (r->headers.len + len > HTTP_HEADERS_MAX ||
-	    !buf_append(&r->headers, data, (size_t)(colon - data)) || !buf_puts(&r->headers, ": ") ||
-	    !buf_append(&r->headers, v, (size_t)(end - v)) || !buf_puts(&r->headers, "\n"))
+	if (r->headers.len + len > HTTP_HEADERS_MAX || !buf_append(&r->headers, data, (size_t)(colon - data)) ||
+	    !buf_puts(&r->headers, ": ") || !buf_append(&r->headers, v, (size_t)(end - v)) ||
+	    !buf_puts(&r->headers, "\n"))
 		return 0;
 	if ((size_t)(colon - data) == 11 && strncasecmp(data, "Retry-After", 11) == 0) {
 		free(r->retry_after);
 		r->retry_after = strndup(v, (size_t)(end - v));
 		if (!r->retry_after)
-			return 0;   /* out of memory: abort the transfer */
+			return 0; /* out of memory: abort the transfer */
 	}
 	return len;
 }
@@ -412,8 +412,8 @@ static int http_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl
 }
 
 /* One attempt. The handle is reset each time (options only: the connection and DNS caches stay). */
-static CURLcode http_perform(struct http_client *c, const char *method, const char *url,
-			     struct curl_slist *hdrs, const char *body, size_t body_len, struct http_response *resp)
+static CURLcode http_perform(struct http_client *c, const char *method, const char *url, struct curl_slist *hdrs,
+			     const char *body, size_t body_len, struct http_response *resp)
 {
 	CURL *curl = c->curl;
 	curl_easy_reset(curl);
@@ -423,7 +423,8 @@ static CURLcode http_perform(struct http_client *c, const char *method, const ch
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, c->opts.connect_timeout_ms);
 	long left = shutdown_work_left_ms();
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, left < c->opts.timeout_ms ? (left > 0 ? left : 1) : c->opts.timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+			 left < c->opts.timeout_ms ? (left > 0 ? left : 1) : c->opts.timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_on_progress);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, c->user_agent);
@@ -468,8 +469,8 @@ static unsigned http_random(struct http_client *c)
 
 /* Whether to try again, and after how long. A 429 pauses the shared budget even when this
  * request has no attempt left: the others sharing the key must still back off. */
-static bool http_should_retry(struct http_client *c, CURLcode rc, const struct http_response *resp,
-			      unsigned attempt, long *wait_ms)
+static bool http_should_retry(struct http_client *c, CURLcode rc, const struct http_response *resp, unsigned attempt,
+			      long *wait_ms)
 {
 	bool retry;
 	*wait_ms = http_backoff_ms(&c->opts, attempt, http_random(c));
@@ -496,8 +497,8 @@ static void http_log_retry(const struct http_client *c, const char *method, cons
 		snprintf(why, sizeof why, "status %ld", resp->status);
 	else
 		snprintf(why, sizeof why, "transport error: %s", resp->error);
-	log_warn("http: retrying %s %s after %s (attempt %u of %u), waiting %ld ms", method, logurl, why,
-		 attempt + 1, c->opts.max_attempts, wait_ms);
+	log_warn("http: retrying %s %s after %s (attempt %u of %u), waiting %ld ms", method, logurl, why, attempt + 1,
+		 c->opts.max_attempts, wait_ms);
 }
 
 static void http_attempt_reset(struct http_response *r)
@@ -508,16 +509,15 @@ static void http_attempt_reset(struct http_response *r)
 	r->error[0] = '\0';
 }
 
-bool http_request(struct http_client *c, const char *method, const char *url,
-		  const struct http_header *headers, size_t n, const char *body, size_t body_len,
-		  struct http_response *resp)
+bool http_request(struct http_client *c, const char *method, const char *url, const struct http_header *headers,
+		  size_t n, const char *body, size_t body_len, struct http_response *resp)
 {
 	return http_request_hooked(c, method, url, headers, n, body, body_len, NULL, resp);
 }
 
-bool http_request_hooked(struct http_client *c, const char *method, const char *url,
-			 const struct http_header *headers, size_t n, const char *body, size_t body_len,
-			 const struct http_attempt_hook *hook, struct http_response *resp)
+bool http_request_hooked(struct http_client *c, const char *method, const char *url, const struct http_header *headers,
+			 size_t n, const char *body, size_t body_len, const struct http_attempt_hook *hook,
+			 struct http_response *resp)
 {
 	struct curl_slist *hdrs = NULL;
 	bool answered = false;
@@ -533,7 +533,8 @@ bool http_request_hooked(struct http_client *c, const char *method, const char *
 	for (unsigned attempt = 0;; attempt++) {
 		if (hook && hook->before && !hook->before(hook->ud, attempt)) {
 			answered = false;
-			snprintf(resp->error, sizeof resp->error, "the request was withdrawn before attempt %u", attempt + 1);
+			snprintf(resp->error, sizeof resp->error, "the request was withdrawn before attempt %u",
+				 attempt + 1);
 			goto out;
 		}
 		/* built for each attempt when a hook may have changed the values */
@@ -579,16 +580,23 @@ static void http_client_metrics(struct http_client *c)
 {
 	static const char *const both[] = { "system", "code", NULL };
 	static const char *const sys[] = { "system", NULL };
-	struct metric_family *req = metrics_counter("erpsync_http_client_requests_total",
+	struct metric_family *req = metrics_counter(
+		"erpsync_http_client_requests_total",
 		"HTTP requests sent to external systems (each attempt), by status class.", both);
 	for (int i = 0; i < HTTP_NCLASSES; i++)
 		c->requests[i] = metrics_series2(req, c->system, http_class_names[i]);
 	c->retries = metrics_series1(metrics_counter("erpsync_http_client_retries_total",
-		"HTTP requests retried after a 5xx, 408, 429 or transport error.", sys), c->system);
+						     "HTTP requests retried after a 5xx, 408, 429 or transport error.",
+						     sys),
+				     c->system);
 	c->duration = metrics_series1(metrics_histogram("erpsync_http_client_request_duration_seconds",
-		"Duration of one HTTP attempt.", sys, metrics_latency_buckets, metrics_latency_nbuckets), c->system);
-	c->budget_wait = metrics_series1(metrics_counter("erpsync_http_client_budget_wait_seconds_total",
-		"Time spent waiting for the request budget (rate limit or 429 pause).", sys), c->system);
+							"Duration of one HTTP attempt.", sys, metrics_latency_buckets,
+							metrics_latency_nbuckets),
+				      c->system);
+	c->budget_wait = metrics_series1(
+		metrics_counter("erpsync_http_client_budget_wait_seconds_total",
+				"Time spent waiting for the request budget (rate limit or 429 pause).", sys),
+		c->system);
 }
 
 static uint64_t http_seed(const void *salt)
@@ -596,7 +604,7 @@ static uint64_t http_seed(const void *salt)
 	uint64_t seed = 0;
 	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
 		seed = (uint64_t)http_now_ns() ^ (uint64_t)(uintptr_t)salt;
-	return seed ? seed : 0x9e3779b97f4a7c15ULL;   /* xorshift must not start at 0 */
+	return seed ? seed : 0x9e3779b97f4a7c15ULL; /* xorshift must not start at 0 */
 }
 
 struct http_client *http_client_new(const struct http_client_opts *opts)

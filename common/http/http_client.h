@@ -19,17 +19,17 @@
 struct http_client;
 
 struct http_client_opts {
-	const char *budget_key;       /* NULL: no budget */
-	double rate_per_sec;          /* budget refill; 0 = unlimited */
-	double burst;                 /* bucket size; default = rate_per_sec */
-	long connect_timeout_ms;      /* default 2000 */
-	long timeout_ms;              /* whole request; default 10000 */
-	unsigned max_attempts;        /* including the first; default 5 */
-	long backoff_base_ms;         /* default 100 */
-	long backoff_max_ms;          /* default 5000 */
-	long max_retry_after_ms;      /* default 60000 */
-	const char *user_agent;       /* default "erpsync/<version>" */
-	const char *metrics_system;   /* label "system" of erpsync_http_client_* metrics; default "http" */
+	const char *budget_key;     /* NULL: no budget */
+	double rate_per_sec;        /* budget refill; 0 = unlimited */
+	double burst;               /* bucket size; default = rate_per_sec */
+	long connect_timeout_ms;    /* default 2000 */
+	long timeout_ms;            /* whole request; default 10000 */
+	unsigned max_attempts;      /* including the first; default 5 */
+	long backoff_base_ms;       /* default 100 */
+	long backoff_max_ms;        /* default 5000 */
+	long max_retry_after_ms;    /* default 60000 */
+	const char *user_agent;     /* default "erpsync/<version>" */
+	const char *metrics_system; /* label "system" of erpsync_http_client_* metrics; default "http" */
 };
 
 struct http_header {
@@ -38,16 +38,16 @@ struct http_header {
 };
 
 struct http_response {
-	long status;                  /* 0 when no answer was ever received */
+	long status; /* 0 when no answer was ever received */
 	struct buf body;
-	char *retry_after;            /* Retry-After, which the retry policy reads; NULL when absent */
-	struct buf headers;           /* every header of the final answer, "name: value\n" each */
-	unsigned attempts;            /* how many requests were made */
-	char error[256];              /* transport error text when status == 0 */
+	char *retry_after;  /* Retry-After, which the retry policy reads; NULL when absent */
+	struct buf headers; /* every header of the final answer, "name: value\n" each */
+	unsigned attempts;  /* how many requests were made */
+	char error[256];    /* transport error text when status == 0 */
 };
 
 struct http_client *http_client_new(const struct http_client_opts *opts);
-void http_client_free(struct http_client *c);   /* NULL-safe */
+void http_client_free(struct http_client *c); /* NULL-safe */
 
 void http_response_init(struct http_response *r);
 void http_response_cleanup(struct http_response *r);
@@ -69,15 +69,14 @@ struct http_attempt_hook {
 /* Makes the request with the retry policy above. true when an HTTP answer was received (any
  * status, after retries) — check resp->status; false on transport failure after every attempt
  * or when shutdown was requested while waiting. body may be NULL. headers: count n. */
-bool http_request(struct http_client *c, const char *method, const char *url,
-		  const struct http_header *headers, size_t n, const char *body, size_t body_len,
-		  struct http_response *resp) __attribute__((warn_unused_result));
+bool http_request(struct http_client *c, const char *method, const char *url, const struct http_header *headers,
+		  size_t n, const char *body, size_t body_len, struct http_response *resp)
+	__attribute__((warn_unused_result));
 
 /* The same, calling hook->before before every attempt (hook may be NULL). */
-bool http_request_hooked(struct http_client *c, const char *method, const char *url,
-			 const struct http_header *headers, size_t n, const char *body, size_t body_len,
-			 const struct http_attempt_hook *hook, struct http_response *resp)
-	__attribute__((warn_unused_result));
+bool http_request_hooked(struct http_client *c, const char *method, const char *url, const struct http_header *headers,
+			 size_t n, const char *body, size_t body_len, const struct http_attempt_hook *hook,
+			 struct http_response *resp) __attribute__((warn_unused_result));
 
 /* The wait before retry number attempt + 1 (attempt 0: after the first failure), full jitter:
  * rnd % (min(backoff_max_ms, backoff_base_ms * 2^attempt) + 1). Zero fields of opts (or opts NULL)

@@ -19,20 +19,20 @@
 #include "log.h"
 #include "metrics.h"
 
-#define HTTPD_MAX_ROUTES 64
-#define HTTPD_DEFAULT_MAX_BODY (1024 * 1024)
-#define HTTPD_DEFAULT_THREADS 2
-#define HTTPD_DEFAULT_WORKERS 2
-#define HTTPD_MAX_WORKERS 64
+#define HTTPD_MAX_ROUTES              64
+#define HTTPD_DEFAULT_MAX_BODY        (1024 * 1024)
+#define HTTPD_DEFAULT_THREADS         2
+#define HTTPD_DEFAULT_WORKERS         2
+#define HTTPD_MAX_WORKERS             64
 #define HTTPD_DEFAULT_MAX_CONNECTIONS 256
-#define HTTPD_LOG_PER_S 10
+#define HTTPD_LOG_PER_S               10
 /* An idle keep-alive connection (or a client that stopped sending) holds a slot only this long. */
 #define HTTPD_DEFAULT_CLIENT_TIMEOUT_S 30u
 
 struct httpd_route {
-	char *method;                     /* NULL: any */
-	char *pattern;                    /* as given; also the metrics "route" label */
-	size_t prefix_len;                /* pattern ends in '*': length before it */
+	char *method;      /* NULL: any */
+	char *pattern;     /* as given; also the metrics "route" label */
+	size_t prefix_len; /* pattern ends in '*': length before it */
 	bool prefix;
 	httpd_handler fn;
 	void *data;
@@ -41,22 +41,22 @@ struct httpd_route {
 
 /* One request in progress. */
 enum httpd_conn_state {
-	HTTPD_CONN_BODY,                  /* routed and admitted: its body (if any) arriving */
-	HTTPD_CONN_QUEUED,                /* suspended, waiting for a worker to run its handler */
-	HTTPD_CONN_DONE,                  /* a worker filled resp and resumed the connection */
-	HTTPD_CONN_ANSWERED,              /* a response is queued */
+	HTTPD_CONN_BODY,     /* routed and admitted: its body (if any) arriving */
+	HTTPD_CONN_QUEUED,   /* suspended, waiting for a worker to run its handler */
+	HTTPD_CONN_DONE,     /* a worker filled resp and resumed the connection */
+	HTTPD_CONN_ANSWERED, /* a response is queued */
 };
 
 struct httpd_conn {
 	enum httpd_conn_state state;
 	struct MHD_Connection *conn;
-	const char *method, *path;        /* MHD's, valid until the request completes */
+	const char *method, *path; /* MHD's, valid until the request completes */
 	const struct httpd_route *route;
-	long long declared;               /* Content-Length; -1 when none (chunked) */
-	char *body;                       /* NUL-terminated once anything arrived */
+	long long declared; /* Content-Length; -1 when none (chunked) */
+	char *body;         /* NUL-terminated once anything arrived */
 	size_t len, cap;
-	struct httpd_resp resp;           /* a blocking route's answer, filled by a worker */
-	struct httpd_conn *next;          /* in the workers' queue */
+	struct httpd_resp resp;  /* a blocking route's answer, filled by a worker */
+	struct httpd_conn *next; /* in the workers' queue */
 };
 
 /* Routes are published lock-free: an entry is written in full under route_lock, then the count is
@@ -74,7 +74,7 @@ struct httpd {
 	/* MHD says why it failed only through its logger: the last message, for httpd_new's err. */
 	pthread_mutex_t err_lock;
 	char last_error[160];
-	int64_t log_second;               /* MHD's lines written in it, and those left out */
+	int64_t log_second; /* MHD's lines written in it, and those left out */
 	unsigned log_lines;
 	unsigned long log_dropped;
 	/* Blocking routes' requests, in arrival order, for the workers; stopping: answer, do not run. */
@@ -88,8 +88,7 @@ struct httpd {
 
 /* ---- logging ---------------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 0)))
-static void httpd_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void httpd_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct httpd *h = cls;
 	char msg[160];
@@ -145,8 +144,8 @@ static bool httpd_header_safe(const char *s)
 bool httpd_resp_header(struct httpd_resp *resp, const char *name, const char *value)
 {
 	/* CR/LF would let a value smuggle in headers of its own. */
-	if (resp->nheaders >= sizeof resp->headers / sizeof resp->headers[0] || !httpd_header_safe(name) ||
-	    !*name || strchr(name, ':') || !httpd_header_safe(value))
+	if (resp->nheaders >= sizeof resp->headers / sizeof resp->headers[0] || !httpd_header_safe(name) || !*name ||
+	    strchr(name, ':') || !httpd_header_safe(value))
 		return false;
 	struct buf line = BUF_INIT;
 	if (!buf_printf(&line, "%s: %s", name, value)) {
@@ -165,7 +164,7 @@ void httpd_resp_error(struct httpd_resp *resp, int status, const char *code, con
 	if (!buf_puts(&resp->body, "{\"code\":") || !buf_json_str(&resp->body, code ? code : "error") ||
 	    !buf_puts(&resp->body, ",\"message\":") || !buf_json_str(&resp->body, message ? message : "") ||
 	    !buf_puts(&resp->body, "}"))
-		buf_reset(&resp->body);   /* out of memory: the status alone still says it */
+		buf_reset(&resp->body); /* out of memory: the status alone still says it */
 }
 
 static bool httpd_add_header_line(struct MHD_Response *r, const char *line)
@@ -422,10 +421,13 @@ static enum MHD_Result httpd_begin(struct httpd *h, struct httpd_conn *c)
 static enum MHD_Result httpd_refuse_body(struct httpd *h, struct httpd_conn *c)
 {
 	char body[96], answer[256];
-	int blen = snprintf(body, sizeof body, "{\"code\":\"payload_too_large\",\"message\":\"request body exceeds %zu bytes\"}",
+	int blen = snprintf(body, sizeof body,
+			    "{\"code\":\"payload_too_large\",\"message\":\"request body exceeds %zu bytes\"}",
 			    c->route->o.max_body);
-	int alen = snprintf(answer, sizeof answer, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
-			    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", blen, body);
+	int alen = snprintf(answer, sizeof answer,
+			    "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
+			    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			    blen, body);
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci && alen > 0 && (size_t)alen < sizeof answer) {
 		/* best effort: the socket's buffer is empty, a short answer fits at once */
@@ -511,7 +513,7 @@ static void *httpd_worker_main(void *arg)
 		else
 			httpd_resp_error(&c->resp, 503, "unavailable", "shutting down");
 		c->state = HTTPD_CONN_DONE;
-		MHD_resume_connection(c->conn);   /* c is the server thread's again: not touched past here */
+		MHD_resume_connection(c->conn); /* c is the server thread's again: not touched past here */
 		pthread_mutex_lock(&h->jobs_lock);
 	}
 	pthread_mutex_unlock(&h->jobs_lock);
@@ -533,8 +535,7 @@ static enum MHD_Result httpd_complete(struct httpd *h, struct httpd_conn *c)
 }
 
 static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				    const char *version, const char *upload_data, size_t *upload_size,
-				    void **con_cls)
+				    const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
 {
 	(void)version;
 	struct httpd *h = cls;
@@ -544,7 +545,7 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 		c = calloc(1, sizeof *c);
 		if (!c)
 			return MHD_NO;
-		*con_cls = c;   /* now owned by httpd_completed */
+		*con_cls = c; /* now owned by httpd_completed */
 		c->conn = conn;
 		c->method = method;
 		c->path = url;
@@ -561,12 +562,11 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *conn, cons
 	case HTTPD_CONN_ANSWERED:
 		break;
 	}
-	*upload_size = 0;   /* an answered request's rest is not ours to read */
+	*upload_size = 0; /* an answered request's rest is not ours to read */
 	return MHD_YES;
 }
 
-static void httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			    enum MHD_RequestTerminationCode toe)
+static void httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -604,8 +604,8 @@ static void httpd_readyz(const struct httpd_req *req, struct httpd_resp *resp)
 	}
 	reason[sizeof reason - 1] = '\0';
 	resp->status = 503;
-	if (!buf_puts(&resp->body, "{\"status\":\"not ready\",\"reason\":") ||
-	    !buf_json_str(&resp->body, reason) || !buf_puts(&resp->body, "}"))
+	if (!buf_puts(&resp->body, "{\"status\":\"not ready\",\"reason\":") || !buf_json_str(&resp->body, reason) ||
+	    !buf_puts(&resp->body, "}"))
 		httpd_resp_error(resp, 503, "not_ready", "out of memory");
 }
 
@@ -666,15 +666,11 @@ static struct MHD_Daemon *httpd_start(struct httpd *h, const union httpd_addr *a
 	 * Suspending is how a blocking route's connection waits for its worker. */
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			 (ipv6 ? MHD_USE_IPv6 : 0);
-	return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, httpd_access, h,
-				MHD_OPTION_EXTERNAL_LOGGER, httpd_mhd_log, h,
-				MHD_OPTION_SOCK_ADDR, &addr->sa,
-				MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
-				MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-				MHD_OPTION_CONNECTION_LIMIT, conns,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
-				MHD_OPTION_THREAD_POOL_SIZE, threads,
-				MHD_OPTION_END);
+	return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, httpd_access, h, MHD_OPTION_EXTERNAL_LOGGER,
+				httpd_mhd_log, h, MHD_OPTION_SOCK_ADDR, &addr->sa, MHD_OPTION_NOTIFY_COMPLETED,
+				httpd_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
+				conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
+				MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_END);
 }
 
 static bool httpd_start_workers(struct httpd *h, unsigned n)
@@ -710,7 +706,7 @@ struct httpd *httpd_new(const struct httpd_opts *opts, char *err, size_t errlen)
 	static const char *const labels[] = { "route", "code", NULL };
 	const struct httpd_opts defaults = { .builtin_routes = true };
 	if (!err)
-		errlen = 0;   /* snprintf(NULL, 0, ...) is a no-op */
+		errlen = 0; /* snprintf(NULL, 0, ...) is a no-op */
 	if (!opts)
 		opts = &defaults;
 	const char *bind = opts->bind ? opts->bind : "127.0.0.1";
@@ -767,7 +763,7 @@ void httpd_free(struct httpd *h)
 		return;
 	httpd_stop_workers(h);
 	if (h->daemon)
-		MHD_stop_daemon(h->daemon);   /* joins the threads: no handler runs after this */
+		MHD_stop_daemon(h->daemon); /* joins the threads: no handler runs after this */
 	size_t n = atomic_load_explicit(&h->nroutes, memory_order_acquire);
 	for (size_t i = 0; i < n; i++) {
 		free(h->routes[i].pattern);

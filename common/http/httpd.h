@@ -23,18 +23,18 @@ struct MHD_Connection;
 struct sockaddr;
 
 struct httpd_req {
-	const char *method;               /* "GET", "POST", ... */
-	const char *path;                 /* without the query string */
-	const char *body;                 /* NUL-terminated; "" when none, and always in a route's check */
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* without the query string */
+	const char *body;   /* NUL-terminated; "" when none, and always in a route's check */
 	size_t body_len;
-	struct MHD_Connection *conn;      /* for httpd_req_header / httpd_req_query */
-	void *route_data;                 /* the pointer given at httpd_route */
+	struct MHD_Connection *conn; /* for httpd_req_header / httpd_req_query */
+	void *route_data;            /* the pointer given at httpd_route */
 };
 
 struct httpd_resp {
-	int status;                       /* default 200 */
-	const char *content_type;         /* default "application/json" */
-	struct buf body;                  /* handler appends */
+	int status;               /* default 200 */
+	const char *content_type; /* default "application/json" */
+	struct buf body;          /* handler appends */
 	/* extra response headers, "Name: value" each; up to 8 */
 	char *headers[8];
 	size_t nheaders;
@@ -49,35 +49,35 @@ typedef void (*httpd_handler)(const struct httpd_req *req, struct httpd_resp *re
 typedef bool (*httpd_check)(const struct httpd_req *req, struct httpd_resp *resp);
 
 struct httpd_route_opts {
-	size_t max_body;                  /* bytes of body accepted (more: 413); 0: none */
-	httpd_check check;                /* NULL: none */
-	bool blocking;                    /* the handler may wait on I/O: it runs on a worker thread */
+	size_t max_body;   /* bytes of body accepted (more: 413); 0: none */
+	httpd_check check; /* NULL: none */
+	bool blocking;     /* the handler may wait on I/O: it runs on a worker thread */
 };
 
 /* Readiness probe: true when the service may take traffic; reason (<= len bytes) says why not. */
 typedef bool (*httpd_ready_fn)(void *ud, char *reason, size_t len);
 
 struct httpd_opts {
-	const char *bind;                 /* "127.0.0.1" (default) or "0.0.0.0" */
-	int port;                         /* 0: pick a free port (see httpd_port) */
-	size_t max_body;                  /* body limit of the routes added by httpd_route; default 1 MiB */
-	unsigned threads;                 /* server threads; default 2 */
-	unsigned workers;                 /* threads running blocking routes' handlers; default 2 */
+	const char *bind; /* "127.0.0.1" (default) or "0.0.0.0" */
+	int port;         /* 0: pick a free port (see httpd_port) */
+	size_t max_body;  /* body limit of the routes added by httpd_route; default 1 MiB */
+	unsigned threads; /* server threads; default 2 */
+	unsigned workers; /* threads running blocking routes' handlers; default 2 */
 	/* Connections served at once (default 256); more wait in the listen queue. With several server
 	 * threads each takes its share, so the cap is reached a little sooner than exactly. */
 	unsigned max_connections;
-	unsigned max_connections_per_ip;  /* 0: no cap; beyond it a new connection is closed at once */
-	unsigned client_timeout_s;        /* a connection that sends nothing this long is closed; default 30 */
+	unsigned max_connections_per_ip; /* 0: no cap; beyond it a new connection is closed at once */
+	unsigned client_timeout_s;       /* a connection that sends nothing this long is closed; default 30 */
 	/* Answers /readyz: called on a server thread, so it must answer from state, never do I/O. */
-	httpd_ready_fn ready;             /* NULL: always ready */
+	httpd_ready_fn ready; /* NULL: always ready */
 	void *ready_ud;
-	bool builtin_routes;              /* serve /healthz, /readyz, /metrics */
+	bool builtin_routes; /* serve /healthz, /readyz, /metrics */
 };
 
 /* Starts serving. Routes may be added before or after start (added before: no race).
  * NULL with err filled when the port cannot be bound. */
 struct httpd *httpd_new(const struct httpd_opts *opts, char *err, size_t errlen);
-void httpd_free(struct httpd *h);      /* stops the server; NULL-safe */
+void httpd_free(struct httpd *h); /* stops the server; NULL-safe */
 int httpd_port(const struct httpd *h);
 
 /* method NULL matches any. A path ending in '*' matches that prefix. First match wins.
@@ -87,8 +87,8 @@ bool httpd_route(struct httpd *h, const char *method, const char *path, httpd_ha
 bool httpd_route_with(struct httpd *h, const char *method, const char *path, httpd_handler fn, void *data,
 		      const struct httpd_route_opts *ro) __attribute__((warn_unused_result));
 
-const char *httpd_req_header(const struct httpd_req *req, const char *name);  /* case-insensitive */
-const char *httpd_req_query(const struct httpd_req *req, const char *name);   /* decoded value */
+const char *httpd_req_header(const struct httpd_req *req, const char *name); /* case-insensitive */
+const char *httpd_req_query(const struct httpd_req *req, const char *name);  /* decoded value */
 /* The address of the connection's peer (the TCP client, not whatever a header claims); NULL if
  * unknown. */
 const struct sockaddr *httpd_req_peer(const struct httpd_req *req);

@@ -11,16 +11,16 @@
 #include "httpd.h"
 #include "log.h"
 
-#define HTTPD_ADMIN_NAME_MAX 255
+#define HTTPD_ADMIN_NAME_MAX  255
 #define HTTPD_ADMIN_MAX_HOSTS 32
 
 struct httpd_admin_host {
 	char name[HTTPD_ADMIN_NAME_MAX + 1];
-	int port;                         /* 0: any */
+	int port; /* 0: any */
 };
 
 struct httpd_admin {
-	char *token;                      /* NULL: none */
+	char *token; /* NULL: none */
 	char bind[HTTPD_ADMIN_NAME_MAX + 1];
 	int port;
 	struct httpd_admin_host hosts[HTTPD_ADMIN_MAX_HOSTS];
@@ -42,7 +42,7 @@ static bool httpd_admin_split(const char *s, char *name, size_t namelen, int *po
 		colon = strchr(s, ':');
 		end = colon ? colon : s + strlen(s);
 		if (colon && strchr(colon + 1, ':'))
-			return false;   /* an IPv6 address without brackets */
+			return false; /* an IPv6 address without brackets */
 	}
 	size_t n = (size_t)(end - start);
 	if (n == 0 || n >= namelen)
@@ -128,7 +128,7 @@ bool httpd_admin_same_origin(const char *origin, const char *host)
 	if (strncasecmp(origin, "http://", 7) == 0)
 		authority = origin + 7;
 	else if (strncasecmp(origin, "https://", 8) == 0)
-		authority = origin + 8;   /* behind a proxy that ends TLS */
+		authority = origin + 8; /* behind a proxy that ends TLS */
 	else
 		return false;
 	return strcasecmp(authority, host) == 0;
@@ -156,8 +156,8 @@ static bool httpd_admin_json_or_none(const char *ct)
 	return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
 }
 
-static bool httpd_admin_refuse(const struct httpd_req *req, struct httpd_resp *resp, int status,
-			       const char *code, const char *message)
+static bool httpd_admin_refuse(const struct httpd_req *req, struct httpd_resp *resp, int status, const char *code,
+			       const char *message)
 {
 	log_warn("admin: %s %s refused with %d: %s", req->method, req->path, status, message);
 	httpd_resp_error(resp, status, code, message);
@@ -174,7 +174,8 @@ bool httpd_admin_check(const struct httpd_admin *a, const struct httpd_req *req,
 		if (!httpd_admin_bearer_ok(a, httpd_req_header(req, "Authorization"))) {
 			if (!httpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"admin\""))
 				log_warn("admin: cannot set WWW-Authenticate");
-			return httpd_admin_refuse(req, resp, 401, "unauthorized", "Authorization: Bearer <token> required");
+			return httpd_admin_refuse(req, resp, 401, "unauthorized",
+						  "Authorization: Bearer <token> required");
 		}
 	} else {
 		if (!httpd_admin_loopback(httpd_req_peer(req)))
@@ -235,8 +236,8 @@ static bool httpd_admin_parse_hosts(struct httpd_admin *a, const char *hosts, ch
 	return true;
 }
 
-struct httpd_admin *httpd_admin_new(const char *token, const char *bind, int port, const char *hosts,
-				    char *err, size_t errlen)
+struct httpd_admin *httpd_admin_new(const char *token, const char *bind, int port, const char *hosts, char *err,
+				    size_t errlen)
 {
 	if (!err)
 		errlen = 0;

@@ -28,9 +28,9 @@ struct httpd_admin;
 /* token: NULL or "" for none (copied); bind, port: where the server listens (httpd_port, once
  * started); hosts: comma-separated allowed Host names, NULL or "" for none. NULL with err when hosts
  * has a malformed entry, or out of memory. */
-struct httpd_admin *httpd_admin_new(const char *token, const char *bind, int port, const char *hosts,
-				    char *err, size_t errlen);
-void httpd_admin_free(struct httpd_admin *a);   /* NULL-safe */
+struct httpd_admin *httpd_admin_new(const char *token, const char *bind, int port, const char *hosts, char *err,
+				    size_t errlen);
+void httpd_admin_free(struct httpd_admin *a); /* NULL-safe */
 
 /* The whole policy: true to go on, else resp is filled (421, 401, 403 or 415). Headers only. */
 bool httpd_admin_check(const struct httpd_admin *a, const struct httpd_req *req, struct httpd_resp *resp)

@@ -20,7 +20,6 @@
 
 /* ---- per-topic counters -------------------------------------------------------------------------- */
 
-
 static const struct {
 	const char *name;
 	const char *help;
@@ -92,8 +91,7 @@ static bool kafka_conf_set_all(rd_kafka_conf_t *conf, const struct kafka_prop *p
 }
 
 /* Settings the delivery guarantees rest on: the environment may not change them. */
-static bool kafka_conf_check(rd_kafka_conf_t *conf, const struct kafka_prop *props, size_t n, char *err,
-			     size_t errlen)
+static bool kafka_conf_check(rd_kafka_conf_t *conf, const struct kafka_prop *props, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
 		char have[512] = "";
@@ -102,7 +100,7 @@ static bool kafka_conf_check(rd_kafka_conf_t *conf, const struct kafka_prop *pro
 		if (rd_kafka_conf_get(conf, props[i].name, have, &len) != RD_KAFKA_CONF_OK ||
 		    strcmp(have, props[i].value) != 0) {
 			err_set(err, errlen, "kafka %s must be \"%s\" in erpsync, the environment set \"%s\"",
-				     props[i].name, props[i].value, have);
+				props[i].name, props[i].value, have);
 			return false;
 		}
 	}
@@ -156,7 +154,8 @@ rd_kafka_t *kafka_handle_new(const struct kafka_handle_spec *spec, char *err, si
 		return NULL;
 	}
 	if (!kafka_conf_set_all(conf, spec->defaults, spec->ndefaults, err, errlen) ||
-	    !config_kafka_apply(conf, err, errlen) || !kafka_conf_check(conf, spec->required, spec->nrequired, err, errlen)) {
+	    !config_kafka_apply(conf, err, errlen) ||
+	    !kafka_conf_check(conf, spec->required, spec->nrequired, err, errlen)) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
@@ -169,7 +168,7 @@ rd_kafka_t *kafka_handle_new(const struct kafka_handle_spec *spec, char *err, si
 	rd_kafka_t *rk = rd_kafka_new(spec->type, conf, why, sizeof why);
 	if (!rk) {
 		err_set(err, errlen, "%s: %s", spec->role, why);
-		rd_kafka_conf_destroy(conf);    /* not taken over on failure */
+		rd_kafka_conf_destroy(conf); /* not taken over on failure */
 	}
 	return rk;
 }

@@ -29,8 +29,8 @@
 /* Header names used on every erpsync message. */
 #define KAFKA_H_EVENT_ID     "event-id"
 #define KAFKA_H_TRACEPARENT  "traceparent"
-#define KAFKA_H_SOURCE_TIME  "source-time"     /* unix microseconds, decimal */
-#define KAFKA_H_CONTENT_TYPE "content-type"    /* application/x-protobuf; messageType=erpsync.v1.X */
+#define KAFKA_H_SOURCE_TIME  "source-time"  /* unix microseconds, decimal */
+#define KAFKA_H_CONTENT_TYPE "content-type" /* application/x-protobuf; messageType=erpsync.v1.X */
 /* Added on dead letters. */
 #define KAFKA_H_DLQ_ERROR     "dlq-error"
 #define KAFKA_H_DLQ_SERVICE   "dlq-service"
@@ -60,11 +60,11 @@ struct kafka_out {
 	size_t key_len;
 	const void *value;
 	size_t value_len;
-	const char *event_id;         /* required */
-	const char *traceparent;      /* NULL: a new trace */
-	int64_t source_time_us;       /* 0: now */
-	const char *message_type;     /* e.g. "erpsync.v1.StockLevel"; NULL: no content-type header */
-	void *opaque;                 /* passed to the delivery callback */
+	const char *event_id;     /* required */
+	const char *traceparent;  /* NULL: a new trace */
+	int64_t source_time_us;   /* 0: now */
+	const char *message_type; /* e.g. "erpsync.v1.StockLevel"; NULL: no content-type header */
+	void *opaque;             /* passed to the delivery callback */
 };
 
 /* Queues one message (copying key and value). Waits (polling) while the local queue is full. */
@@ -80,15 +80,13 @@ rd_kafka_t *kafka_producer_handle(struct kafka_producer *p);
 
 /* ---- consumer ---- */
 
-struct kafka_consumer *kafka_consumer_new(const char *service, const char *group_id,
-					  const char *const *topics, size_t ntopics,
-					  char *err, size_t errlen);
+struct kafka_consumer *kafka_consumer_new(const char *service, const char *group_id, const char *const *topics,
+					  size_t ntopics, char *err, size_t errlen);
 /* The next message, or NULL after timeout_ms. Errors and partition EOFs are logged and counted,
  * never returned. The caller owns the message: rd_kafka_message_destroy it. */
 rd_kafka_message_t *kafka_consumer_poll(struct kafka_consumer *c, int timeout_ms);
 /* Marks m as processed: its offset + 1 will be committed. */
-bool kafka_consumer_store(struct kafka_consumer *c, const rd_kafka_message_t *m)
-	__attribute__((warn_unused_result));
+bool kafka_consumer_store(struct kafka_consumer *c, const rd_kafka_message_t *m) __attribute__((warn_unused_result));
 /* Commits stored offsets and leaves the group, bounded by timeout_ms, then destroys. NULL-safe.
  * A close that does not finish in time is abandoned (the uncommitted tail is re-delivered later):
  * a detached thread destroys the handle without a group close, or the process exit ends it. */
@@ -109,19 +107,19 @@ bool kafka_header_get(const rd_kafka_message_t *m, const char *name, char *out, 
 
 /* Sends m, with its key, value and headers and the dlq-* headers above, to "<topic>.dlq" and waits
  * for the broker's acknowledgement (up to 10 s). Only then may the caller store m's offset. */
-bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const char *service,
-		    const char *error, unsigned attempts) __attribute__((warn_unused_result));
+bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const char *service, const char *error,
+		    unsigned attempts) __attribute__((warn_unused_result));
 
 /* A record to dead-letter whose message is no longer at hand (rebuilt from what was decoded). */
 struct kafka_dlq_record {
-	const char *topic;                  /* where it was consumed */
+	const char *topic; /* where it was consumed */
 	int32_t partition;
 	int64_t offset;
 	const void *key;
 	size_t key_len;
 	const void *value;
 	size_t value_len;
-	const rd_kafka_headers_t *headers;  /* NULL: none (copied, not taken) */
+	const rd_kafka_headers_t *headers; /* NULL: none (copied, not taken) */
 };
 /* Like kafka_dlq_send, for such a record. */
 bool kafka_dlq_send_record(struct kafka_producer *p, const struct kafka_dlq_record *r, const char *service,
@@ -140,16 +138,16 @@ bool kafka_headers_get(const rd_kafka_headers_t *hdrs, const char *name, char *o
  * The caller owns the result (rd_kafka_headers_destroy) until producev takes it. */
 rd_kafka_headers_t *kafka_out_headers(const struct kafka_out *m) __attribute__((warn_unused_result));
 
-#define KAFKA_DLQ_ERROR_MAX 1024   /* bytes of dlq-error kept (cut at a UTF-8 character boundary) */
+#define KAFKA_DLQ_ERROR_MAX 1024 /* bytes of dlq-error kept (cut at a UTF-8 character boundary) */
 
 struct kafka_dlq_info {
 	const char *service;
-	const char *topic;            /* the source topic */
+	const char *topic; /* the source topic */
 	int32_t partition;
 	int64_t offset;
-	const char *error;            /* NULL: "unknown" */
+	const char *error; /* NULL: "unknown" */
 	unsigned attempts;
-	int64_t time_us;              /* unix microseconds; dlq-time is ISO-8601 UTC with milliseconds */
+	int64_t time_us; /* unix microseconds; dlq-time is ISO-8601 UTC with milliseconds */
 };
 
 /* Replaces any dlq-* headers in hdrs (from an earlier dead-lettering of a replayed message) with

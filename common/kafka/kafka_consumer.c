@@ -22,15 +22,15 @@ struct kafka_consumer {
 	struct kafka_metrics metrics;
 	char service[64];
 	char group[256];
-	atomic_bool joined;             /* a first assignment came (possibly of no partition) */
+	atomic_bool joined; /* a first assignment came (possibly of no partition) */
 	/* kafka_consumer_nudge's, used by the polling thread only */
-	rd_kafka_queue_t *queue;        /* the consumer queue, to see how full it is */
-	int queued_min;                 /* queued.min.messages */
+	rd_kafka_queue_t *queue; /* the consumer queue, to see how full it is */
+	int queued_min;          /* queued.min.messages */
 	int64_t nudged_us;
 };
 
-#define KAFKA_NUDGE_MS 50            /* at most this often */
-#define KAFKA_NUDGE_LAG 16           /* records the broker holds for us, at least */
+#define KAFKA_NUDGE_MS  50 /* at most this often */
+#define KAFKA_NUDGE_LAG 16 /* records the broker holds for us, at least */
 
 /* Eager by default (range,roundrobin); an operator may choose cooperative-sticky through
  * KAFKA_PARTITION_ASSIGNMENT_STRATEGY, hence both protocols.
@@ -200,9 +200,10 @@ struct kafka_consumer *kafka_consumer_new(const char *service, const char *group
 		{ "enable.auto.commit", "true" },
 	};
 
-	const struct kafka_handle_spec spec = { RD_KAFKA_CONSUMER, "kafka consumer", defaults,
-						sizeof defaults / sizeof defaults[0], required,
-						sizeof required / sizeof required[0], consumer_role_cbs, c };
+	const struct kafka_handle_spec spec = { RD_KAFKA_CONSUMER, "kafka consumer",
+						defaults,          sizeof defaults / sizeof defaults[0],
+						required,          sizeof required / sizeof required[0],
+						consumer_role_cbs, c };
 	c->rk = kafka_handle_new(&spec, err, errlen);
 	if (!c->rk)
 		goto fail;
@@ -240,7 +241,8 @@ static void consumer_log_error(struct kafka_consumer *c, const rd_kafka_message_
 	}
 	kafka_count(&c->metrics, KM_CONSUME_ERRORS, ctx.topic);
 	if (m->err != RD_KAFKA_RESP_ERR__FATAL) {
-		log_ctx_error(&ctx, "kafka consume error %s: %s", rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+		log_ctx_error(&ctx, "kafka consume error %s: %s", rd_kafka_err2name(m->err),
+			      rd_kafka_message_errstr(m));
 		return;
 	}
 	fatal = rd_kafka_fatal_error(c->rk, why, sizeof why);
@@ -357,7 +359,7 @@ void kafka_consumer_close(struct kafka_consumer *c, int timeout_ms)
 	if (!c)
 		return;
 	if (c->queue)
-		rd_kafka_queue_destroy(c->queue);   /* a reference of ours: not to be held through the close */
+		rd_kafka_queue_destroy(c->queue); /* a reference of ours: not to be held through the close */
 	c->queue = NULL;
 	q = rd_kafka_queue_new(c->rk);
 	error = rd_kafka_consumer_close_queue(c->rk, q);
@@ -414,11 +416,11 @@ void kafka_consumer_nudge(struct kafka_consumer *c)
 		for (int i = 0; i < l->cnt; i++) {
 			rd_kafka_topic_partition_t *p = &l->elems[i];
 			int64_t lo, hi;
-			if (p->offset >= 0 && !rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) &&
-			    hi > p->offset)
+			if (p->offset >= 0 &&
+			    !rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) && hi > p->offset)
 				lag += hi - p->offset;
 			else
-				p->offset = -1;         /* not lagging */
+				p->offset = -1; /* not lagging */
 		}
 		for (int i = 0; lag >= KAFKA_NUDGE_LAG && i < l->cnt; i++) {
 			const rd_kafka_topic_partition_t *p = &l->elems[i];

@@ -9,11 +9,11 @@
 #include <librdkafka/rdkafka.h>
 
 #define KAFKA_STATS_INTERVAL_MS "5000"
-#define KAFKA_POLL_SLICE_MS     100     /* waits serve reports in slices this long */
+#define KAFKA_POLL_SLICE_MS     100 /* waits serve reports in slices this long */
 #define KAFKA_DLQ_TIMEOUT_MS    10000
 #define KAFKA_FREE_FLUSH_MS     10000
-#define KAFKA_TOPIC_MAX         250     /* Kafka topic names have at most 249 characters */
-#define KAFKA_TOPIC_SLOTS       32      /* topics are declared (deploy/topics.tsv): a few dozen */
+#define KAFKA_TOPIC_MAX         250 /* Kafka topic names have at most 249 characters */
+#define KAFKA_TOPIC_SLOTS       32  /* topics are declared (deploy/topics.tsv): a few dozen */
 
 enum kafka_metric { KM_PRODUCED, KM_PRODUCE_ERRORS, KM_DLQ, KM_CONSUMED, KM_CONSUME_ERRORS, KM_COUNT };
 
@@ -39,7 +39,6 @@ void kafka_metrics_cleanup(struct kafka_metrics *km);
 /* Counts one message of topic under k. */
 void kafka_count(struct kafka_metrics *km, enum kafka_metric k, const char *topic);
 
-
 struct kafka_prop {
 	const char *name;
 	const char *value;
@@ -50,7 +49,7 @@ struct kafka_prop {
  * statistics) with opaque, and the role's own (role_cbs, may be NULL). */
 struct kafka_handle_spec {
 	rd_kafka_type_t type;
-	const char *role;               /* "kafka producer", "kafka consumer": prefixes errors */
+	const char *role; /* "kafka producer", "kafka consumer": prefixes errors */
 	const struct kafka_prop *defaults;
 	size_t ndefaults;
 	const struct kafka_prop *required;

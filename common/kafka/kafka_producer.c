@@ -21,7 +21,7 @@
 struct kafka_dlq_wait {
 	struct kafka_dlq_wait *next;
 	bool done;
-	bool abandoned;               /* the sender stopped waiting: the report frees it */
+	bool abandoned; /* the sender stopped waiting: the report frees it */
 	rd_kafka_resp_err_t err;
 };
 
@@ -29,9 +29,9 @@ struct kafka_producer {
 	rd_kafka_t *rk;
 	kafka_delivery_fn on_delivery;
 	void *on_delivery_ud;
-	pthread_mutex_t lock;         /* dlq_waits and the delivery-failure log limiter */
+	pthread_mutex_t lock; /* dlq_waits and the delivery-failure log limiter */
 	struct kafka_dlq_wait *dlq_waits;
-	atomic_int dlq_inflight;      /* length of dlq_waits: reports skip the lock while it is 0 */
+	atomic_int dlq_inflight; /* length of dlq_waits: reports skip the lock while it is 0 */
 	int64_t failure_logged_us;
 	unsigned long failures_unlogged;
 	struct kafka_metrics metrics;
@@ -143,7 +143,7 @@ struct kafka_send {
 	size_t key_len;
 	const void *value;
 	size_t value_len;
-	rd_kafka_headers_t *hdrs;     /* the message takes them when producev succeeds */
+	rd_kafka_headers_t *hdrs; /* the message takes them when producev succeeds */
 	void *opaque;
 };
 
@@ -191,9 +191,10 @@ struct kafka_producer *kafka_producer_new(const char *service, char *err, size_t
 	};
 	static const struct kafka_prop required[] = { { "enable.idempotence", "true" } };
 
-	const struct kafka_handle_spec spec = { RD_KAFKA_PRODUCER, "kafka producer", defaults,
-						sizeof defaults / sizeof defaults[0], required,
-						sizeof required / sizeof required[0], producer_role_cbs, p };
+	const struct kafka_handle_spec spec = { RD_KAFKA_PRODUCER, "kafka producer",
+						defaults,          sizeof defaults / sizeof defaults[0],
+						required,          sizeof required / sizeof required[0],
+						producer_role_cbs, p };
 	p->rk = kafka_handle_new(&spec, err, errlen);
 	if (!p->rk) {
 		kafka_producer_free(p);
@@ -269,8 +270,12 @@ bool kafka_produce(struct kafka_producer *p, const struct kafka_out *m, char *er
 		err_set(err, errlen, "produce to %s: out of memory", m->topic);
 		return false;
 	}
-	e = producer_send(p, &(struct kafka_send){ .topic = m->topic, .key = m->key, .key_len = m->key_len,
-						   .value = m->value, .value_len = m->value_len, .hdrs = hdrs,
+	e = producer_send(p, &(struct kafka_send){ .topic = m->topic,
+						   .key = m->key,
+						   .key_len = m->key_len,
+						   .value = m->value,
+						   .value_len = m->value_len,
+						   .hdrs = hdrs,
 						   .opaque = m->opaque });
 	if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return true; /* hdrs now owned by the message */
@@ -350,8 +355,9 @@ bool kafka_dlq_send(struct kafka_producer *p, const rd_kafka_message_t *m, const
 		return false;
 	if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
 		orig = NULL;
-	const struct kafka_dlq_record r = { rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key, m->key_len,
-					    m->payload, m->len, orig };
+	const struct kafka_dlq_record r = {
+		rd_kafka_topic_name(m->rkt), m->partition, m->offset, m->key, m->key_len, m->payload, m->len, orig
+	};
 	return kafka_dlq_send_record(p, &r, service, error, attempts);
 }
 
@@ -373,12 +379,12 @@ bool kafka_dlq_send_record(struct kafka_producer *p, const struct kafka_dlq_reco
 	snprintf(dlq, sizeof dlq, "%s.dlq", ctx.topic);
 
 	hdrs = dlq_headers(r->headers, &(struct kafka_dlq_info){ .service = service ? service : p->service,
-							 .topic = ctx.topic,
-							 .partition = r->partition,
-							 .offset = r->offset,
-							 .error = error,
-							 .attempts = attempts,
-							 .time_us = event_now_us() });
+								 .topic = ctx.topic,
+								 .partition = r->partition,
+								 .offset = r->offset,
+								 .error = error,
+								 .attempts = attempts,
+								 .time_us = event_now_us() });
 	w = calloc(1, sizeof *w);
 	if (!hdrs || !w) {
 		log_ctx_error(&ctx, "kafka dead letter to %s not sent: out of memory", dlq);
@@ -386,8 +392,12 @@ bool kafka_dlq_send_record(struct kafka_producer *p, const struct kafka_dlq_reco
 	}
 
 	producer_dlq_register(p, w);
-	e = producer_send(p, &(struct kafka_send){ .topic = dlq, .key = r->key, .key_len = r->key_len,
-						   .value = r->value, .value_len = r->value_len, .hdrs = hdrs,
+	e = producer_send(p, &(struct kafka_send){ .topic = dlq,
+						   .key = r->key,
+						   .key_len = r->key_len,
+						   .value = r->value,
+						   .value_len = r->value_len,
+						   .hdrs = hdrs,
 						   .opaque = w });
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		pthread_mutex_lock(&p->lock);
@@ -409,7 +419,8 @@ bool kafka_dlq_send_record(struct kafka_producer *p, const struct kafka_dlq_reco
 		goto out;
 	}
 	kafka_count(&p->metrics, KM_DLQ, ctx.topic);
-	log_ctx_warn(&ctx, "kafka message sent to %s after %u attempt(s): %s", dlq, attempts, error ? error : "unknown");
+	log_ctx_warn(&ctx, "kafka message sent to %s after %u attempt(s): %s", dlq, attempts,
+		     error ? error : "unknown");
 	ok = true;
 out:
 	if (hdrs)

@@ -60,11 +60,13 @@ static void stats_apply_lag(struct metric_family *fam, json_t *topics)
 	const char *topic;
 	json_t *t;
 
-	json_object_foreach(topics, topic, t) {
+	json_object_foreach(topics, topic, t)
+	{
 		const char *key;
 		json_t *p;
 
-		json_object_foreach(json_object_get(t, "partitions"), key, p) {
+		json_object_foreach(json_object_get(t, "partitions"), key, p)
+		{
 			json_t *partition = json_object_get(p, "partition");
 			json_t *lag = json_object_get(p, "consumer_lag");
 
@@ -74,7 +76,8 @@ static void stats_apply_lag(struct metric_family *fam, json_t *topics)
 			if (!json_is_true(json_object_get(p, "desired")) || !json_is_integer(lag) ||
 			    json_integer_value(lag) < 0)
 				continue;
-			stats_lag_set(fam, topic, (int32_t)json_integer_value(partition), (double)json_integer_value(lag));
+			stats_lag_set(fam, topic, (int32_t)json_integer_value(partition),
+				      (double)json_integer_value(lag));
 		}
 	}
 }
@@ -102,7 +105,8 @@ static void stats_apply_rtt(struct metric_family *fam, json_t *brokers, bool con
 	const char *name;
 	json_t *b;
 
-	json_object_foreach(brokers, name, b) {
+	json_object_foreach(brokers, name, b)
+	{
 		json_t *rtt = json_object_get(b, "rtt");
 		const char *node = json_string_value(json_object_get(b, "nodename"));
 
@@ -122,8 +126,7 @@ bool kafka_stats_apply(const char *json, size_t len)
 	json_t *root = json_loadb(json, len, 0, &jerr);
 
 	if (!root) {
-		log_warn("kafka statistics not understood: %s (line %d, column %d)", jerr.text, jerr.line,
-			 jerr.column);
+		log_warn("kafka statistics not understood: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
 		return false;
 	}
 	if (!json_is_object(root)) {

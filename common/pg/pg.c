@@ -7,29 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
 #include "err.h"
+#include "event.h"
 #include "log.h"
 #include "pg_conninfo.h"
 #include "pg_wait.h"
 #include "shutdown.h"
 
-#define PG_SCHEMA_MAX 63          /* NAMEDATALEN - 1 */
-#define PG_CONNECT_TIMEOUT "5"
-#define PG_PRUNE_BATCH 10000
-#define PG_PRUNE_MAX_BATCHES 100  /* one call deletes at most 1M rows; the next call goes on */
-#define PG_LOCK_RETRY_US 1000000  /* a session lock held elsewhere is asked for at most this often */
+#define PG_SCHEMA_MAX        63 /* NAMEDATALEN - 1 */
+#define PG_CONNECT_TIMEOUT   "5"
+#define PG_PRUNE_BATCH       10000
+#define PG_PRUNE_MAX_BATCHES 100     /* one call deletes at most 1M rows; the next call goes on */
+#define PG_LOCK_RETRY_US     1000000 /* a session lock held elsewhere is asked for at most this often */
 
 struct pg {
-	char *dsn;                /* may hold a password: never logged */
-	char *schema;             /* checked by pg_schema_valid: safe to splice into SQL */
+	char *dsn;    /* may hold a password: never logged */
+	char *schema; /* checked by pg_schema_valid: safe to splice into SQL */
 	PGconn *conn;
-	bool in_tx;               /* between pg_begin and pg_commit/pg_rollback */
-	bool broken;              /* a statement found the connection dead: reconnect before the next */
+	bool in_tx;  /* between pg_begin and pg_commit/pg_rollback */
+	bool broken; /* a statement found the connection dead: reconnect before the next */
 	unsigned long connects;
-	long long bound_ms;       /* a wait for an answer gives up after this (0: none of ours) */
+	long long bound_ms; /* a wait for an answer gives up after this (0: none of ours) */
 	char sqlstate[6];
-	char *lock_name;          /* pg_session_lock: held on the session of connect number lock_connects */
+	char *lock_name; /* pg_session_lock: held on the session of connect number lock_connects */
 	unsigned long lock_connects;
 	int64_t lock_retry_us;
 };
@@ -119,9 +119,8 @@ static void pg_result_err(const PGconn *conn, const PGresult *res, char *err, si
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	err_set(err, errlen, "%s%s%s%s%s%s%s", primary,
-		   detail ? " (DETAIL: " : "", detail ? detail : "", detail ? ")" : "",
-		   hint ? " (HINT: " : "", hint ? hint : "", hint ? ")" : "");
+	err_set(err, errlen, "%s%s%s%s%s%s%s", primary, detail ? " (DETAIL: " : "", detail ? detail : "",
+		detail ? ")" : "", hint ? " (HINT: " : "", hint ? hint : "", hint ? ")" : "");
 	if (state && err && errlen) {
 		size_t used = strlen(err);
 		snprintf(err + used, errlen - used, " (SQLSTATE %s)", state);
@@ -151,14 +150,15 @@ static bool pg_schema_valid(const char *s)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	}
-	return strncmp(s, "pg_", 3) != 0;   /* reserved for system schemas */
+	return strncmp(s, "pg_", 3) != 0; /* reserved for system schemas */
 }
 
 struct pg *pg_new(const char *dsn, const char *schema)
 {
 	if (!pg_schema_valid(schema)) {
 		log_error("pg: schema name \"%.80s\" refused: want [a-z_][a-z0-9_]*, at most %d characters, "
-			  "not starting with pg_", schema ? schema : "(null)", PG_SCHEMA_MAX);
+			  "not starting with pg_",
+			  schema ? schema : "(null)", PG_SCHEMA_MAX);
 		return NULL;
 	}
 	struct pg *db = calloc(1, sizeof *db);
@@ -356,8 +356,8 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 	snprintf(appname, sizeof appname, "erpsync-%s", db->schema);
 	/* PGCONNECT_TIMEOUT, like the dsn, says what the operator wants: leave it alone. */
 	long long bound_ms = 0;
-	PGconn *conn = pg_connect(db->dsn, appname, getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT,
-				  false, &bound_ms);
+	PGconn *conn = pg_connect(db->dsn, appname, getenv("PGCONNECT_TIMEOUT") ? NULL : PG_CONNECT_TIMEOUT, false,
+				  &bound_ms);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		pg_conn_err(conn, db->dsn, err, errlen);
 		PQfinish(conn);
@@ -419,8 +419,8 @@ static PGresult *pg_check(struct pg *db, PGresult *res, char *err, size_t errlen
 	return NULL;
 }
 
-PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values,
-			  const int *lengths, const int *formats, int result_format, char *err, size_t errlen)
+PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values, const int *lengths,
+			  const int *formats, int result_format, char *err, size_t errlen)
 {
 	if (!pg_ready(db, err, errlen))
 		return NULL;
@@ -434,8 +434,7 @@ PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const cha
 	return pg_check(db, res, err, errlen);
 }
 
-PGresult *pg_query(struct pg *db, const char *sql, int nparams, const char *const *params, char *err,
-		   size_t errlen)
+PGresult *pg_query(struct pg *db, const char *sql, int nparams, const char *const *params, char *err, size_t errlen)
 {
 	return pg_query_params(db, sql, nparams, params, NULL, NULL, 0, err, errlen);
 }
@@ -485,7 +484,7 @@ bool pg_commit(struct pg *db, char *err, size_t errlen)
 	else
 		res = pg_check(db, res, err, errlen);
 	if (!res) {
-		if (db->broken) {   /* the COMMIT may or may not have reached the server */
+		if (db->broken) { /* the COMMIT may or may not have reached the server */
 			size_t used = err && errlen ? strlen(err) : 0;
 			if (err && errlen > used)
 				snprintf(err + used, errlen - used, " (commit outcome unknown)");
@@ -512,9 +511,10 @@ void pg_rollback(struct pg *db)
 		return;
 	char err[256];
 	bool gave_up;
-	PGresult *res = pg_wait_run(db->conn, "ROLLBACK", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, sizeof err);
+	PGresult *res = pg_wait_run(db->conn, "ROLLBACK", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err,
+				    sizeof err);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		db->broken = true;   /* a session we cannot return to idle is not worth keeping */
+		db->broken = true; /* a session we cannot return to idle is not worth keeping */
 	PQclear(res);
 }
 
@@ -558,9 +558,9 @@ bool pg_session_lock(struct pg *db, const char *name, bool *taken)
 		return false;
 	bool same = db->lock_name && strcmp(db->lock_name, name) == 0;
 	if (same && db->lock_connects == db->connects && pg_usable(db))
-		return true;    /* the session that took it is still ours */
+		return true; /* the session that took it is still ours */
 	if (db->in_tx)
-		return false;   /* asking would need a statement of its own */
+		return false; /* asking would need a statement of its own */
 	if (!same) {
 		free(db->lock_name);
 		if (!(db->lock_name = strdup(name)))
@@ -586,8 +586,7 @@ bool pg_session_lock(struct pg *db, const char *name, bool *taken)
 
 /* ---- migrations ---- */
 
-static bool pg_migrations_valid(const char *component, const struct pg_migration *m, size_t n, char *err,
-				size_t errlen)
+static bool pg_migrations_valid(const char *component, const struct pg_migration *m, size_t n, char *err, size_t errlen)
 {
 	if (!component || !*component) {
 		err_set(err, errlen, "pg_migrate: component name missing");
@@ -599,8 +598,10 @@ static bool pg_migrations_valid(const char *component, const struct pg_migration
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].version < 1 || (i > 0 && m[i].version <= m[i - 1].version) || !m[i].sql || !m[i].name) {
-			err_set(err, errlen, "pg_migrate: %s migration #%zu: versions must ascend from 1 and "
-				   "name and sql must be set", component, i);
+			err_set(err, errlen,
+				"pg_migrate: %s migration #%zu: versions must ascend from 1 and "
+				"name and sql must be set",
+				component, i);
 			return false;
 		}
 	}
@@ -626,7 +627,8 @@ static bool pg_migration_apply(struct pg *db, const char *component, const struc
 	const char *params[3] = { component, version, m->name };
 	PGresult *res = NULL;
 	bool ok = pg_begin(db, why, sizeof why) && pg_exec(db, m->sql, why, sizeof why) &&
-		  (res = pg_query(db, "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2::int, $3)",
+		  (res = pg_query(db,
+				  "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2::int, $3)",
 				  3, params, why, sizeof why)) != NULL;
 	PQclear(res);
 	ok = ok && pg_commit(db, why, sizeof why);
@@ -651,7 +653,8 @@ static bool pg_migrate_component(struct pg *db, const char *component, const str
 	long newest = rows > 0 ? strtol(PQgetvalue(applied, rows - 1, 0), NULL, 10) : 0;
 	if (n > 0 && newest > m[n - 1].version)
 		log_warn("pg: schema %s has %s migration version %ld, newer than this build knows (%d): running an "
-			 "older build on a newer schema", db->schema, component, newest, m[n - 1].version);
+			 "older build on a newer schema",
+			 db->schema, component, newest, m[n - 1].version);
 	bool ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!pg_migration_applied(applied, m[i].version))
@@ -661,8 +664,7 @@ static bool pg_migrate_component(struct pg *db, const char *component, const str
 	return ok;
 }
 
-bool pg_migrate(struct pg *db, const char *component, const struct pg_migration *m, size_t n, char *err,
-		size_t errlen)
+bool pg_migrate(struct pg *db, const char *component, const struct pg_migration *m, size_t n, char *err, size_t errlen)
 {
 	if (!pg_migrations_valid(component, m, n, err, errlen))
 		return false;
@@ -693,7 +695,7 @@ bool pg_migrate(struct pg *db, const char *component, const struct pg_migration 
 		  pg_migrate_component(db, component, m, n, err, errlen);
 
 	if (db->broken)
-		return ok;   /* the lock went with the session */
+		return ok; /* the lock went with the session */
 	char why[256];
 	res = pg_query(db, "SELECT pg_advisory_unlock(hashtext($1))", 1, params, why, sizeof why);
 	if (!res)
@@ -713,8 +715,8 @@ static long pg_cmd_tuples(PGresult *res)
 	return (*s == '\0' || *end != '\0' || errno) ? -1 : v;
 }
 
-int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic,
-		   int32_t partition, int64_t offset, char *err, size_t errlen)
+int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic, int32_t partition,
+		   int64_t offset, char *err, size_t errlen)
 {
 	if (!consumer || !*consumer || !event_id || !*event_id) {
 		err_set(err, errlen, "pg_inbox_claim: consumer and event id are required");

@@ -19,29 +19,29 @@ struct kafka_producer;
 /* dsn: a libpq connection string; schema: the service's own schema (search_path is set to it).
  * Does not connect yet. */
 struct pg *pg_new(const char *dsn, const char *schema);
-void pg_free(struct pg *db);    /* NULL-safe */
+void pg_free(struct pg *db); /* NULL-safe */
 
 /* Connects if not connected, or reconnects when the connection went bad; creates the schema if
  * missing and sets search_path. false with err when the server cannot be reached. */
 bool pg_ensure(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
-PGconn *pg_conn(struct pg *db);       /* current connection (may be NULL before pg_ensure) */
+PGconn *pg_conn(struct pg *db); /* current connection (may be NULL before pg_ensure) */
 const char *pg_schema(const struct pg *db);
 
 /* Runs sql (no parameters, may hold several statements); false with err on failure. */
 bool pg_exec(struct pg *db, const char *sql, char *err, size_t errlen) __attribute__((warn_unused_result));
 /* Runs a parameterised statement (text parameters, NULL = SQL NULL). Returns the result when its
  * status is COMMAND_OK or TUPLES_OK (caller PQclear()s), else NULL with err. */
-PGresult *pg_query(struct pg *db, const char *sql, int nparams, const char *const *params,
-		   char *err, size_t errlen) __attribute__((warn_unused_result));
+PGresult *pg_query(struct pg *db, const char *sql, int nparams, const char *const *params, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 bool pg_begin(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
 bool pg_commit(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
-void pg_rollback(struct pg *db);      /* best effort; safe when no transaction is open */
+void pg_rollback(struct pg *db); /* best effort; safe when no transaction is open */
 
 /* Like pg_query, with per-parameter lengths and formats (1 = binary, e.g. bytea; lengths matter
  * only for binary ones) and a result format (0 text, 1 binary). lengths/formats may be NULL. */
-PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values,
-			  const int *lengths, const int *formats, int result_format,
-			  char *err, size_t errlen) __attribute__((warn_unused_result));
+PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values, const int *lengths,
+			  const int *formats, int result_format, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 /* true between a successful pg_begin and pg_commit/pg_rollback. */
 bool pg_in_transaction(const struct pg *db);
 /* SQLSTATE of the last failed statement ("40001", "23505", ...; "25P02" when pg_commit found the
@@ -76,26 +76,25 @@ bool pg_session_lock(struct pg *db, const char *name, bool *taken) __attribute__
  * restart, an idle kill). Inside one they fail, and so does everything up to pg_rollback: a
  * transaction never silently continues on a new connection. No COPY through this API. */
 
-
 /* ---- migrations ----
  * Versions are applied in order, each in its own transaction, recorded in
  * <schema>.schema_migrations(component, version, name, applied_at). A session advisory lock keyed
  * by the schema name serialises instances starting at once. The common tables (inbox, outbox) are
  * migrated first under component "common". */
 struct pg_migration {
-	int version;          /* 1, 2, 3 ... ascending */
+	int version; /* 1, 2, 3 ... ascending */
 	const char *name;
 	const char *sql;
 };
-bool pg_migrate(struct pg *db, const char *component, const struct pg_migration *m, size_t n,
-		char *err, size_t errlen) __attribute__((warn_unused_result));
+bool pg_migrate(struct pg *db, const char *component, const struct pg_migration *m, size_t n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* ---- inbox ----
  * Inside the caller's transaction: records that consumer applied event_id of topic. Returns 1 when
  * the event is new (go on and apply it), 0 when it was applied before (skip it), -1 on error. An
  * event is known by its topic and id (common migration 4): the same id on two topics is two events. */
-int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic,
-		   int32_t partition, int64_t offset, char *err, size_t errlen);
+int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, const char *topic, int32_t partition,
+		   int64_t offset, char *err, size_t errlen);
 /* (topic may be NULL, stored as ''; partition/offset < 0 for none: events not from Kafka.)
  * Outside a transaction pg_inbox_claim refuses (-1): the claim must commit with the state change.
  * A second instance claiming the same event at once waits for the first one's transaction. */
@@ -104,8 +103,7 @@ int pg_inbox_claim(struct pg *db, const char *consumer, const char *event_id, co
  * call; not inside a transaction. Returns how many, -1 on error. keep_days must exceed the longest
  * time an event can be delivered again (the consumed topics' retention, an offset reset to the
  * earliest offset), or a late duplicate would be applied twice. */
-int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+int pg_inbox_prune(struct pg *db, int keep_days, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* ---- outbox ----
  * Inside the caller's transaction: queues a message for Kafka. The relay produces it later with
@@ -118,7 +116,7 @@ struct outbox_msg {
 	const void *value;
 	size_t value_len;
 	const char *event_id;
-	const char *traceparent;      /* NULL: none */
+	const char *traceparent; /* NULL: none */
 	int64_t source_time_us;
 	const char *message_type;
 };
@@ -170,9 +168,9 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 /* One row of a relay run as its ordering rule sees it. */
 struct outbox_row_state {
 	const char *topic;
-	const void *key;              /* NULL: no key */
+	const void *key; /* NULL: no key */
 	size_t key_len;
-	bool acked;                   /* the broker acknowledged it */
+	bool acked; /* the broker acknowledged it */
 };
 /* Which rows of a run (in id order) leave the outbox: remove[i] for each; returns how many. */
 int pg_outbox_settle(const struct outbox_row_state *rows, int n, bool *remove);

@@ -83,7 +83,7 @@ bool pg_conninfo_build(struct pg_conninfo *ci, const char *dsn, const char *appn
 	}
 	const char *base = opts ? pg_conninfo_val(opts, "options") : NULL;
 	if (!base)
-		base = getenv("PGOPTIONS");   /* what libpq would use when options is not given */
+		base = getenv("PGOPTIONS"); /* what libpq would use when options is not given */
 	if (opts && s->statement_timeout_ms > 0 && !(base && strstr(base, "statement_timeout"))) {
 		if (asprintf(&ci->options, "%s%s-c statement_timeout=%lld", base ? base : "", base && *base ? " " : "",
 			     s->statement_timeout_ms) < 0) {

@@ -16,8 +16,8 @@
 #include <stddef.h>
 
 struct pg_settings {
-	long long statement_timeout_ms;   /* 0: none */
-	long long tcp_timeout_ms;         /* 0: libpq's and the kernel's defaults */
+	long long statement_timeout_ms; /* 0: none */
+	long long tcp_timeout_ms;       /* 0: libpq's and the kernel's defaults */
 };
 
 /* Process-wide; before the first connection (start-up). Until then: 30 s and 30 s. */
@@ -31,8 +31,8 @@ struct pg_conninfo {
 	const char *keys[PG_CONNINFO_MAX + 1];
 	const char *vals[PG_CONNINFO_MAX + 1];
 	char num[5][24];
-	char *options;                    /* merged options (owned), or NULL */
-	long long bound_ms;               /* how long a wait for an answer may last (0: no bound of ours):
+	char *options;      /* merged options (owned), or NULL */
+	long long bound_ms; /* how long a wait for an answer may last (0: no bound of ours):
 					   * statement_timeout + the TCP timeout, when ours was set */
 };
 

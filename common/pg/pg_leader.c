@@ -11,7 +11,7 @@ bool pg_leader_hold(struct pg *db, struct pg_leader *l)
 	PGconn *conn = pg_conn(db);
 	int pid = conn ? PQbackendPID(conn) : 0;
 	if (l->backend_pid && l->backend_pid == pid)
-		return true;   /* still the session that took the lock */
+		return true; /* still the session that took the lock */
 	if (l->backend_pid)
 		log_warn("%s: lost the leader lock with its database session", l->role);
 	l->backend_pid = 0;

@@ -11,8 +11,8 @@
 struct pg;
 
 struct pg_leader {
-	const char *role;      /* "<service>:<role>", e.g. "stock-sync:poller": the lock's name */
-	int backend_pid;       /* the session that holds the lock; 0: not held */
+	const char *role; /* "<service>:<role>", e.g. "stock-sync:poller": the lock's name */
+	int backend_pid;  /* the session that holds the lock; 0: not held */
 };
 
 /* true when this instance holds (or just took) the role on db's current session. */

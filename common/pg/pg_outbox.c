@@ -17,7 +17,7 @@
 #include "shutdown.h"
 
 #define OUTBOX_FLUSH_TIMEOUT_MS 10000
-#define OUTBOX_ACK_MAGIC 0x0b0c5e4du
+#define OUTBOX_ACK_MAGIC        0x0b0c5e4du
 
 /* Result columns of the relay's SELECT. */
 enum { COL_ID, COL_TOPIC, COL_KEY, COL_VALUE, COL_EVENT_ID, COL_TRACEPARENT, COL_SOURCE_TIME, COL_MESSAGE_TYPE };
@@ -29,10 +29,10 @@ struct outbox_batch;
 /* One per produced row; its address is the message's opaque. */
 struct outbox_ack {
 	uint32_t magic;
-	bool refused;               /* kafka_produce said no; only the relay thread touches this */
+	bool refused; /* kafka_produce said no; only the relay thread touches this */
 	struct outbox_batch *batch;
-	atomic_int state;           /* enum outbox_state */
-	atomic_int err;             /* rd_kafka_resp_err_t */
+	atomic_int state; /* enum outbox_state */
+	atomic_int err;   /* rd_kafka_resp_err_t */
 };
 
 /* Shared by one relay call and its messages in flight, and freed by whichever lets go last: a
@@ -45,7 +45,7 @@ struct outbox_batch {
 
 struct outbox_tally {
 	int acked, failed, pending;
-	int first_bad;              /* row of the first failed one, -1 none */
+	int first_bad; /* row of the first failed one, -1 none */
 	rd_kafka_resp_err_t first_err;
 };
 
@@ -84,8 +84,8 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
 	}
 	char srctime[24];
 	snprintf(srctime, sizeof srctime, "%lld", (long long)(m->source_time_us ? m->source_time_us : outbox_now_us()));
-	const char *values[7] = { m->topic, m->key, m->value ? m->value : "", m->event_id, m->traceparent, srctime,
-				  m->message_type };
+	const char *values[7] = { m->topic,       m->key,  m->value ? m->value : "", m->event_id,
+				  m->traceparent, srctime, m->message_type };
 	const int lengths[7] = { 0, (int)m->key_len, (int)m->value_len, 0, 0, 0, 0 };
 	const int formats[7] = { 0, 1, 1, 0, 0, 0, 0 };
 	PGresult *res = pg_query_params(db,
@@ -110,7 +110,8 @@ static void outbox_metrics_get(struct outbox_metrics *om)
 						    "Outbox rows produced, acknowledged by Kafka and deleted.", NULL));
 	om->errors = outbox_series(metrics_counter("erpsync_outbox_relay_errors_total",
 						   "Outbox rows not acknowledged, plus relay runs that failed in "
-						   "PostgreSQL or waited for the producer.", NULL));
+						   "PostgreSQL or waited for the producer.",
+						   NULL));
 	om->pending = outbox_series(metrics_gauge("erpsync_outbox_pending",
 						  "Outbox rows waiting to be relayed after the last relay run.", NULL));
 }
@@ -132,7 +133,7 @@ static struct outbox_batch *outbox_batch_new(int n)
 	struct outbox_batch *b = malloc(sizeof *b + (size_t)n * sizeof b->acks[0]);
 	if (!b)
 		return NULL;
-	atomic_init(&b->refs, 1);   /* the relay call's own */
+	atomic_init(&b->refs, 1); /* the relay call's own */
 	b->n = n;
 	for (int i = 0; i < n; i++) {
 		b->acks[i].magic = OUTBOX_ACK_MAGIC;
@@ -149,7 +150,7 @@ static void outbox_on_delivery(void *opaque, rd_kafka_resp_err_t kerr, void *ud)
 	(void)ud;
 	struct outbox_ack *a = opaque;
 	if (a->magic != OUTBOX_ACK_MAGIC)
-		return;   /* not ours: see "The relay owns p's delivery callback" in pg.h */
+		return; /* not ours: see "The relay owns p's delivery callback" in pg.h */
 	atomic_store_explicit(&a->err, kerr, memory_order_relaxed);
 	atomic_store_explicit(&a->state, kerr ? OUTBOX_FAILED : OUTBOX_ACKED, memory_order_release);
 	outbox_batch_unref(a->batch);
@@ -211,7 +212,7 @@ static void outbox_produce(struct kafka_producer *p, const PGresult *rows, struc
 	char why[256];
 	for (int r = 0; r < b->n; r++) {
 		if (outbox_held(rows, b, r)) {
-			b->acks[r].refused = true;   /* so that its successors wait too; stays PENDING */
+			b->acks[r].refused = true; /* so that its successors wait too; stays PENDING */
 			continue;
 		}
 		struct kafka_out m = {
@@ -226,7 +227,7 @@ static void outbox_produce(struct kafka_producer *p, const PGresult *rows, struc
 			.message_type = outbox_text(rows, r, COL_MESSAGE_TYPE),
 			.opaque = &b->acks[r],
 		};
-		atomic_fetch_add(&b->refs, 1);   /* the message's, dropped by its delivery report */
+		atomic_fetch_add(&b->refs, 1); /* the message's, dropped by its delivery report */
 		if (!kafka_produce(p, &m, why, sizeof why)) {
 			/* Not queued, so no report will come (the relay's own reference keeps b alive). */
 			atomic_fetch_sub(&b->refs, 1);
@@ -369,8 +370,10 @@ static bool outbox_producer_drained(struct kafka_producer *p, char *err, size_t 
 	if (!rk || rd_kafka_outq_len(rk) == 0 || kafka_producer_flush(p, wait_ms))
 		return true;
 	if (err && errlen)
-		snprintf(err, errlen, "outbox relay: %d messages of an earlier run still undelivered after %d ms; "
-			 "not producing more", rd_kafka_outq_len(rk), wait_ms);
+		snprintf(err, errlen,
+			 "outbox relay: %d messages of an earlier run still undelivered after %d ms; "
+			 "not producing more",
+			 rd_kafka_outq_len(rk), wait_ms);
 	return false;
 }
 
@@ -379,8 +382,9 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 	struct outbox_metrics om;
 	outbox_metrics_get(&om);
 	if (!db || !p || max < 1 || pg_in_transaction(db)) {
-		err_set(err, errlen, "%s", pg_in_transaction(db) ? "pg_outbox_relay: inside a transaction"
-								 : "pg_outbox_relay: needs a database, a producer and max >= 1");
+		err_set(err, errlen, "%s",
+			pg_in_transaction(db) ? "pg_outbox_relay: inside a transaction"
+					      : "pg_outbox_relay: needs a database, a producer and max >= 1");
 		return -1;
 	}
 	/* One relay at a time among the instances of a service: two would take turns on the rows and
@@ -425,15 +429,17 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 	if (n > 0 && !outbox_relay_rows(db, p, rows, &t, kerr, sizeof kerr, err, errlen))
 		goto fail;
 	if (!pg_commit(db, err, errlen))
-		goto fail;   /* acknowledged rows stay and go out again: duplicates, never a loss */
+		goto fail; /* acknowledged rows stay and go out again: duplicates, never a loss */
 
 	outbox_metric_add(om.relayed, t.acked);
 	outbox_metric_add(om.errors, t.failed + t.pending);
 	outbox_pending_update(db, &om, n, max, t.acked);
 	if (t.first_bad >= 0 && err && errlen) {
 		int r = t.first_bad;
-		snprintf(err, errlen, "outbox relay: %d of %d acknowledged, %d failed, %d unacknowledged; first: topic %s "
-			 "event %s: %s", t.acked, n, t.failed, t.pending, PQgetvalue(rows, r, COL_TOPIC),
+		snprintf(err, errlen,
+			 "outbox relay: %d of %d acknowledged, %d failed, %d unacknowledged; first: topic %s "
+			 "event %s: %s",
+			 t.acked, n, t.failed, t.pending, PQgetvalue(rows, r, COL_TOPIC),
 			 PQgetvalue(rows, r, COL_EVENT_ID), t.first_err ? rd_kafka_err2str(t.first_err) : kerr);
 	}
 	PQclear(rows);

@@ -22,7 +22,8 @@ static bool pg_wait_poll(PGconn *conn, short events, int64_t until_us, char *err
 		if (until_us) {
 			int64_t u = (until_us - event_monotonic_us()) / 1000;
 			if (u <= 0) {
-				snprintf(err, errlen, "PostgreSQL neither answered nor failed within statement_timeout + the TCP "
+				snprintf(err, errlen,
+					 "PostgreSQL neither answered nor failed within statement_timeout + the TCP "
 					 "timeout: connection dropped");
 				return false;
 			}
@@ -87,7 +88,7 @@ PGresult *pg_wait_result(PGconn *conn, int64_t until_us, bool *gave_up, char *er
 				return NULL;
 			}
 			if (!PQconsumeInput(conn))
-				break;          /* the connection failed: PQgetResult tells how, without waiting */
+				break; /* the connection failed: PQgetResult tells how, without waiting */
 		}
 		if (!(r = PQgetResult(conn)))
 			break;
@@ -99,7 +100,7 @@ PGresult *pg_wait_result(PGconn *conn, int64_t until_us, bool *gave_up, char *er
 			keep = r;
 		}
 		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
-			break;          /* not supported: the caller drops the connection */
+			break; /* not supported: the caller drops the connection */
 	}
 	return keep;
 }
@@ -111,7 +112,7 @@ PGresult *pg_wait_run(PGconn *conn, const char *sql, int nparams, const char *co
 	int sent = nparams >= 0 ? PQsendQueryParams(conn, sql, nparams, NULL, values, lengths, formats, result_format)
 				: PQsendQuery(conn, sql);
 	if (!sent)
-		return NULL;            /* libpq's error message says why */
+		return NULL; /* libpq's error message says why */
 	if (!pg_wait_flush(conn, until_us, err, errlen)) {
 		*gave_up = true;
 		return NULL;

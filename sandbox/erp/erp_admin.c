@@ -50,14 +50,13 @@ static void erp_admin_adjust(const struct erp_api *api, const json_t *body, stru
 	char err[200];
 	int64_t delta, reserved_delta;
 	struct erp_stock rec;
-	if (!erp_admin_int(body, "delta", &delta) ||
-	    !erp_admin_int(body, "reserved_delta", &reserved_delta)) {
+	if (!erp_admin_int(body, "delta", &delta) || !erp_admin_int(body, "reserved_delta", &reserved_delta)) {
 		erp_admin_bad(resp, "delta and reserved_delta must be integers");
 		return;
 	}
 	if (!erp_store_adjust(api->store, json_string_value(json_object_get(body, "sku")),
-			      json_string_value(json_object_get(body, "warehouse")), delta,
-			      reserved_delta, &rec, err, sizeof err)) {
+			      json_string_value(json_object_get(body, "warehouse")), delta, reserved_delta, &rec, err,
+			      sizeof err)) {
 		erp_admin_bad(resp, err);
 		return;
 	}
@@ -126,8 +125,7 @@ void erp_admin_handle(const struct httpd_req *req, struct httpd_resp *resp)
 	if (!erp_api_authorized(api, req, resp))
 		return;
 	if (!r) {
-		httpd_resp_error(resp, path_known ? 405 : 404,
-				 path_known ? "method_not_allowed" : "not_found",
+		httpd_resp_error(resp, path_known ? 405 : 404, path_known ? "method_not_allowed" : "not_found",
 				 path_known ? "method not allowed here" : "no such endpoint");
 		return;
 	}

@@ -10,9 +10,9 @@
 #include "erp_admin.h"
 #include "shutdown.h"
 
-#define ERP_API_PREFIX "/api/v1/"
+#define ERP_API_PREFIX    "/api/v1/"
 #define ERP_LIMIT_DEFAULT 500
-#define ERP_LIMIT_MAX 1000
+#define ERP_LIMIT_MAX     1000
 
 /* Indexes into erp_api_faults.modes and .variants. */
 enum erp_fault_mode {
@@ -29,8 +29,10 @@ static const char *const erp_fault_names[] = { "none", "500", "429", "slow", "ma
 static const char *const erp_malformed_names[] = { "truncated", "missing_fields" };
 
 const struct sandbox_fault_modes erp_api_faults = {
-	erp_fault_names, sizeof erp_fault_names / sizeof erp_fault_names[0],
-	erp_malformed_names, sizeof erp_malformed_names / sizeof erp_malformed_names[0],
+	erp_fault_names,
+	sizeof erp_fault_names / sizeof erp_fault_names[0],
+	erp_malformed_names,
+	sizeof erp_malformed_names / sizeof erp_malformed_names[0],
 };
 
 void erp_api_json(struct httpd_resp *resp, int status, json_t *body)
@@ -47,8 +49,7 @@ void erp_api_json(struct httpd_resp *resp, int status, json_t *body)
 	resp->status = status;
 }
 
-bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req,
-			struct httpd_resp *resp)
+bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	const char *h = httpd_req_header(req, "Authorization");
 	if (h && strncasecmp(h, "Bearer ", 7) == 0 && httpd_secret_equal(h + 7, api->token))
@@ -67,11 +68,10 @@ json_t *erp_api_stock_json(const struct erp_stock *s)
 	gmtime_r(&secs, &tm);
 	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + n, sizeof when - n, ".%06lldZ", (long long)(s->changed_at_us % 1000000));
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "sku", s->sku, "warehouse",
-			 s->warehouse, "on_hand", (json_int_t)s->on_hand, "reserved",
-			 (json_int_t)s->reserved, "available", (json_int_t)(s->on_hand - s->reserved),
-			 "version", (json_int_t)s->version, "changed_seq", (json_int_t)s->changed_seq,
-			 "changed_at", when);
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "sku", s->sku, "warehouse", s->warehouse, "on_hand",
+			 (json_int_t)s->on_hand, "reserved", (json_int_t)s->reserved, "available",
+			 (json_int_t)(s->on_hand - s->reserved), "version", (json_int_t)s->version, "changed_seq",
+			 (json_int_t)s->changed_seq, "changed_at", when);
 }
 
 static json_t *erp_stock_array(const struct erp_stock *v, size_t n)
@@ -87,8 +87,8 @@ static json_t *erp_stock_array(const struct erp_stock *v, size_t n)
 }
 
 /* A decimal query parameter within [min, max]; def when absent. */
-static bool erp_query_u64(const struct httpd_req *req, const char *name, uint64_t def,
-			  uint64_t min, uint64_t max, uint64_t *out)
+static bool erp_query_u64(const struct httpd_req *req, const char *name, uint64_t def, uint64_t min, uint64_t max,
+			  uint64_t *out)
 {
 	const char *s = httpd_req_query(req, name);
 	char *end = NULL;
@@ -106,8 +106,7 @@ static bool erp_query_u64(const struct httpd_req *req, const char *name, uint64_
 	return true;
 }
 
-static void erp_get_changes(const struct erp_api *api, const struct httpd_req *req,
-			    struct httpd_resp *resp)
+static void erp_get_changes(const struct erp_api *api, const struct httpd_req *req, struct httpd_resp *resp)
 {
 	uint64_t since, limit;
 	bool has_more;
@@ -129,11 +128,10 @@ static void erp_get_changes(const struct erp_api *api, const struct httpd_req *r
 	size_t n = erp_store_changes(api->store, since, limit, wh && *wh ? wh : NULL, v, &has_more);
 	/* read after the changes: the sequence only grows, so it is never below next_cursor */
 	snprintf(last, sizeof last, "%llu", (unsigned long long)erp_store_last_seq(api->store));
-	snprintf(cursor, sizeof cursor, "%llu",
-		 (unsigned long long)(n ? v[n - 1].changed_seq : since));
-	erp_api_json(resp, 200, json_pack("{s:o,s:s,s:b,s:s,s:s}", "items", erp_stock_array(v, n),
-					  "next_cursor", cursor, "has_more", has_more,
-					  "feed_id", erp_store_feed_id(api->store), "last_cursor", last));
+	snprintf(cursor, sizeof cursor, "%llu", (unsigned long long)(n ? v[n - 1].changed_seq : since));
+	erp_api_json(resp, 200,
+		     json_pack("{s:o,s:s,s:b,s:s,s:s}", "items", erp_stock_array(v, n), "next_cursor", cursor,
+			       "has_more", has_more, "feed_id", erp_store_feed_id(api->store), "last_cursor", last));
 	free(v);
 }
 
@@ -156,8 +154,7 @@ static void erp_get_warehouses(const struct erp_api *api, struct httpd_resp *res
 	size_t n = erp_store_warehouses(api->store, w, ERP_STORE_WAREHOUSES_MAX);
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:I}", "code", w[i].code, "skus",
-						     (json_int_t)w[i].skus));
+		json_array_append_new(arr, json_pack("{s:s,s:I}", "code", w[i].code, "skus", (json_int_t)w[i].skus));
 	erp_api_json(resp, 200, json_pack("{s:o}", "items", arr));
 }
 
@@ -170,7 +167,8 @@ static void erp_break_body(struct httpd_resp *resp, enum erp_malformed how)
 		json_t *root = json_loads(resp->body.data ? resp->body.data : "", 0, NULL);
 		size_t i;
 		json_t *it;
-		json_array_foreach(json_object_get(root, "items"), i, it) {
+		json_array_foreach(json_object_get(root, "items"), i, it)
+		{
 			broken |= json_object_del(it, i == 0 ? "sku" : "available") == 0;
 			if (i % 2)
 				json_object_del(it, "warehouse");

@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "erp_webhook.h"
 #include "erp_store.h"
+#include "erp_webhook.h"
 #include "httpd.h"
 #include "sandbox_fault.h"
 
@@ -20,7 +20,7 @@ struct erp_api {
 	const char *token;           /* the Bearer token (secret) */
 	long long demo;              /* what POST /sandbox/reset loads again */
 	const char *seed_file;
-	struct erp_webhook *push;       /* the webhook; NULL when SANDBOX_ERP_WEBHOOK_URL is unset */
+	struct erp_webhook *push; /* the webhook; NULL when SANDBOX_ERP_WEBHOOK_URL is unset */
 };
 
 /* The faults the API knows: "none", "500" (500 with an error body), "429" (429 with
@@ -33,8 +33,7 @@ extern const struct sandbox_fault_modes erp_api_faults;
 bool erp_api_routes(struct erp_api *api, struct httpd *h) __attribute__((warn_unused_result));
 
 /* true when the request carries "Authorization: Bearer <token>"; otherwise fills a 401. */
-bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req,
-			struct httpd_resp *resp);
+bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req, struct httpd_resp *resp);
 /* Answers status with body as compact JSON; takes the reference (NULL: 500 out of memory). */
 void erp_api_json(struct httpd_resp *resp, int status, json_t *body);
 /* A stock record as the API shows it (new reference). */

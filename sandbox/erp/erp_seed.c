@@ -14,17 +14,15 @@ struct erp_seed_item {
 	bool has_reserved;
 };
 
-static bool erp_seed_qty(const json_t *it, const char *key, bool required, int64_t min,
-			 int64_t *out, bool *present, char *err, size_t errlen)
+static bool erp_seed_qty(const json_t *it, const char *key, bool required, int64_t min, int64_t *out, bool *present,
+			 char *err, size_t errlen)
 {
 	const json_t *v = json_object_get(it, key);
 	*present = v != NULL;
 	if (!v && !required)
 		return true;
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > ERP_SEED_QTY_MAX) {
-		snprintf(err, errlen, "\"%s\" must be an integer %lld..%lld", key, (long long)min,
-			 ERP_SEED_QTY_MAX);
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > ERP_SEED_QTY_MAX) {
+		snprintf(err, errlen, "\"%s\" must be an integer %lld..%lld", key, (long long)min, ERP_SEED_QTY_MAX);
 		return false;
 	}
 	*out = json_integer_value(v);
@@ -41,13 +39,12 @@ static bool erp_seed_parse(const json_t *it, struct erp_seed_item *out, char *er
 	out->sku = json_string_value(json_object_get(it, "sku"));
 	out->warehouse = json_string_value(json_object_get(it, "warehouse"));
 	return erp_store_key_valid(out->sku, out->warehouse, err, errlen) &&
-	       erp_seed_qty(it, "on_hand", true, -ERP_SEED_QTY_MAX, &out->on_hand, &present, err,
-			    errlen) &&
+	       erp_seed_qty(it, "on_hand", true, -ERP_SEED_QTY_MAX, &out->on_hand, &present, err, errlen) &&
 	       erp_seed_qty(it, "reserved", false, 0, &out->reserved, &out->has_reserved, err, errlen);
 }
 
-bool erp_seed_apply(struct erp_store *st, const json_t *body, size_t *applied,
-		    struct erp_stock *last, char *err, size_t errlen)
+bool erp_seed_apply(struct erp_store *st, const json_t *body, size_t *applied, struct erp_stock *last, char *err,
+		    size_t errlen)
 {
 	const json_t *items = json_is_array(body) ? body : json_object_get(body, "items");
 	struct erp_seed_item item;
@@ -69,13 +66,15 @@ bool erp_seed_apply(struct erp_store *st, const json_t *body, size_t *applied,
 		snprintf(err, errlen, "\"items\" must be an array");
 		return false;
 	}
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		if (!erp_seed_parse(it, &item, why, sizeof why)) {
 			snprintf(err, errlen, "item %zu: %s", i, why);
 			return false;
 		}
 	}
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		if (!erp_seed_parse(it, &item, err, errlen) ||
 		    !erp_store_set(st, item.sku, item.warehouse, item.on_hand,
 				   item.has_reserved ? &item.reserved : NULL, last, err, errlen))
@@ -94,10 +93,8 @@ static bool erp_seed_demo(struct erp_store *st, long long demo, char *err, size_
 		int64_t main_reserved = i % 7 == 0 ? i % 5 : 0;
 		int64_t south_on_hand = (i * 53) % 60;
 		int64_t south_reserved = 0;
-		if (!erp_store_set(st, sku, ERP_SEED_WH_MAIN, 20 + (i * 37) % 180, &main_reserved,
-				   NULL, err, errlen) ||
-		    !erp_store_set(st, sku, ERP_SEED_WH_SOUTH, south_on_hand, &south_reserved, NULL,
-				   err, errlen))
+		if (!erp_store_set(st, sku, ERP_SEED_WH_MAIN, 20 + (i * 37) % 180, &main_reserved, NULL, err, errlen) ||
+		    !erp_store_set(st, sku, ERP_SEED_WH_SOUTH, south_on_hand, &south_reserved, NULL, err, errlen))
 			return false;
 	}
 	return true;

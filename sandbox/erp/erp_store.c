@@ -33,8 +33,8 @@ struct erp_log_entry {
 
 struct erp_store {
 	pthread_mutex_t lock;
-	void *skus;                        /* tsearch tree of struct erp_sku_node */
-	size_t count;                      /* records */
+	void *skus;   /* tsearch tree of struct erp_sku_node */
+	size_t count; /* records */
 	struct erp_log_entry *log;
 	size_t log_len, log_cap;
 	struct erp_warehouse wh[ERP_STORE_WAREHOUSES_MAX];
@@ -170,8 +170,8 @@ static bool erp_warehouse_add(struct erp_store *st, const char *code, char *err,
 }
 
 /* The record of (sku, warehouse), created at 0/0 when missing; NULL with err on failure. */
-static struct erp_rec *erp_rec_get(struct erp_store *st, const char *sku, const char *warehouse,
-				   char *err, size_t errlen)
+static struct erp_rec *erp_rec_get(struct erp_store *st, const char *sku, const char *warehouse, char *err,
+				   size_t errlen)
 {
 	struct erp_sku_node *node = erp_find_node(st, sku);
 	struct erp_rec **link = node ? &node->recs : NULL;
@@ -245,8 +245,8 @@ static bool erp_log_append(struct erp_store *st, struct erp_rec *rec)
 }
 
 /* Stores new numbers in rec as one change. Caller holds the lock. */
-static bool erp_change_locked(struct erp_store *st, struct erp_rec *rec, int64_t on_hand,
-			      int64_t reserved, struct erp_stock *out, char *err, size_t errlen)
+static bool erp_change_locked(struct erp_store *st, struct erp_rec *rec, int64_t on_hand, int64_t reserved,
+			      struct erp_stock *out, char *err, size_t errlen)
 {
 	int64_t version = rec->s.version ? rec->s.version : st->version_base;
 	if (version == INT64_MAX) {
@@ -280,15 +280,13 @@ bool erp_store_set(struct erp_store *st, const char *sku, const char *warehouse,
 		return false;
 	pthread_mutex_lock(&st->lock);
 	struct erp_rec *rec = erp_rec_get(st, sku, warehouse, err, errlen);
-	bool ok = rec && erp_change_locked(st, rec, on_hand, reserved ? *reserved : rec->s.reserved,
-					   out, err, errlen);
+	bool ok = rec && erp_change_locked(st, rec, on_hand, reserved ? *reserved : rec->s.reserved, out, err, errlen);
 	pthread_mutex_unlock(&st->lock);
 	return ok;
 }
 
-bool erp_store_adjust(struct erp_store *st, const char *sku, const char *warehouse,
-		      int64_t delta_on_hand, int64_t delta_reserved, struct erp_stock *out,
-		      char *err, size_t errlen)
+bool erp_store_adjust(struct erp_store *st, const char *sku, const char *warehouse, int64_t delta_on_hand,
+		      int64_t delta_reserved, struct erp_stock *out, char *err, size_t errlen)
 {
 	if (!erp_store_key_valid(sku, warehouse, err, errlen))
 		return false;
@@ -323,8 +321,8 @@ static size_t erp_log_after(const struct erp_store *st, uint64_t since)
 	return lo;
 }
 
-size_t erp_store_changes(struct erp_store *st, uint64_t since, size_t max, const char *warehouse,
-			 struct erp_stock *out, bool *has_more)
+size_t erp_store_changes(struct erp_store *st, uint64_t since, size_t max, const char *warehouse, struct erp_stock *out,
+			 bool *has_more)
 {
 	size_t n = 0;
 	*has_more = false;

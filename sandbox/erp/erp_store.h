@@ -16,31 +16,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ERP_STORE_SKU_MAX 64
-#define ERP_STORE_WAREHOUSE_MAX 32
+#define ERP_STORE_SKU_MAX        64
+#define ERP_STORE_WAREHOUSE_MAX  32
 #define ERP_STORE_WAREHOUSES_MAX 64
 
 struct erp_stock {
 	char sku[ERP_STORE_SKU_MAX + 1];
 	char warehouse[ERP_STORE_WAREHOUSE_MAX + 1];
 	int64_t on_hand;
-	int64_t reserved;          /* allocated inside the ERP; available = on_hand - reserved */
-	int64_t version;           /* 1 on creation, +1 per change of this record */
-	uint64_t changed_seq;      /* global change sequence of the latest change */
-	int64_t changed_at_us;     /* unix microseconds of the latest change */
+	int64_t reserved;      /* allocated inside the ERP; available = on_hand - reserved */
+	int64_t version;       /* 1 on creation, +1 per change of this record */
+	uint64_t changed_seq;  /* global change sequence of the latest change */
+	int64_t changed_at_us; /* unix microseconds of the latest change */
 };
 
 struct erp_warehouse {
 	char code[ERP_STORE_WAREHOUSE_MAX + 1];
-	size_t skus;               /* records held in this warehouse */
+	size_t skus; /* records held in this warehouse */
 };
 
 struct erp_store;
 
-#define ERP_STORE_FEED_ID_LEN 16    /* hex digits */
+#define ERP_STORE_FEED_ID_LEN 16 /* hex digits */
 
 struct erp_store *erp_store_new(void);
-void erp_store_free(struct erp_store *st);      /* NULL-safe */
+void erp_store_free(struct erp_store *st); /* NULL-safe */
 
 /* The feed id of this store: random, fixed for its life. */
 const char *erp_store_feed_id(const struct erp_store *st);
@@ -69,14 +69,14 @@ bool erp_store_set(struct erp_store *st, const char *sku, const char *warehouse,
 	__attribute__((warn_unused_result));
 /* Adds the deltas to on_hand and reserved (a missing record starts at 0/0, as a first goods
  * receipt would create it). */
-bool erp_store_adjust(struct erp_store *st, const char *sku, const char *warehouse,
-		      int64_t delta_on_hand, int64_t delta_reserved, struct erp_stock *out,
-		      char *err, size_t errlen) __attribute__((warn_unused_result));
+bool erp_store_adjust(struct erp_store *st, const char *sku, const char *warehouse, int64_t delta_on_hand,
+		      int64_t delta_reserved, struct erp_stock *out, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* Copies up to max records whose latest change is after since, in sequence order, into out,
  * optionally only those of warehouse (NULL: all). *has_more: further records match. */
-size_t erp_store_changes(struct erp_store *st, uint64_t since, size_t max, const char *warehouse,
-			 struct erp_stock *out, bool *has_more);
+size_t erp_store_changes(struct erp_store *st, uint64_t since, size_t max, const char *warehouse, struct erp_stock *out,
+			 bool *has_more);
 /* Copies the records of sku (one per warehouse, warehouse order) into out; returns how many
  * exist (may exceed max: only max are copied). */
 size_t erp_store_sku(struct erp_store *st, const char *sku, struct erp_stock *out, size_t max);

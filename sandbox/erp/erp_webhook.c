@@ -25,14 +25,14 @@ struct erp_webhook {
 	char *url;
 	char *secret;
 	pthread_t thread;
-	pthread_mutex_t lock;         /* guards everything below */
-	pthread_cond_t cond;          /* a record was queued, or stop */
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t cond;  /* a record was queued, or stop */
 	bool stop;
-	struct erp_stock *ring;       /* the queue: len records from head, oldest first */
+	struct erp_stock *ring; /* the queue: len records from head, oldest first */
 	size_t cap, head, len;
 	unsigned long long sent, retried, rejected, dropped;
 	char last_error[300];
-	struct http_client *http;     /* the delivery thread's only */
+	struct http_client *http; /* the delivery thread's only */
 	struct metric_series *m_sent, *m_retried, *m_rejected, *m_dropped, *m_queue;
 };
 
@@ -59,7 +59,8 @@ void erp_webhook_record(void *push, const struct erp_stock *s)
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	if (dropped && erp_webhook_log_due(dropped))
-		log_warn("webhook: queue full (%zu records); the oldest waiting change was dropped (%llu dropped so far)",
+		log_warn("webhook: queue full (%zu records); the oldest waiting change was dropped (%llu dropped so "
+			 "far)",
 			 p->cap, dropped);
 }
 
@@ -96,7 +97,7 @@ static bool erp_webhook_backoff(struct erp_webhook *p, long ms)
 }
 
 static void erp_webhook_note(struct erp_webhook *p, const char *why, unsigned long long *counter,
-			  struct metric_series *m, unsigned long long *now)
+			     struct metric_series *m, unsigned long long *now)
 {
 	pthread_mutex_lock(&p->lock);
 	snprintf(p->last_error, sizeof p->last_error, "%s", why);
@@ -164,8 +165,8 @@ static bool erp_webhook_deliver(struct erp_webhook *p, const struct erp_stock *s
 			pthread_mutex_unlock(&p->lock);
 			metrics_inc(p->m_sent);
 			if (attempt > 1)
-				log_info("webhook: %s/%s version %lld delivered after %u attempts", s->sku, s->warehouse,
-					 (long long)s->version, attempt);
+				log_info("webhook: %s/%s version %lld delivered after %u attempts", s->sku,
+					 s->warehouse, (long long)s->version, attempt);
 			break;
 		}
 		if (!answered)
@@ -184,12 +185,13 @@ static bool erp_webhook_deliver(struct erp_webhook *p, const struct erp_stock *s
 			erp_webhook_note(p, why, &p->rejected, p->m_rejected, &n);
 			if (erp_webhook_log_due(n))
 				log_warn("webhook: the receiver refused %s/%s version %lld (%s); dropped, not retried "
-					 "(%llu refused so far)", s->sku, s->warehouse, (long long)s->version, why, n);
+					 "(%llu refused so far)",
+					 s->sku, s->warehouse, (long long)s->version, why, n);
 			break;
 		}
 		erp_webhook_note(p, why, &p->retried, p->m_retried, &n);
-		log_warn("webhook: delivery of %s/%s version %lld failed (attempt %u: %s); retrying in %ld ms",
-			 s->sku, s->warehouse, (long long)s->version, attempt, why, wait);
+		log_warn("webhook: delivery of %s/%s version %lld failed (attempt %u: %s); retrying in %ld ms", s->sku,
+			 s->warehouse, (long long)s->version, attempt, why, wait);
 		if (erp_webhook_backoff(p, wait)) {
 			pthread_mutex_lock(&p->lock);
 			p->dropped++;
@@ -266,18 +268,21 @@ struct erp_webhook *erp_webhook_start(const struct erp_webhook_opts *o, char *er
 	p->ring = calloc(p->cap, sizeof *p->ring);
 	p->url = strdup(o->url);
 	p->secret = strdup(o->secret);
-	struct http_client_opts ho = { .connect_timeout_ms = 2000, .timeout_ms = ERP_WEBHOOK_TIMEOUT_MS,
-				       .max_attempts = 1, .user_agent = "sandbox-erp-webhook",
+	struct http_client_opts ho = { .connect_timeout_ms = 2000,
+				       .timeout_ms = ERP_WEBHOOK_TIMEOUT_MS,
+				       .max_attempts = 1,
+				       .user_agent = "sandbox-erp-webhook",
 				       .metrics_system = "erp-webhook" };
 	p->http = http_client_new(&ho);
-	struct metric_family *total = metrics_counter("erpsync_sandbox_erp_webhook_total",
+	struct metric_family *total = metrics_counter(
+		"erpsync_sandbox_erp_webhook_total",
 		"Stock changes pushed to the webhook, by result (retried: failed attempts)", result_label);
 	p->m_sent = metrics_series1(total, "sent");
 	p->m_retried = metrics_series1(total, "retried");
 	p->m_rejected = metrics_series1(total, "rejected");
 	p->m_dropped = metrics_series1(total, "dropped");
-	p->m_queue = metrics_series0(metrics_gauge("erpsync_sandbox_erp_webhook_queue",
-						   "Stock changes waiting for the webhook", NULL));
+	p->m_queue = metrics_series0(
+		metrics_gauge("erpsync_sandbox_erp_webhook_queue", "Stock changes waiting for the webhook", NULL));
 	if (!p->ring || !p->url || !p->secret || !p->http) {
 		snprintf(err, errlen, "out of memory");
 		erp_webhook_free(p);
@@ -302,8 +307,8 @@ void erp_webhook_stop(struct erp_webhook *p)
 	pthread_join(p->thread, NULL);
 	if (p->len)
 		log_warn("webhook: %zu queued changes were not delivered before stopping", p->len);
-	log_info("webhook: %llu delivered, %llu failed attempts retried, %llu refused, %llu dropped",
-		 p->sent, p->retried, p->rejected, p->dropped + p->len);
+	log_info("webhook: %llu delivered, %llu failed attempts retried, %llu refused, %llu dropped", p->sent,
+		 p->retried, p->rejected, p->dropped + p->len);
 	erp_webhook_free(p);
 }
 
@@ -311,9 +316,9 @@ json_t *erp_webhook_stats_json(struct erp_webhook *p)
 {
 	pthread_mutex_lock(&p->lock);
 	json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "queued", (json_int_t)p->len, "queue_max",
-			      (json_int_t)p->cap, "sent", (json_int_t)p->sent, "retried",
-			      (json_int_t)p->retried, "rejected", (json_int_t)p->rejected, "dropped",
-			      (json_int_t)p->dropped, "last_error", p->last_error);
+			      (json_int_t)p->cap, "sent", (json_int_t)p->sent, "retried", (json_int_t)p->retried,
+			      "rejected", (json_int_t)p->rejected, "dropped", (json_int_t)p->dropped, "last_error",
+			      p->last_error);
 	pthread_mutex_unlock(&p->lock);
 	return j;
 }

@@ -25,12 +25,12 @@
 
 #define ERP_WEBHOOK_BACKOFF_MIN_MS 250
 #define ERP_WEBHOOK_BACKOFF_MAX_MS 5000
-#define ERP_WEBHOOK_TIMEOUT_MS 5000
+#define ERP_WEBHOOK_TIMEOUT_MS     5000
 
 struct erp_webhook_opts {
-	const char *url;          /* http:// or https:// */
-	const char *secret;       /* HMAC key; non-empty */
-	size_t queue_max;         /* records held at most (>= 1) */
+	const char *url;    /* http:// or https:// */
+	const char *secret; /* HMAC key; non-empty */
+	size_t queue_max;   /* records held at most (>= 1) */
 };
 
 struct erp_webhook;
@@ -47,6 +47,5 @@ void erp_webhook_record(void *push, const struct erp_stock *s);
 
 /* {"queued","sent","retried","rejected","dropped","last_error"} (new reference). */
 json_t *erp_webhook_stats_json(struct erp_webhook *p);
-
 
 #endif

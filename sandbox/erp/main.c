@@ -7,9 +7,9 @@
 
 #include "config.h"
 #include "erp_api.h"
-#include "erp_webhook.h"
 #include "erp_seed.h"
 #include "erp_store.h"
+#include "erp_webhook.h"
 #include "httpd.h"
 #include "log.h"
 #include "sandbox_fault.h"
@@ -35,28 +35,25 @@ struct config {
 
 #define CONFIG_TARGET struct config
 static const struct config_key config_keys[] = {
-	CONFIG_STR("SANDBOX_ERP_BIND", "127.0.0.1", CONFIG_OPTIONAL, bind,
-		   "address to listen on"),
+	CONFIG_STR("SANDBOX_ERP_BIND", "127.0.0.1", CONFIG_OPTIONAL, bind, "address to listen on"),
 	CONFIG_INT("SANDBOX_ERP_DEMO", "0", 0, 1000000, demo,
 		   "demo SKUs SKU-000001.. created at start, each in WH-MAIN and WH-SOUTH"),
-	CONFIG_ONE_OF("SANDBOX_ERP_LOG_LEVEL", "info", "debug|info|warn|error", log_level,
-		      "lowest level logged"),
-	CONFIG_INT("SANDBOX_ERP_PORT", "19180", 1, 65535, port,
-		   "TCP port of the API"),
+	CONFIG_ONE_OF("SANDBOX_ERP_LOG_LEVEL", "info", "debug|info|warn|error", log_level, "lowest level logged"),
+	CONFIG_INT("SANDBOX_ERP_PORT", "19180", 1, 65535, port, "TCP port of the API"),
 	CONFIG_STR("SANDBOX_ERP_SEED_FILE", NULL, CONFIG_OPTIONAL, seed_file,
 		   "JSON file of stock records loaded at start and on reset ({\"items\":[...]})"),
 	CONFIG_INT("SANDBOX_ERP_THREADS", "8", 1, 256, threads,
 		   "server threads (the slow fault holds one per delayed call)"),
-	CONFIG_STR("SANDBOX_ERP_TOKEN", "erp-dev-token", CONFIG_SECRET, token,
-		   "Bearer token every call must carry"),
-	CONFIG_INT("SANDBOX_ERP_VERSION_BASE", "0", 0, INT64_MAX - 1, version_base,
-		   "new records start at version base + 1 (e.g. 1700000000000: versions as large as epoch milliseconds)"),
+	CONFIG_STR("SANDBOX_ERP_TOKEN", "erp-dev-token", CONFIG_SECRET, token, "Bearer token every call must carry"),
+	CONFIG_INT(
+		"SANDBOX_ERP_VERSION_BASE", "0", 0, INT64_MAX - 1, version_base,
+		"new records start at version base + 1 (e.g. 1700000000000: versions as large as epoch milliseconds)"),
 	CONFIG_INT("SANDBOX_ERP_WEBHOOK_QUEUE", "10000", 1, 1000000, webhook_queue,
 		   "stock changes held for the webhook; when full the oldest is dropped (counted)"),
 	CONFIG_STR("SANDBOX_ERP_WEBHOOK_SECRET", NULL, CONFIG_SECRET, webhook_secret,
 		   "HMAC-SHA256 key of X-ERP-Signature; required with SANDBOX_ERP_WEBHOOK_URL"),
 	CONFIG_URL_("SANDBOX_ERP_WEBHOOK_URL", NULL, CONFIG_OPTIONAL, webhook_url,
-		   "every stock change is also POSTed here, one signed JSON record a call; unset: no push"),
+		    "every stock change is also POSTed here, one signed JSON record a call; unset: no push"),
 	CONFIG_KEY_END,
 };
 
@@ -121,8 +118,11 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	struct httpd_opts o = { .bind = cfg.bind, .port = (int)cfg.port, .max_body = MAX_BODY,
-				.threads = (unsigned)cfg.threads, .builtin_routes = true };
+	struct httpd_opts o = { .bind = cfg.bind,
+				.port = (int)cfg.port,
+				.max_body = MAX_BODY,
+				.threads = (unsigned)cfg.threads,
+				.builtin_routes = true };
 	h = httpd_new(&o, err, sizeof err);
 	if (!h || !erp_api_routes(&api, h)) {
 		log_error("cannot serve on %s:%lld: %s", cfg.bind, cfg.port, h ? "route table full" : err);
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 	log_info("stopping");
 	rc = 0;
 out:
-	httpd_free(h);   /* first: no handler may run past this point */
+	httpd_free(h); /* first: no handler may run past this point */
 	if (api.store)
 		erp_store_listen(api.store, NULL, NULL);
 	erp_webhook_stop(api.push);

@@ -5,21 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SANDBOX_STATUS_MIN 100
-#define SANDBOX_STATUS_MAX 599
-#define SANDBOX_FAULT_FOREVER -1
+#define SANDBOX_STATUS_MIN        100
+#define SANDBOX_STATUS_MAX        599
+#define SANDBOX_FAULT_FOREVER     -1
 #define SANDBOX_VARIANT_ALTERNATE -1
 
 struct sandbox_fault {
 	pthread_mutex_t lock;
 	const struct sandbox_fault_modes *m;
 	int mode;
-	long remaining;              /* calls still to fail; SANDBOX_FAULT_FOREVER: until disarmed */
+	long remaining; /* calls still to fail; SANDBOX_FAULT_FOREVER: until disarmed */
 	long retry_after_s;
 	long delay_ms;
-	int variant;                 /* SANDBOX_VARIANT_ALTERNATE: the calls take the variants in turn;
+	int variant;         /* SANDBOX_VARIANT_ALTERNATE: the calls take the variants in turn;
 				      * 0 until first armed */
-	unsigned long shots;         /* calls served by the armed fault so far */
+	unsigned long shots; /* calls served by the armed fault so far */
 	unsigned long calls;
 	unsigned long by_status[SANDBOX_STATUS_MAX - SANDBOX_STATUS_MIN + 1];
 };
@@ -43,8 +43,8 @@ void sandbox_fault_free(struct sandbox_fault *f)
 }
 
 /* An optional integer member within [min, max]; def when absent. */
-static bool sandbox_json_long(const json_t *body, const char *key, long def, long min, long max,
-			      long *out, char *err, size_t errlen)
+static bool sandbox_json_long(const json_t *body, const char *key, long def, long min, long max, long *out, char *err,
+			      size_t errlen)
 {
 	const json_t *v = json_object_get(body, key);
 	if (!v) {
@@ -69,8 +69,8 @@ static int sandbox_name_index(const char *s, const char *const *names, size_t n)
 
 /* Says which names a member may take: names[first..n-1] then names[0..first-1], the last two
  * joined by last_sep ("500, 429, slow, none"; "truncated or missing_fields"). */
-static void sandbox_names_error(char *err, size_t errlen, const char *key, const char *lead,
-				const char *const *names, size_t n, size_t first, const char *last_sep)
+static void sandbox_names_error(char *err, size_t errlen, const char *key, const char *lead, const char *const *names,
+				size_t n, size_t first, const char *last_sep)
 {
 	char list[256];
 	size_t len = 0;
@@ -85,12 +85,11 @@ static void sandbox_names_error(char *err, size_t errlen, const char *key, const
 
 /* The "variant" member: its index, SANDBOX_VARIANT_ALTERNATE when absent or the peer has none;
  * false when it names no variant. */
-static bool sandbox_fault_variant(const struct sandbox_fault_modes *m, const json_t *body,
-				  int *variant, char *err, size_t errlen)
+static bool sandbox_fault_variant(const struct sandbox_fault_modes *m, const json_t *body, int *variant, char *err,
+				  size_t errlen)
 {
 	const char *name = m->variants ? json_string_value(json_object_get(body, "variant")) : NULL;
-	*variant = name ? sandbox_name_index(name, m->variants, m->nvariants)
-			: SANDBOX_VARIANT_ALTERNATE;
+	*variant = name ? sandbox_name_index(name, m->variants, m->nvariants) : SANDBOX_VARIANT_ALTERNATE;
 	if (name && *variant < 0) {
 		sandbox_names_error(err, errlen, "variant", "", m->variants, m->nvariants, 0, " or ");
 		return false;
@@ -103,8 +102,7 @@ bool sandbox_fault_arm(struct sandbox_fault *f, const json_t *body, char *err, s
 	const struct sandbox_fault_modes *m = f->m;
 	long count, retry_after, delay_ms;
 	int variant;
-	int mode = sandbox_name_index(json_string_value(json_object_get(body, "mode")), m->modes,
-				      m->nmodes);
+	int mode = sandbox_name_index(json_string_value(json_object_get(body, "mode")), m->modes, m->nmodes);
 	if (mode < 0) {
 		sandbox_names_error(err, errlen, "mode", "one of ", m->modes, m->nmodes, 1, ", ");
 		return false;
@@ -148,12 +146,11 @@ struct sandbox_fault_shot sandbox_fault_take(struct sandbox_fault *f)
 json_t *sandbox_fault_json(struct sandbox_fault *f)
 {
 	pthread_mutex_lock(&f->lock);
-	json_t *j = json_pack("{s:s,s:I,s:I,s:I}", "mode", f->m->modes[f->mode], "remaining",
-			      (json_int_t)f->remaining, "retry_after", (json_int_t)f->retry_after_s,
-			      "delay_ms", (json_int_t)f->delay_ms);
+	json_t *j = json_pack("{s:s,s:I,s:I,s:I}", "mode", f->m->modes[f->mode], "remaining", (json_int_t)f->remaining,
+			      "retry_after", (json_int_t)f->retry_after_s, "delay_ms", (json_int_t)f->delay_ms);
 	if (j && f->m->variants &&
-	    json_object_set_new(j, "variant", json_string(f->variant >= 0 ? f->m->variants[f->variant]
-									    : "alternate")) != 0) {
+	    json_object_set_new(j, "variant",
+				json_string(f->variant >= 0 ? f->m->variants[f->variant] : "alternate")) != 0) {
 		json_decref(j);
 		j = NULL;
 	}

@@ -25,17 +25,16 @@ struct sandbox_fault_modes {
 
 /* One call's share of the armed fault. */
 struct sandbox_fault_shot {
-	int mode;              /* index into modes; SANDBOX_FAULT_NONE when none is armed */
+	int mode; /* index into modes; SANDBOX_FAULT_NONE when none is armed */
 	long retry_after_s;
 	long delay_ms;
-	int variant;           /* index into variants (0 when the peer has none) */
+	int variant; /* index into variants (0 when the peer has none) */
 };
 
 struct sandbox_fault;
 
-struct sandbox_fault *sandbox_fault_new(const struct sandbox_fault_modes *m)
-	__attribute__((warn_unused_result));
-void sandbox_fault_free(struct sandbox_fault *f);     /* NULL-safe */
+struct sandbox_fault *sandbox_fault_new(const struct sandbox_fault_modes *m) __attribute__((warn_unused_result));
+void sandbox_fault_free(struct sandbox_fault *f); /* NULL-safe */
 
 /* Arms the switch from a JSON body {"mode","count","retry_after","delay_ms"[,"variant"]};
  * count -1: until "none" is armed; count 0 disarms. A bad body leaves the switch as it was and

@@ -35,18 +35,13 @@ struct config {
 
 #define CONFIG_TARGET struct config
 static const struct config_key config_keys[] = {
-	CONFIG_STR("SANDBOX_WOO_BIND", "127.0.0.1", CONFIG_OPTIONAL, bind,
-		   "address to listen on"),
-	CONFIG_STR("SANDBOX_WOO_CONSUMER_KEY", "ck_dev", CONFIG_OPTIONAL, consumer_key,
-		   "REST API consumer key"),
-	CONFIG_STR("SANDBOX_WOO_CONSUMER_SECRET", "cs_dev", CONFIG_SECRET, consumer_secret,
-		   "REST API consumer secret"),
+	CONFIG_STR("SANDBOX_WOO_BIND", "127.0.0.1", CONFIG_OPTIONAL, bind, "address to listen on"),
+	CONFIG_STR("SANDBOX_WOO_CONSUMER_KEY", "ck_dev", CONFIG_OPTIONAL, consumer_key, "REST API consumer key"),
+	CONFIG_STR("SANDBOX_WOO_CONSUMER_SECRET", "cs_dev", CONFIG_SECRET, consumer_secret, "REST API consumer secret"),
 	CONFIG_INT("SANDBOX_WOO_DEMO", "0", 0, 1000000, demo,
 		   "demo SKUs SKU-000001.. created at start, ids 1001 upward"),
-	CONFIG_ONE_OF("SANDBOX_WOO_LOG_LEVEL", "info", "debug|info|warn|error", log_level,
-		      "lowest level logged"),
-	CONFIG_INT("SANDBOX_WOO_PORT", "19181", 1, 65535, port,
-		   "TCP port of the shop"),
+	CONFIG_ONE_OF("SANDBOX_WOO_LOG_LEVEL", "info", "debug|info|warn|error", log_level, "lowest level logged"),
+	CONFIG_INT("SANDBOX_WOO_PORT", "19181", 1, 65535, port, "TCP port of the shop"),
 	CONFIG_STR("SANDBOX_WOO_SHOP_NAME", "sandbox-shop", CONFIG_OPTIONAL, shop_name,
 		   "label of this shop in logs and /sandbox/stats"),
 	CONFIG_STR("SANDBOX_WOO_SKIP_SKUS", NULL, CONFIG_OPTIONAL, skip_skus,
@@ -98,21 +93,24 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	struct httpd_opts o = { .bind = cfg.bind, .port = (int)cfg.port, .max_body = MAX_BODY,
-				.threads = (unsigned)cfg.threads, .builtin_routes = true };
+	struct httpd_opts o = { .bind = cfg.bind,
+				.port = (int)cfg.port,
+				.max_body = MAX_BODY,
+				.threads = (unsigned)cfg.threads,
+				.builtin_routes = true };
 	h = httpd_new(&o, err, sizeof err);
 	if (!h || !woo_api_routes(&api, h)) {
 		log_error("cannot serve on %s:%lld: %s", cfg.bind, cfg.port, h ? "route table full" : err);
 		goto out;
 	}
-	log_info("shop %s serving on %s:%d with %zu products and variations", cfg.shop_name, cfg.bind,
-		 httpd_port(h), woo_catalog_count(api.catalog));
+	log_info("shop %s serving on %s:%d with %zu products and variations", cfg.shop_name, cfg.bind, httpd_port(h),
+		 woo_catalog_count(api.catalog));
 	while (!shutdown_requested())
 		shutdown_sleep_ms(1000);
 	log_info("shop %s stopping", cfg.shop_name);
 	rc = 0;
 out:
-	httpd_free(h);   /* first: no handler may run past this point */
+	httpd_free(h); /* first: no handler may run past this point */
 	woo_stats_free(api.stats);
 	sandbox_fault_free(api.fault);
 	woo_catalog_free(api.catalog);

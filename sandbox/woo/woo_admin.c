@@ -5,8 +5,8 @@
 
 #include "woo_api.h"
 
-typedef void (*woo_admin_fn)(const struct woo_api *api, const struct httpd_req *req,
-			     const json_t *body, struct httpd_resp *resp);
+typedef void (*woo_admin_fn)(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			     struct httpd_resp *resp);
 
 static void woo_admin_bad(struct httpd_resp *resp, const char *why)
 {
@@ -15,8 +15,8 @@ static void woo_admin_bad(struct httpd_resp *resp, const char *why)
 	woo_api_error(resp, &e);
 }
 
-static void woo_admin_faults(const struct woo_api *api, const struct httpd_req *req,
-			     const json_t *body, struct httpd_resp *resp)
+static void woo_admin_faults(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			     struct httpd_resp *resp)
 {
 	char err[200];
 	(void)req;
@@ -27,8 +27,8 @@ static void woo_admin_faults(const struct woo_api *api, const struct httpd_req *
 	woo_api_json(resp, 200, sandbox_fault_json(api->fault));
 }
 
-static void woo_admin_stats(const struct woo_api *api, const struct httpd_req *req,
-			    const json_t *body, struct httpd_resp *resp)
+static void woo_admin_stats(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			    struct httpd_resp *resp)
 {
 	(void)req;
 	(void)body;
@@ -44,16 +44,16 @@ static void woo_admin_stats(const struct woo_api *api, const struct httpd_req *r
 	woo_api_json(resp, 200, j);
 }
 
-static void woo_admin_stock(const struct woo_api *api, const struct httpd_req *req,
-			    const json_t *body, struct httpd_resp *resp)
+static void woo_admin_stock(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			    struct httpd_resp *resp)
 {
 	(void)req;
 	(void)body;
 	woo_api_json(resp, 200, woo_catalog_stock_json(api->catalog));
 }
 
-static void woo_admin_writes(const struct woo_api *api, const struct httpd_req *req,
-			     const json_t *body, struct httpd_resp *resp)
+static void woo_admin_writes(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			     struct httpd_resp *resp)
 {
 	(void)body;
 	const char *sku = httpd_req_query(req, "sku");
@@ -67,8 +67,8 @@ static void woo_admin_writes(const struct woo_api *api, const struct httpd_req *
 	woo_api_json(resp, 200, j);
 }
 
-static void woo_admin_reset(const struct woo_api *api, const struct httpd_req *req,
-			    const json_t *body, struct httpd_resp *resp)
+static void woo_admin_reset(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			    struct httpd_resp *resp)
 {
 	char err[200];
 	(void)req;
@@ -84,8 +84,8 @@ static void woo_admin_reset(const struct woo_api *api, const struct httpd_req *r
 
 /* Creates one product (with "id" if given) and the variation objects of its "variations"
  * array; a product with variations is variable unless it says otherwise. */
-static void woo_admin_create_one(const struct woo_api *api, size_t index, const json_t *spec,
-				 json_t *created, json_t *errors)
+static void woo_admin_create_one(const struct woo_api *api, size_t index, const json_t *spec, json_t *created,
+				 json_t *errors)
 {
 	struct woo_error e;
 	const json_t *vars = json_object_get(spec, "variations");
@@ -98,20 +98,21 @@ static void woo_admin_create_one(const struct woo_api *api, size_t index, const 
 		woo_error_set(&e, 500, "internal_server_error", "out of memory");
 	json_decref(body);
 	if (!p) {
-		json_array_append_new(errors, json_pack("{s:I,s:o}", "index", (json_int_t)index, "error",
-							woo_error_json(&e)));
+		json_array_append_new(errors,
+				      json_pack("{s:I,s:o}", "index", (json_int_t)index, "error", woo_error_json(&e)));
 		return;
 	}
 	int64_t parent = json_integer_value(json_object_get(p, "id"));
 	size_t i;
 	const json_t *v;
-	json_array_foreach(vars, i, v) {
+	json_array_foreach(vars, i, v)
+	{
 		struct woo_target vt = { parent, json_integer_value(json_object_get(v, "id")), false };
 		json_t *made = woo_catalog_create(api->catalog, vt, v, &e);
 		if (!made)
-			json_array_append_new(errors, json_pack("{s:I,s:I,s:o}", "index", (json_int_t)index,
-								"variation", (json_int_t)i, "error",
-								woo_error_json(&e)));
+			json_array_append_new(errors,
+					      json_pack("{s:I,s:I,s:o}", "index", (json_int_t)index, "variation",
+							(json_int_t)i, "error", woo_error_json(&e)));
 		json_decref(made);
 	}
 	/* read back: the product now lists its variations */
@@ -120,8 +121,8 @@ static void woo_admin_create_one(const struct woo_api *api, size_t index, const 
 	json_array_append_new(created, p);
 }
 
-static void woo_admin_products(const struct woo_api *api, const struct httpd_req *req,
-			       const json_t *body, struct httpd_resp *resp)
+static void woo_admin_products(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
+			       struct httpd_resp *resp)
 {
 	(void)req;
 	const json_t *list = json_is_array(body) ? body : json_object_get(body, "products");
@@ -131,8 +132,7 @@ static void woo_admin_products(const struct woo_api *api, const struct httpd_req
 	} else {
 		size_t i;
 		const json_t *spec;
-		json_array_foreach(list, i, spec)
-			woo_admin_create_one(api, i, spec, created, errors);
+		json_array_foreach(list, i, spec) woo_admin_create_one(api, i, spec, created, errors);
 	}
 	int status = json_array_size(errors) ? 400 : 201;
 	woo_api_json(resp, status, json_pack("{s:o,s:o}", "products", created, "errors", errors));

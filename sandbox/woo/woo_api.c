@@ -12,7 +12,7 @@
 #include "woo_products.h"
 
 #define WOO_CONTENT_TYPE "application/json; charset=UTF-8"
-#define WOO_CRED_MAX 256
+#define WOO_CRED_MAX     256
 
 /* Indexes into woo_api_faults.modes. */
 enum woo_fault_mode {
@@ -25,12 +25,15 @@ enum woo_fault_mode {
 static const char *const woo_fault_names[] = { "none", "500", "429", "slow" };
 
 const struct sandbox_fault_modes woo_api_faults = {
-	woo_fault_names, sizeof woo_fault_names / sizeof woo_fault_names[0], NULL, 0,
+	woo_fault_names,
+	sizeof woo_fault_names / sizeof woo_fault_names[0],
+	NULL,
+	0,
 };
 
 /* WordPress' answer when PHP dies (wp_die for a REST request after a fatal error). */
-#define WOO_CRITICAL_MESSAGE \
-	"<p>There has been a critical error on this website.</p><p><a " \
+#define WOO_CRITICAL_MESSAGE                                                                          \
+	"<p>There has been a critical error on this website.</p><p><a "                               \
 	"href=\"https://wordpress.org/documentation/article/faq-troubleshooting/\">Learn more about " \
 	"troubleshooting WordPress.</a></p>"
 
@@ -69,8 +72,8 @@ json_t *woo_api_body(const struct httpd_req *req, struct httpd_resp *resp)
 	return body;
 }
 
-bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req,
-			struct httpd_resp *resp, const char *deny_code, const char *deny_message)
+bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req, struct httpd_resp *resp,
+			const char *deny_code, const char *deny_message)
 {
 	char basic[WOO_CRED_MAX];
 	const char *key = NULL, *secret = NULL;
@@ -111,8 +114,8 @@ static bool woo_url_escape(struct buf *b, const char *s)
 {
 	bool ok = true;
 	for (const unsigned char *p = (const unsigned char *)s; ok && *p; p++) {
-		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == '~';
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			     *p == '-' || *p == '_' || *p == '.' || *p == '~';
 		ok = plain ? buf_append(b, p, 1) : buf_printf(b, "%%%02X", *p);
 	}
 	return ok;
@@ -126,8 +129,7 @@ struct woo_query_copy {
 };
 
 /* Copies one query argument into the link, the page number replaced (add_query_arg does so). */
-static enum MHD_Result woo_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+static enum MHD_Result woo_query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct woo_query_copy *q = cls;
 	(void)kind;
@@ -157,8 +159,7 @@ static bool woo_link(const struct httpd_req *req, struct buf *link, size_t page,
 	return q.ok;
 }
 
-bool woo_api_paginate(const struct httpd_req *req, struct httpd_resp *resp, size_t total,
-		      size_t pages, size_t page)
+bool woo_api_paginate(const struct httpd_req *req, struct httpd_resp *resp, size_t total, size_t pages, size_t page)
 {
 	char n[24];
 	struct buf link = BUF_INIT;
@@ -183,20 +184,19 @@ enum { WOO_M_READ = 1, WOO_M_CREATE = 2, WOO_M_EDIT = 4 };
 
 struct woo_route {
 	unsigned methods;
-	const char *pattern;               /* after /wp-json/wc/v3/; "{id}" is a number */
+	const char *pattern; /* after /wp-json/wc/v3/; "{id}" is a number */
 	void (*fn)(struct woo_call *call);
-	const char *label;                 /* for the statistics */
-	const char *deny_code;             /* answered without valid credentials */
+	const char *label;     /* for the statistics */
+	const char *deny_code; /* answered without valid credentials */
 	const char *deny_message;
 	bool batch;
 };
 
-#define WOO_DENY_LIST "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-#define WOO_DENY_VIEW "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."
-#define WOO_DENY_EDIT "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
+#define WOO_DENY_LIST   "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
+#define WOO_DENY_VIEW   "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."
+#define WOO_DENY_EDIT   "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
 #define WOO_DENY_CREATE "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
-#define WOO_DENY_BATCH "woocommerce_rest_cannot_batch", \
-	"Sorry, you are not allowed to batch manipulate this resource."
+#define WOO_DENY_BATCH  "woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource."
 
 static const struct woo_route woo_routes[] = {
 	{ WOO_M_READ, "products", woo_products_list, "GET /products", WOO_DENY_LIST, false },
@@ -204,12 +204,12 @@ static const struct woo_route woo_routes[] = {
 	{ WOO_M_EDIT, "products/batch", woo_products_batch, "POST /products/batch", WOO_DENY_BATCH, true },
 	{ WOO_M_READ, "products/{id}", woo_products_get, "GET /products/{id}", WOO_DENY_VIEW, false },
 	{ WOO_M_EDIT, "products/{id}", woo_products_update, "PUT /products/{id}", WOO_DENY_EDIT, false },
-	{ WOO_M_READ, "products/{id}/variations", woo_products_variations_list,
-	  "GET /products/{id}/variations", WOO_DENY_LIST, false },
+	{ WOO_M_READ, "products/{id}/variations", woo_products_variations_list, "GET /products/{id}/variations",
+	  WOO_DENY_LIST, false },
 	{ WOO_M_EDIT, "products/{id}/variations/batch", woo_products_variations_batch,
 	  "POST /products/{id}/variations/batch", WOO_DENY_BATCH, true },
-	{ WOO_M_READ, "products/{id}/variations/{id}", woo_products_variation_get,
-	  "GET /products/{id}/variations/{id}", WOO_DENY_VIEW, false },
+	{ WOO_M_READ, "products/{id}/variations/{id}", woo_products_variation_get, "GET /products/{id}/variations/{id}",
+	  WOO_DENY_VIEW, false },
 	{ WOO_M_EDIT, "products/{id}/variations/{id}", woo_products_variation_update,
 	  "PUT /products/{id}/variations/{id}", WOO_DENY_EDIT, false },
 };
@@ -252,9 +252,9 @@ static bool woo_apply_fault(const struct sandbox_fault_shot *f, struct httpd_res
 	char secs[24];
 	switch ((enum woo_fault_mode)f->mode) {
 	case WOO_FAULT_500:
-		woo_api_json(resp, 500, json_pack("{s:s,s:s,s:{s:i},s:[]}", "code", "internal_server_error",
-						  "message", WOO_CRITICAL_MESSAGE, "data", "status", 500,
-						  "additional_errors"));
+		woo_api_json(resp, 500,
+			     json_pack("{s:s,s:s,s:{s:i},s:[]}", "code", "internal_server_error", "message",
+				       WOO_CRITICAL_MESSAGE, "data", "status", 500, "additional_errors"));
 		return true;
 	case WOO_FAULT_429:
 		snprintf(secs, sizeof secs, "%ld", f->retry_after_s);
@@ -291,8 +291,7 @@ static void woo_api_handle(const struct httpd_req *req, struct httpd_resp *resp)
 			r->fn(&call);
 	}
 	sandbox_fault_count(call.api->fault, resp->status);
-	woo_stats_count(call.api->stats, r ? r->label : NULL, r && r->batch, call.changed,
-			call.unchanged);
+	woo_stats_count(call.api->stats, r ? r->label : NULL, r && r->batch, call.changed, call.unchanged);
 }
 
 bool woo_api_routes(struct woo_api *api, struct httpd *h)

@@ -23,12 +23,12 @@
 /* What the handlers share; filled by main and given to httpd as route data (nothing owned). */
 struct woo_api {
 	struct woo_catalog *catalog;
-	struct sandbox_fault *fault;       /* the fault switch and per-status counts */
-	struct woo_stats *stats;           /* the shop's own call statistics */
+	struct sandbox_fault *fault; /* the fault switch and per-status counts */
+	struct woo_stats *stats;     /* the shop's own call statistics */
 	const char *consumer_key;
-	const char *consumer_secret;       /* secret */
+	const char *consumer_secret; /* secret */
 	const char *shop_name;
-	struct woo_demo_opts demo;         /* what POST /sandbox/reset loads again */
+	struct woo_demo_opts demo; /* what POST /sandbox/reset loads again */
 };
 
 /* One API call as a handler sees it. */
@@ -36,8 +36,8 @@ struct woo_call {
 	const struct woo_api *api;
 	const struct httpd_req *req;
 	struct httpd_resp *resp;
-	int64_t ids[2];                    /* the numbers in the path, in order */
-	unsigned long changed, unchanged;  /* items written with / without a change */
+	int64_t ids[2];                   /* the numbers in the path, in order */
+	unsigned long changed, unchanged; /* items written with / without a change */
 };
 
 /* The faults the shop knows: "none", "500" (WordPress' "critical error" answer), "429" (429
@@ -50,8 +50,8 @@ bool woo_api_routes(struct woo_api *api, struct httpd *h) __attribute__((warn_un
 /* true when the consumer key and secret are right (HTTP Basic, or the consumer_key and
  * consumer_secret query parameters); otherwise fills the 401 WooCommerce gives: deny_code and
  * deny_message without credentials, woocommerce_rest_authentication_error for a wrong secret. */
-bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req,
-			struct httpd_resp *resp, const char *deny_code, const char *deny_message);
+bool woo_api_authorized(const struct woo_api *api, const struct httpd_req *req, struct httpd_resp *resp,
+			const char *deny_code, const char *deny_message);
 
 /* Answers status with body as JSON; takes the reference (NULL: 500). */
 void woo_api_json(struct httpd_resp *resp, int status, json_t *body);
@@ -60,10 +60,9 @@ void woo_api_error(struct httpd_resp *resp, const struct woo_error *e);
 json_t *woo_api_body(const struct httpd_req *req, struct httpd_resp *resp);
 /* X-WP-Total, X-WP-TotalPages and Link (rel="prev"/"next", the request's own URL with page
  * changed) as WordPress sends them for a collection. */
-bool woo_api_paginate(const struct httpd_req *req, struct httpd_resp *resp, size_t total,
-		      size_t pages, size_t page) __attribute__((warn_unused_result));
-/* http://<Host>/wp-json/wc/v3/<path>, for Location and Link headers. */
-bool woo_api_url(const struct httpd_req *req, struct buf *out, const char *path)
+bool woo_api_paginate(const struct httpd_req *req, struct httpd_resp *resp, size_t total, size_t pages, size_t page)
 	__attribute__((warn_unused_result));
+/* http://<Host>/wp-json/wc/v3/<path>, for Location and Link headers. */
+bool woo_api_url(const struct httpd_req *req, struct buf *out, const char *path) __attribute__((warn_unused_result));
 
 #endif

@@ -9,9 +9,9 @@
 
 struct woo_catalog {
 	pthread_mutex_t lock;
-	void *by_id;                   /* tsearch tree of struct woo_item *, by id */
-	void *by_sku;                  /* the same items that have a SKU, by SKU */
-	struct woo_item **products;    /* products (not variations), ascending id: the pages */
+	void *by_id;                /* tsearch tree of struct woo_item *, by id */
+	void *by_sku;               /* the same items that have a SKU, by SKU */
+	struct woo_item **products; /* products (not variations), ascending id: the pages */
 	size_t nproducts, products_cap;
 	size_t count;
 	int64_t next_id;
@@ -57,7 +57,7 @@ static void woo_item_free_node(void *p)
 
 static void woo_clear_locked(struct woo_catalog *c)
 {
-	tdestroy(c->by_sku, woo_noop_free);     /* the id tree owns the items */
+	tdestroy(c->by_sku, woo_noop_free); /* the id tree owns the items */
 	tdestroy(c->by_id, woo_item_free_node);
 	c->by_sku = c->by_id = NULL;
 	c->nproducts = 0;
@@ -142,8 +142,7 @@ static void woo_products_remove(struct woo_catalog *c, int64_t id)
 {
 	size_t i = woo_products_pos(c, id);
 	if (i < c->nproducts && c->products[i]->id == id) {
-		memmove(&c->products[i], &c->products[i + 1],
-			(c->nproducts - i - 1) * sizeof c->products[0]);
+		memmove(&c->products[i], &c->products[i + 1], (c->nproducts - i - 1) * sizeof c->products[0]);
 		c->nproducts--;
 	}
 }
@@ -162,8 +161,7 @@ static void woo_sync_parent(struct woo_catalog *c, struct woo_item *parent)
 	parent->stock_status = in ? WOO_INSTOCK : back ? WOO_ONBACKORDER : WOO_OUTOFSTOCK;
 }
 
-static bool woo_sku_taken(struct woo_catalog *c, const char *sku, const struct woo_item *self,
-			  struct woo_error *e)
+static bool woo_sku_taken(struct woo_catalog *c, const char *sku, const struct woo_item *self, struct woo_error *e)
 {
 	const struct woo_item *other = *sku ? woo_find_sku(c, sku) : NULL;
 	if (!other || other == self)
@@ -216,8 +214,7 @@ bool woo_catalog_insert(struct woo_catalog *c, struct woo_item *it, struct woo_e
 
 /* The item a call addresses, or NULL with WooCommerce's error for it. for_write: a PUT (400
  * for an unknown id, as update_item says) rather than a GET or DELETE (404). */
-static struct woo_item *woo_resolve(struct woo_catalog *c, struct woo_target t, bool for_write,
-				    struct woo_error *e)
+static struct woo_item *woo_resolve(struct woo_catalog *c, struct woo_target t, bool for_write, struct woo_error *e)
 {
 	struct woo_item *it = woo_find_id(c, t.id);
 	int status = for_write ? 400 : 404;
@@ -243,8 +240,7 @@ static struct woo_item *woo_resolve(struct woo_catalog *c, struct woo_target t, 
 			woo_error_set(e, 401, "woocommerce_rest_cannot_edit",
 				      "Parent product does not match current variation.");
 		else
-			woo_error_set(e, status, "woocommerce_rest_product_variation_invalid_id",
-				      WOO_MSG_INVALID_ID);
+			woo_error_set(e, status, "woocommerce_rest_product_variation_invalid_id", WOO_MSG_INVALID_ID);
 		return NULL;
 	}
 	return it;
@@ -267,8 +263,7 @@ json_t *woo_catalog_get(struct woo_catalog *c, struct woo_target t, struct woo_e
 	return j;
 }
 
-json_t *woo_catalog_create(struct woo_catalog *c, struct woo_target t, const json_t *body,
-			   struct woo_error *e)
+json_t *woo_catalog_create(struct woo_catalog *c, struct woo_target t, const json_t *body, struct woo_error *e)
 {
 	struct woo_patch p;
 	json_t *j = NULL;
@@ -283,7 +278,7 @@ json_t *woo_catalog_create(struct woo_catalog *c, struct woo_target t, const jso
 		woo_error_set(e, 500, "internal_server_error", "out of memory");
 		goto out;
 	}
-	it->stock_writes = 0;    /* what is counted are updates: creating is not re-writing */
+	it->stock_writes = 0; /* what is counted are updates: creating is not re-writing */
 	if (woo_index_locked(c, it, e))
 		j = woo_json_or_oom(it, t.parent != 0, e);
 	else
@@ -293,8 +288,8 @@ out:
 	return j;
 }
 
-json_t *woo_catalog_update(struct woo_catalog *c, struct woo_target t, const json_t *body,
-			   int *changed, struct woo_error *e)
+json_t *woo_catalog_update(struct woo_catalog *c, struct woo_target t, const json_t *body, int *changed,
+			   struct woo_error *e)
 {
 	struct woo_patch p;
 	json_t *j = NULL;
@@ -302,7 +297,7 @@ json_t *woo_catalog_update(struct woo_catalog *c, struct woo_target t, const jso
 		*changed = 0;
 	if (!woo_patch_parse(body, &p, e))
 		return NULL;
-	p.set &= ~(unsigned)WOO_F_TYPE;    /* the sandbox does not convert product types */
+	p.set &= ~(unsigned)WOO_F_TYPE; /* the sandbox does not convert product types */
 	pthread_mutex_lock(&c->lock);
 	struct woo_item *it = woo_resolve(c, t, true, e);
 	if (!it || ((p.set & WOO_F_SKU) && woo_sku_taken(c, p.sku, it, e)))
@@ -312,7 +307,7 @@ json_t *woo_catalog_update(struct woo_catalog *c, struct woo_target t, const jso
 		tdelete(it, &c->by_sku, woo_cmp_sku);
 	int n = woo_item_apply(it, &p, event_now_us());
 	if (sku_moves && it->sku[0] && !tsearch(it, &c->by_sku, woo_cmp_sku))
-		n = -1;     /* lookups by the new SKU would miss it: say so rather than hide it */
+		n = -1; /* lookups by the new SKU would miss it: say so rather than hide it */
 	if (n < 0) {
 		woo_error_set(e, 500, "internal_server_error", "out of memory");
 		goto out;
@@ -363,8 +358,7 @@ json_t *woo_catalog_delete(struct woo_catalog *c, struct woo_target t, struct wo
 
 /* Items matching ?sku= (comma-separated, and the whole string too, as WooCommerce does), at most
  * once each, ascending id. Returns how many; *out is malloc'ed. Caller holds the lock. */
-static size_t woo_match_skus(struct woo_catalog *c, const char *skus, int64_t parent,
-			     struct woo_item ***out)
+static size_t woo_match_skus(struct woo_catalog *c, const char *skus, int64_t parent, struct woo_item ***out)
 {
 	size_t cap = 1, n = 0;
 	for (const char *p = skus; *p; p++)
@@ -400,8 +394,8 @@ static size_t woo_match_skus(struct woo_catalog *c, const char *skus, int64_t pa
 }
 
 /* The collection before paging: a view (items, n) into the catalogue or a filtered copy. */
-static bool woo_collection(struct woo_catalog *c, const struct woo_list_query *q,
-			   struct woo_item ***items, size_t *n, bool *owned)
+static bool woo_collection(struct woo_catalog *c, const struct woo_list_query *q, struct woo_item ***items, size_t *n,
+			   bool *owned)
 {
 	*owned = false;
 	if (q->sku) {
@@ -462,7 +456,7 @@ static void woo_walk_sku(const void *node, VISIT which, void *closure)
 		return;
 	if (w->only_written && !it->stock_writes)
 		return;
-	json_t *v = w->only_written ? json_integer((json_int_t)it->stock_writes)
+	json_t *v = w->only_written    ? json_integer((json_int_t)it->stock_writes)
 		    : it->has_quantity ? json_integer((json_int_t)it->stock_quantity)
 				       : json_null();
 	w->ok &= json_object_set_new(w->obj, it->sku, v) == 0;

@@ -21,7 +21,7 @@
 struct woo_catalog;
 
 struct woo_catalog *woo_catalog_new(void);
-void woo_catalog_free(struct woo_catalog *c);   /* NULL-safe */
+void woo_catalog_free(struct woo_catalog *c); /* NULL-safe */
 
 /* Forgets every item; ids start again at WOO_ID_FIRST. */
 void woo_catalog_clear(struct woo_catalog *c);
@@ -41,12 +41,11 @@ json_t *woo_catalog_get(struct woo_catalog *c, struct woo_target t, struct woo_e
 
 /* Creates an item from body (a product, or with t.parent a variation of that variable product).
  * t.id 0 = next free id; a given id must be free (sandbox admin only). */
-json_t *woo_catalog_create(struct woo_catalog *c, struct woo_target t, const json_t *body,
-			   struct woo_error *e);
+json_t *woo_catalog_create(struct woo_catalog *c, struct woo_target t, const json_t *body, struct woo_error *e);
 /* Partial update of the item at target with body's fields; *changed (may be NULL) = fields
  * whose value changed (0 for a write of the same values). */
-json_t *woo_catalog_update(struct woo_catalog *c, struct woo_target t, const json_t *body,
-			   int *changed, struct woo_error *e);
+json_t *woo_catalog_update(struct woo_catalog *c, struct woo_target t, const json_t *body, int *changed,
+			   struct woo_error *e);
 /* Adds an item built elsewhere (the demo catalogue), taking ownership whatever the outcome; its
  * id must be free and its SKU unused, a variation's parent must exist. */
 bool woo_catalog_insert(struct woo_catalog *c, struct woo_item *it, struct woo_error *e)
@@ -62,11 +61,11 @@ struct woo_list_query {
 	int64_t parent;
 	const char *sku;
 	bool descending;
-	size_t page;          /* 1-based */
+	size_t page; /* 1-based */
 	size_t per_page;
 };
 struct woo_list_page {
-	json_t *items;        /* array (new reference) */
+	json_t *items; /* array (new reference) */
 	size_t total;
 	size_t pages;
 };

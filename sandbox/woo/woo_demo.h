@@ -12,10 +12,10 @@
 #define WOO_DEMO_ID_BASE 1000
 
 struct woo_demo_opts {
-	long long count;              /* demo SKUs */
-	long long variable_every;     /* every Nth SKU is a variation; 0: none */
-	long long per_parent;         /* variations per variable product */
-	const char *skip_skus;        /* comma-separated SKUs the shop does not have; NULL: none */
+	long long count;          /* demo SKUs */
+	long long variable_every; /* every Nth SKU is a variation; 0: none */
+	long long per_parent;     /* variations per variable product */
+	const char *skip_skus;    /* comma-separated SKUs the shop does not have; NULL: none */
 };
 
 /* true when sku is one of the comma-separated skip list. Pure. */

@@ -15,8 +15,7 @@ void woo_error_set(struct woo_error *e, int status, const char *code, const char
 	va_end(ap);
 }
 
-void woo_error_param(struct woo_error *e, const char *param, const char *detail_code,
-		     const char *fmt, ...)
+void woo_error_param(struct woo_error *e, const char *param, const char *detail_code, const char *fmt, ...)
 {
 	va_list ap;
 	memset(e, 0, sizeof *e);
@@ -32,11 +31,11 @@ void woo_error_param(struct woo_error *e, const char *param, const char *detail_
 json_t *woo_error_json(const struct woo_error *e)
 {
 	if (!e->param[0])
-		return json_pack("{s:s,s:s,s:{s:i}}", "code", e->code, "message", e->message, "data",
-				 "status", e->status);
+		return json_pack("{s:s,s:s,s:{s:i}}", "code", e->code, "message", e->message, "data", "status",
+				 e->status);
 	char summary[96];
 	snprintf(summary, sizeof summary, "Invalid parameter(s): %s", e->param);
-	return json_pack("{s:s,s:s,s:{s:i,s:{s:s},s:{s:{s:s,s:s,s:n}}}}", "code", e->code, "message",
-			 summary, "data", "status", e->status, "params", e->param, e->message,
-			 "details", e->param, "code", e->detail_code, "message", e->message, "data");
+	return json_pack("{s:s,s:s,s:{s:i,s:{s:s},s:{s:{s:s,s:s,s:n}}}}", "code", e->code, "message", summary, "data",
+			 "status", e->status, "params", e->param, e->message, "details", e->param, "code",
+			 e->detail_code, "message", e->message, "data");
 }

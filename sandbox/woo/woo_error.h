@@ -13,18 +13,18 @@
 #include <jansson.h>
 
 struct woo_error {
-	int status;                /* 0: no error */
+	int status; /* 0: no error */
 	char code[64];
 	char message[256];
-	char param[48];            /* rest_invalid_param only */
-	char detail_code[32];      /* rest_invalid_param only: rest_out_of_bounds, rest_invalid_type, ... */
+	char param[48];       /* rest_invalid_param only */
+	char detail_code[32]; /* rest_invalid_param only: rest_out_of_bounds, rest_invalid_type, ... */
 };
 
 void woo_error_set(struct woo_error *e, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A 400 rest_invalid_param for param; fmt says why ("per_page must be between ..."). */
-void woo_error_param(struct woo_error *e, const char *param, const char *detail_code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void woo_error_param(struct woo_error *e, const char *param, const char *detail_code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The error object (new reference). */
 json_t *woo_error_json(const struct woo_error *e);
 

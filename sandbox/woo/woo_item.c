@@ -27,8 +27,8 @@ static bool woo_price_valid(const char *s)
 	return s[digits] == '\0';
 }
 
-static bool woo_parse_string(const json_t *obj, const char *key, size_t max, unsigned bit,
-			     unsigned *set, const char **out, struct woo_error *e)
+static bool woo_parse_string(const json_t *obj, const char *key, size_t max, unsigned bit, unsigned *set,
+			     const char **out, struct woo_error *e)
 {
 	const json_t *v = json_object_get(obj, key);
 	if (!v)
@@ -46,8 +46,8 @@ static bool woo_parse_string(const json_t *obj, const char *key, size_t max, uns
 	return true;
 }
 
-static bool woo_parse_enum(const json_t *obj, const char *key, const char *const *names, int n,
-			   const char *list, unsigned bit, unsigned *set, int *out, struct woo_error *e)
+static bool woo_parse_enum(const json_t *obj, const char *key, const char *const *names, int n, const char *list,
+			   unsigned bit, unsigned *set, int *out, struct woo_error *e)
 {
 	const json_t *v = json_object_get(obj, key);
 	if (!v)
@@ -82,8 +82,7 @@ static bool woo_parse_quantity(const json_t *obj, struct woo_patch *p, struct wo
 	errno = 0;
 	long long n = s && *s ? strtoll(s, &end, 10) : 0;
 	if (!s || !*s || errno || *end) {
-		woo_error_param(e, "stock_quantity", "rest_invalid_type",
-				"stock_quantity is not of type integer.");
+		woo_error_param(e, "stock_quantity", "rest_invalid_type", "stock_quantity is not of type integer.");
 		return false;
 	}
 	p->stock_quantity = n;
@@ -92,19 +91,15 @@ static bool woo_parse_quantity(const json_t *obj, struct woo_patch *p, struct wo
 
 static bool woo_parse_prices(const json_t *obj, struct woo_patch *p, struct woo_error *e)
 {
-	if (!woo_parse_string(obj, "regular_price", WOO_PRICE_MAX, WOO_F_REGULAR_PRICE, &p->set,
-			      &p->regular_price, e) ||
-	    !woo_parse_string(obj, "sale_price", WOO_PRICE_MAX, WOO_F_SALE_PRICE, &p->set,
-			      &p->sale_price, e))
+	if (!woo_parse_string(obj, "regular_price", WOO_PRICE_MAX, WOO_F_REGULAR_PRICE, &p->set, &p->regular_price,
+			      e) ||
+	    !woo_parse_string(obj, "sale_price", WOO_PRICE_MAX, WOO_F_SALE_PRICE, &p->set, &p->sale_price, e))
 		return false;
-	const char *bad = (p->set & WOO_F_REGULAR_PRICE) && !woo_price_valid(p->regular_price)
-				  ? "regular_price"
-			  : (p->set & WOO_F_SALE_PRICE) && !woo_price_valid(p->sale_price)
-				  ? "sale_price"
-				  : NULL;
+	const char *bad = (p->set & WOO_F_REGULAR_PRICE) && !woo_price_valid(p->regular_price) ? "regular_price"
+			  : (p->set & WOO_F_SALE_PRICE) && !woo_price_valid(p->sale_price)     ? "sale_price"
+											       : NULL;
 	if (bad)
-		woo_error_param(e, bad, "rest_invalid_param", "%s must be a decimal number such as \"19.99\".",
-				bad);
+		woo_error_param(e, bad, "rest_invalid_param", "%s must be a decimal number such as \"19.99\".", bad);
 	return bad == NULL;
 }
 
@@ -128,12 +123,11 @@ bool woo_patch_parse(const json_t *obj, struct woo_patch *p, struct woo_error *e
 	if (!woo_parse_string(obj, "name", 0, WOO_F_NAME, &p->set, &p->name, e) ||
 	    !woo_parse_string(obj, "sku", WOO_SKU_MAX, WOO_F_SKU, &p->set, &p->sku, e) ||
 	    !woo_parse_prices(obj, p, e) || !woo_parse_quantity(obj, p, e) ||
-	    !woo_parse_enum(obj, "stock_status", woo_status_names, 3,
-			    "instock, outofstock, and onbackorder", WOO_F_STOCK_STATUS, &p->set, &status, e) ||
-	    !woo_parse_enum(obj, "backorders", woo_backorders_names, 3, "no, notify, and yes",
-			    WOO_F_BACKORDERS, &p->set, &backorders, e) ||
-	    !woo_parse_enum(obj, "type", woo_type_names, 2, "simple and variable", WOO_F_TYPE, &p->set,
-			    &type, e))
+	    !woo_parse_enum(obj, "stock_status", woo_status_names, 3, "instock, outofstock, and onbackorder",
+			    WOO_F_STOCK_STATUS, &p->set, &status, e) ||
+	    !woo_parse_enum(obj, "backorders", woo_backorders_names, 3, "no, notify, and yes", WOO_F_BACKORDERS,
+			    &p->set, &backorders, e) ||
+	    !woo_parse_enum(obj, "type", woo_type_names, 2, "simple and variable", WOO_F_TYPE, &p->set, &type, e))
 		return false;
 	p->stock_status = (enum woo_stock_status)status;
 	p->backorders = (enum woo_backorders)backorders;
@@ -295,17 +289,15 @@ json_t *woo_item_json(const struct woo_item *it, bool variation_view)
 	woo_date(it->created_us, created);
 	woo_date(it->modified_us, modified);
 	const char *price = it->sale_price[0] ? it->sale_price : it->regular_price;
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:s,s:s,s:I,s:s,s:s,s:s,s:s}",
-			      "id", (json_int_t)it->id, "name", it->name, "type",
-			      woo_type_names[it->type], "status", "publish", "sku", it->sku, "price",
-			      price, "regular_price", it->regular_price, "sale_price", it->sale_price,
-			      "on_sale", woo_on_sale(it), "manage_stock", it->manage_stock,
-			      "stock_quantity",
-			      it->has_quantity ? json_integer((json_int_t)it->stock_quantity) : json_null(),
-			      "stock_status", woo_status_names[it->stock_status], "backorders",
-			      woo_backorders_names[it->backorders], "parent_id", (json_int_t)it->parent_id,
-			      "date_created", created, "date_created_gmt", created, "date_modified",
-			      modified, "date_modified_gmt", modified);
+	json_t *j = json_pack(
+		"{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)it->id,
+		"name", it->name, "type", woo_type_names[it->type], "status", "publish", "sku", it->sku, "price", price,
+		"regular_price", it->regular_price, "sale_price", it->sale_price, "on_sale", woo_on_sale(it),
+		"manage_stock", it->manage_stock, "stock_quantity",
+		it->has_quantity ? json_integer((json_int_t)it->stock_quantity) : json_null(), "stock_status",
+		woo_status_names[it->stock_status], "backorders", woo_backorders_names[it->backorders], "parent_id",
+		(json_int_t)it->parent_id, "date_created", created, "date_created_gmt", created, "date_modified",
+		modified, "date_modified_gmt", modified);
 	if (!j || variation_view)
 		return j;
 	json_t *vars = json_array();

@@ -19,7 +19,7 @@
 
 #include "woo_error.h"
 
-#define WOO_SKU_MAX 100          /* wc_product_meta_lookup.sku is varchar(100) */
+#define WOO_SKU_MAX   100 /* wc_product_meta_lookup.sku is varchar(100) */
 #define WOO_PRICE_MAX 23
 
 enum woo_type { WOO_SIMPLE, WOO_VARIABLE, WOO_VARIATION };
@@ -28,21 +28,21 @@ enum woo_backorders { WOO_BACKORDERS_NO, WOO_BACKORDERS_NOTIFY, WOO_BACKORDERS_Y
 
 struct woo_item {
 	int64_t id;
-	int64_t parent_id;                 /* variations: the variable product; else 0 */
+	int64_t parent_id; /* variations: the variable product; else 0 */
 	enum woo_type type;
-	char sku[WOO_SKU_MAX + 1];         /* "" = none */
-	char *name;                        /* owned */
+	char sku[WOO_SKU_MAX + 1]; /* "" = none */
+	char *name;                /* owned */
 	char regular_price[WOO_PRICE_MAX + 1];
 	char sale_price[WOO_PRICE_MAX + 1];
 	bool manage_stock;
-	bool has_quantity;                 /* stock_quantity is not null */
+	bool has_quantity; /* stock_quantity is not null */
 	int64_t stock_quantity;
 	enum woo_stock_status stock_status;
 	enum woo_backorders backorders;
 	int64_t created_us, modified_us;
-	int64_t *variations;               /* variable products: variation ids, ascending (owned) */
+	int64_t *variations; /* variable products: variation ids, ascending (owned) */
 	size_t nvariations, variations_cap;
-	unsigned long stock_writes;        /* writes that set stock_quantity (duplicates included) */
+	unsigned long stock_writes; /* writes that set stock_quantity (duplicates included) */
 };
 
 /* Which fields a write carries (WOO_F_* bits) and their parsed values; strings point into the
@@ -66,21 +66,20 @@ struct woo_patch {
 	const char *regular_price;
 	const char *sale_price;
 	bool manage_stock;
-	bool quantity_null;                /* "stock_quantity": null */
+	bool quantity_null; /* "stock_quantity": null */
 	int64_t stock_quantity;
 	enum woo_stock_status stock_status;
 	enum woo_backorders backorders;
-	enum woo_type type;                /* creation only: simple or variable */
+	enum woo_type type; /* creation only: simple or variable */
 };
 
 /* Parses the writable fields of obj (others are ignored, as WooCommerce ignores them). false with
  * a rest_invalid_param error naming the first bad field. */
-bool woo_patch_parse(const json_t *obj, struct woo_patch *p, struct woo_error *e)
-	__attribute__((warn_unused_result));
+bool woo_patch_parse(const json_t *obj, struct woo_patch *p, struct woo_error *e) __attribute__((warn_unused_result));
 
 /* A new item of type with id (parent_id for variations); NULL when out of memory. */
 struct woo_item *woo_item_new(int64_t id, enum woo_type type, int64_t parent_id, int64_t now_us);
-void woo_item_free(struct woo_item *it);      /* NULL-safe */
+void woo_item_free(struct woo_item *it); /* NULL-safe */
 
 /* Applies p (SKU uniqueness is the catalogue's business, checked before). Returns the number of
  * fields whose value changed; counts a stock write when stock_quantity was taken. -1 when out

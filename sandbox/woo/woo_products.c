@@ -7,16 +7,16 @@
 #include <string.h>
 
 #define WOO_PER_PAGE_DEFAULT 10
-#define WOO_PER_PAGE_MAX 100
-#define WOO_PAGE_MAX 1000000000LL
+#define WOO_PER_PAGE_MAX     100
+#define WOO_PAGE_MAX         1000000000LL
 
 /* The orderby values WooCommerce accepts; the sandbox orders every one of them by id. */
-static const char *const woo_orderby[] = { "date", "modified", "id", "include", "title", "slug",
-					   "price", "popularity", "rating", "menu_order" };
+static const char *const woo_orderby[] = { "date", "modified", "id",         "include", "title",
+					   "slug", "price",    "popularity", "rating",  "menu_order" };
 
 /* An integer query parameter as WordPress validates it: its type, then its bounds. */
-static bool woo_query_int(const struct httpd_req *req, const char *name, long long def,
-			  long long min, long long max, long long *out, struct woo_error *e)
+static bool woo_query_int(const struct httpd_req *req, const char *name, long long def, long long min, long long max,
+			  long long *out, struct woo_error *e)
 {
 	const char *s = httpd_req_query(req, name);
 	char *end = NULL;
@@ -32,8 +32,8 @@ static bool woo_query_int(const struct httpd_req *req, const char *name, long lo
 	}
 	if (v < min || v > max) {
 		if (max == WOO_PAGE_MAX)
-			woo_error_param(e, name, "rest_out_of_bounds", "%s must be greater than or equal to %lld",
-					name, min);
+			woo_error_param(e, name, "rest_out_of_bounds", "%s must be greater than or equal to %lld", name,
+					min);
 		else
 			woo_error_param(e, name, "rest_out_of_bounds",
 					"%s must be between %lld (inclusive) and %lld (inclusive)", name, min, max);
@@ -77,7 +77,7 @@ static void woo_list(struct woo_call *call, int64_t parent)
 		return;
 	}
 	const char *sku = httpd_req_query(call->req, "sku");
-	q.sku = sku && *sku ? sku : NULL;     /* WooCommerce: ! empty( $request['sku'] ) */
+	q.sku = sku && *sku ? sku : NULL; /* WooCommerce: ! empty( $request['sku'] ) */
 	q.page = (size_t)pageno;
 	q.per_page = (size_t)per_page;
 	if (!woo_catalog_list(call->api->catalog, &q, &page)) {
@@ -120,8 +120,7 @@ void woo_products_variation_get(struct woo_call *call)
 }
 
 /* One update, counted as a write with or without a change. NULL with e on failure. */
-static json_t *woo_update_one(struct woo_call *call, struct woo_target t, const json_t *body,
-			      struct woo_error *e)
+static json_t *woo_update_one(struct woo_call *call, struct woo_target t, const json_t *body, struct woo_error *e)
 {
 	int changed = 0;
 	json_t *j = woo_catalog_update(call->api->catalog, t, body, &changed, e);
@@ -157,13 +156,12 @@ void woo_products_variation_update(struct woo_call *call)
 }
 
 /* create_item refuses a body that names an id. */
-static json_t *woo_create_one(struct woo_call *call, int64_t parent, const json_t *body,
-			      struct woo_error *e)
+static json_t *woo_create_one(struct woo_call *call, int64_t parent, const json_t *body, struct woo_error *e)
 {
 	const json_t *id = json_object_get(body, "id");
 	if (id && !(json_is_integer(id) && json_integer_value(id) == 0)) {
-		woo_error_set(e, 400, parent ? "woocommerce_rest_product_variation_exists"
-					     : "woocommerce_rest_product_exists",
+		woo_error_set(e, 400,
+			      parent ? "woocommerce_rest_product_variation_exists" : "woocommerce_rest_product_exists",
 			      "Cannot create existing %s.", parent ? "product_variation" : "product");
 		return NULL;
 	}
@@ -188,8 +186,7 @@ void woo_products_create(struct woo_call *call)
 	char path[48];
 	snprintf(path, sizeof path, "products/%lld", (long long)json_integer_value(json_object_get(j, "id")));
 	woo_api_json(call->resp, 201, j);
-	if (!woo_api_url(call->req, &location, path) ||
-	    !httpd_resp_header(call->resp, "Location", location.data))
+	if (!woo_api_url(call->req, &location, path) || !httpd_resp_header(call->resp, "Location", location.data))
 		httpd_resp_error(call->resp, 500, "internal_server_error", "out of memory");
 out:
 	buf_cleanup(&location);
@@ -215,7 +212,8 @@ static json_t *woo_batch_create(struct woo_call *call, int64_t parent, const jso
 	json_t *out = json_array();
 	size_t i;
 	const json_t *it;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		struct woo_error e;
 		json_t *j = woo_create_one(call, parent, it, &e);
 		json_array_append_new(out, j ? j : woo_batch_error(json_integer(0), &e));
@@ -228,14 +226,17 @@ static json_t *woo_batch_update(struct woo_call *call, int64_t parent, const jso
 	json_t *out = json_array();
 	size_t i;
 	const json_t *it;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		struct woo_error e;
 		json_t *id = json_object_get(it, "id");
 		struct woo_target t = { parent, woo_batch_id(id), true };
 		json_t *j = t.id ? woo_update_one(call, t, it, &e) : NULL;
 		if (!t.id)
-			woo_error_set(&e, 400, parent ? "woocommerce_rest_product_variation_invalid_id"
-						      : "woocommerce_rest_product_invalid_id", "Invalid ID.");
+			woo_error_set(&e, 400,
+				      parent ? "woocommerce_rest_product_variation_invalid_id"
+					     : "woocommerce_rest_product_invalid_id",
+				      "Invalid ID.");
 		json_array_append_new(out, j ? j : woo_batch_error(json_incref(id), &e));
 	}
 	return out;
@@ -246,11 +247,12 @@ static json_t *woo_batch_delete(struct woo_call *call, int64_t parent, const jso
 	json_t *out = json_array();
 	size_t i;
 	const json_t *it;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		struct woo_error e;
 		struct woo_target t = { parent, woo_batch_id(it), true };
 		if (t.id == 0)
-			continue;       /* batch_items skips a 0 id */
+			continue; /* batch_items skips a 0 id */
 		json_t *j = woo_catalog_delete(call->api->catalog, t, &e);
 		if (j)
 			call->changed++;
@@ -315,7 +317,7 @@ static void woo_batch(struct woo_call *call, int64_t parent)
 	}
 	if (out && json_object_size(out) == 0) {
 		json_decref(out);
-		out = json_array();     /* PHP's empty array */
+		out = json_array(); /* PHP's empty array */
 	}
 	woo_api_json(call->resp, 200, out);
 	json_decref(body);

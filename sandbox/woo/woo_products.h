@@ -8,7 +8,7 @@
 
 #include "woo_api.h"
 
-#define WOO_BATCH_LIMIT 100      /* the woocommerce_rest_batch_items_limit default */
+#define WOO_BATCH_LIMIT 100 /* the woocommerce_rest_batch_items_limit default */
 
 void woo_products_list(struct woo_call *call);
 void woo_products_create(struct woo_call *call);

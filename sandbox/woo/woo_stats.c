@@ -7,7 +7,7 @@
 #define WOO_ROUTES_MAX 32
 
 struct woo_route_count {
-	const char *route;           /* static label, compared by content */
+	const char *route; /* static label, compared by content */
 	unsigned long calls;
 };
 
@@ -35,8 +35,7 @@ void woo_stats_free(struct woo_stats *s)
 	free(s);
 }
 
-void woo_stats_count(struct woo_stats *s, const char *route, bool batch, unsigned long changed,
-		     unsigned long unchanged)
+void woo_stats_count(struct woo_stats *s, const char *route, bool batch, unsigned long changed, unsigned long unchanged)
 {
 	const char *label = route ? route : "unmatched";
 	pthread_mutex_lock(&s->lock);
@@ -63,8 +62,7 @@ bool woo_stats_add_json(struct woo_stats *s, json_t *j)
 	json_object_set_new(j, "noop_writes", json_integer((json_int_t)s->noop_writes));
 	json_object_set_new(j, "batch_calls", json_integer((json_int_t)s->batch_calls));
 	for (size_t i = 0; i < s->nroutes; i++)
-		json_object_set_new(by_route, s->by_route[i].route,
-				    json_integer((json_int_t)s->by_route[i].calls));
+		json_object_set_new(by_route, s->by_route[i].route, json_integer((json_int_t)s->by_route[i].calls));
 	pthread_mutex_unlock(&s->lock);
 	return true;
 }

@@ -11,7 +11,7 @@
 struct woo_stats;
 
 struct woo_stats *woo_stats_new(void) __attribute__((warn_unused_result));
-void woo_stats_free(struct woo_stats *s);     /* NULL-safe */
+void woo_stats_free(struct woo_stats *s); /* NULL-safe */
 
 /* Counts one answered API call. route is a static label ("PUT /products/{id}"); NULL for no
  * route. batch: a batch endpoint. changed / unchanged: items the call wrote that changed at

@@ -16,11 +16,11 @@
 #define SERVICE "stock-sync"
 /* /readyz answers from a check run this often; a step of it (PostgreSQL, Kafka) that takes longer
  * than the limit is reported as not answering. */
-#define STOCK_READY_INTERVAL_MS 1000
+#define STOCK_READY_INTERVAL_MS   1000
 #define STOCK_READY_STEP_LIMIT_MS 3000
 
 struct stock_config {
-	struct service_settings base;   /* first: the runtime's rows address it */
+	struct service_settings base; /* first: the runtime's rows address it */
 	long long apply_lanes;
 	long long batch_max;
 	long long erp_rate;
@@ -54,14 +54,16 @@ static const struct config_key stock_config_table[] = {
 		    "base URL of the ERP's REST stock API (logged without user:password@ or ?query)"),
 	CONFIG_STR("ERP_WEBHOOK_SECRET", NULL, CONFIG_SECRET, webhook_secret,
 		   "HMAC-SHA256 key of pushed ERP stock changes (POST /webhooks/erp/stock); unset: webhook off"),
-	CONFIG_DUR("ERP_WEBHOOK_TOLERANCE", "5m", 1000, 86400000, webhook_tolerance,
-		   "a pushed change whose signed X-ERP-Timestamp is further than this from the host's clock is refused"),
+	CONFIG_DUR(
+		"ERP_WEBHOOK_TOLERANCE", "5m", 1000, 86400000, webhook_tolerance,
+		"a pushed change whose signed X-ERP-Timestamp is further than this from the host's clock is refused"),
 	CONFIG_INT("INBOX_KEEP_DAYS", "14", 1, 3650, inbox_keep_days,
 		   "applied event ids are kept this long; keep it longer than the consumed topics' retention"),
 	CONFIG_STR("STOCK_ALERTS_TOPIC", "stock.alerts.v1", CONFIG_OPTIONAL, alerts_topic,
 		   "where oversell alerts are published"),
-	CONFIG_INT("STOCK_APPLY_LANES", "3", 1, STOCK_APPLY_LANES_MAX, apply_lanes,
-		   "database connections a large batch of stock records is split over (by SKU), applied at the same time"),
+	CONFIG_INT(
+		"STOCK_APPLY_LANES", "3", 1, STOCK_APPLY_LANES_MAX, apply_lanes,
+		"database connections a large batch of stock records is split over (by SKU), applied at the same time"),
 	CONFIG_INT("STOCK_BATCH_MAX", "6000", 1, 10000, batch_max, "Kafka records applied per database transaction"),
 	CONFIG_DUR("STOCK_COALESCE_WINDOW", "200ms", 10, 60000, window,
 		   "changes to one SKU within this window become one shop write"),
@@ -70,11 +72,13 @@ static const struct config_key stock_config_table[] = {
 	CONFIG_STR("STOCK_GROUP_ID", SERVICE, CONFIG_OPTIONAL, group_id, "Kafka consumer group"),
 	CONFIG_STR("STOCK_ORDERS_TOPIC", "shop.orders.v1", CONFIG_OPTIONAL, orders_topic,
 		   "orders placed in the shops: they hold stock (reservations)"),
-	CONFIG_DUR("STOCK_POLL_INTERVAL", "5s", 100, 3600000, poll_interval, "how often the ERP is asked for stock changes"),
+	CONFIG_DUR("STOCK_POLL_INTERVAL", "5s", 100, 3600000, poll_interval,
+		   "how often the ERP is asked for stock changes"),
 	CONFIG_INT("STOCK_POLL_LIMIT", "500", 1, 1000, poll_limit, "changes asked for per ERP call"),
 	CONFIG_DUR("STOCK_RECONCILE_INTERVAL", "1h", 10000, 604800000, reconcile_interval,
 		   "how often a full ERP and shop reconciliation runs (also POST /admin/reconcile)"),
-	CONFIG_STR("STOCK_RETURNS_TOPIC", "returns.v1", CONFIG_OPTIONAL, returns_topic, "returns: which restocks to expect"),
+	CONFIG_STR("STOCK_RETURNS_TOPIC", "returns.v1", CONFIG_OPTIONAL, returns_topic,
+		   "returns: which restocks to expect"),
 	CONFIG_STR("STOCK_TOPIC", "erp.stock.v1", CONFIG_OPTIONAL, topic,
 		   "topic of stock records (its dead letters go to <topic>.dlq)"),
 	CONFIG_DUR("STOCK_UNKNOWN_RECHECK", "1m", 0, 86400000, unknown_recheck,
@@ -129,7 +133,7 @@ static void stock_stop(void *ud)
 	stock_writer_stop(app->writer);
 	stock_poller_stop(app->poller);
 	stock_apply_free(app->apply);
-	stock_http_free(app->admin);   /* the server, and with it every handler, stopped before */
+	stock_http_free(app->admin); /* the server, and with it every handler, stopped before */
 	stock_reconcile_free(app->reconcile);
 	free(app);
 }
@@ -144,19 +148,28 @@ static void *stock_start(struct service *svc, const void *cfg)
 	const struct stock_apply_topics at = { c->topic, c->orders_topic, c->erp_orders_topic, c->returns_topic,
 					       c->alerts_topic };
 	app->reconcile = stock_reconcile_new(c->reconcile_interval, c->topic);
-	const struct stock_http_opts so = { dsn, c->topic, c->webhook_secret, c->base.admin_token, c->base.http_bind,
-					    c->base.http_allowed_hosts, app->reconcile, c->webhook_tolerance,
+	const struct stock_http_opts so = { dsn,
+					    c->topic,
+					    c->webhook_secret,
+					    c->base.admin_token,
+					    c->base.http_bind,
+					    c->base.http_allowed_hosts,
+					    app->reconcile,
+					    c->webhook_tolerance,
 					    (size_t)c->base.http_max_body };
-	const struct stock_poller_opts po = { dsn, c->topic, c->erp_url, c->erp_token, (double)c->erp_rate,
-					      c->poll_interval, c->poll_limit, c->inbox_keep_days, app->reconcile };
+	const struct stock_poller_opts po = {
+		dsn,           c->topic,           c->erp_url,    c->erp_token, (double)c->erp_rate, c->poll_interval,
+		c->poll_limit, c->inbox_keep_days, app->reconcile
+	};
 	const struct stock_writer_opts wo = { dsn, c->shops, c->nshops, c->window, c->unknown_recheck, app->reconcile };
 	char err[256] = "out of memory";
 	app->admin = app->reconcile ? stock_http_new(service_httpd(svc), &so, err, sizeof err) : NULL;
 	if (!app->admin)
 		log_error("cannot serve the webhook and /admin/...: %s", err);
-	app->apply = app->admin ? stock_apply_new(service_consumer(svc), service_dlq(svc), service_db(svc), dsn,
-						  (size_t)c->apply_lanes, c->shops, c->nshops, (size_t)c->batch_max, &at)
-				: NULL;
+	app->apply = app->admin
+			     ? stock_apply_new(service_consumer(svc), service_dlq(svc), service_db(svc), dsn,
+					       (size_t)c->apply_lanes, c->shops, c->nshops, (size_t)c->batch_max, &at)
+			     : NULL;
 	app->poller = app->apply ? stock_poller_start(&po) : NULL;
 	app->writer = app->poller ? stock_writer_start(&wo) : NULL;
 	if (!app->writer) {

@@ -17,11 +17,11 @@
 #include "stock_db.h"
 #include "stock_orders.h"
 
-#define STOCK_APPLY_GATHER_MS 5
-#define STOCK_APPLY_TOPICS_MAX 8        /* topics counted per batch (four are consumed) */
-#define STOCK_APPLY_TOPUP_MS 2          /* waits (at a time) for more records while a batch is in flight */
-#define STOCK_APPLY_SPLIT_MIN 1000     /* a smaller batch is one statement: splitting costs more than it saves */
-#define STOCK_APPLY_REFUSALS 3          /* refused this many times running: its records go one by one */
+#define STOCK_APPLY_GATHER_MS  5
+#define STOCK_APPLY_TOPICS_MAX 8    /* topics counted per batch (four are consumed) */
+#define STOCK_APPLY_TOPUP_MS   2    /* waits (at a time) for more records while a batch is in flight */
+#define STOCK_APPLY_SPLIT_MIN  1000 /* a smaller batch is one statement: splitting costs more than it saves */
+#define STOCK_APPLY_REFUSALS   3    /* refused this many times running: its records go one by one */
 
 /* How a batch travels (measured in docs/benchmarks.md):
  *
@@ -82,19 +82,20 @@ struct stock_apply *stock_apply_new(struct kafka_consumer *c, struct kafka_produ
 	a->topics = *topics;
 	a->orders = (struct stock_orders){ shops, nshops, topics->alerts, &a->counted };
 	a->next = &a->slot[0];
-	a->m_applied = metrics_counter("erpsync_stock_events_applied_total",
-				       "Events applied to stock-sync's state", topic_label);
+	a->m_applied = metrics_counter("erpsync_stock_events_applied_total", "Events applied to stock-sync's state",
+				       topic_label);
 	a->m_duplicate = metrics_counter("erpsync_stock_events_duplicate_total",
 					 "Events skipped because their event id was applied before", topic_label);
 	a->m_dlq = metrics_counter("erpsync_stock_events_dead_lettered_total",
 				   "Events that could not be decoded or applied and went to the DLQ", topic_label);
 	a->m_failed = metrics_counter("erpsync_stock_apply_failures_total",
 				      "Batches whose database transaction failed (retried)", NULL);
-	a->m_batch = metrics_histogram("erpsync_stock_apply_batch_size", "Messages per applied batch",
-				       NULL, sizes, sizeof sizes / sizeof sizes[0]);
+	a->m_batch = metrics_histogram("erpsync_stock_apply_batch_size", "Messages per applied batch", NULL, sizes,
+				       sizeof sizes / sizeof sizes[0]);
 	static const double lag[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2.5, 10, 60 };
 	a->m_lag = metrics_series0(metrics_histogram("erpsync_stock_apply_lag_seconds",
-		"From a stock change at the source to its commit in stock-sync", NULL, lag, sizeof lag / sizeof lag[0]));
+						     "From a stock change at the source to its commit in stock-sync",
+						     NULL, lag, sizeof lag / sizeof lag[0]));
 	bool ok = stock_apply_slot_init(&a->slot[0], batch_max, a->nlanes) &&
 		  stock_apply_slot_init(&a->slot[1], batch_max, a->nlanes);
 	for (size_t k = 1; ok && k < a->nlanes; k++) {
@@ -181,7 +182,9 @@ static void stock_apply_prepare(struct stock_apply *a, struct stock_apply_batch 
 		const struct stock_apply_item *it = &b->items[i];
 		if (!it->ok)
 			continue;
-		size_t k = it->kind == STOCK_KIND_STOCK && lanes > 1 ? stock_apply_lane(b->arena.data + it->sku_at, lanes) : 0;
+		size_t k = it->kind == STOCK_KIND_STOCK && lanes > 1
+				   ? stock_apply_lane(b->arena.data + it->sku_at, lanes)
+				   : 0;
 		size_t c = b->stock_only ? at[k]++ : b->nclaims;
 		b->claims[c] = (struct stock_claim){
 			.event_id = stock_apply_decode_event_id(b, it),
@@ -206,7 +209,7 @@ static bool stock_apply_ready(struct stock_apply *a, struct stock_apply_batch *b
 	if (!stock_apply_dlq_batch(a, b))
 		return false;
 	stock_apply_prepare(a, b);
-	bool notified = false;  /* one lane wakes the writer (stock_db.c says why) */
+	bool notified = false; /* one lane wakes the writer (stock_db.c says why) */
 	for (size_t k = 0; b->stock_only && k < a->nlanes; k++) {
 		size_t from = b->lane_at[k], n = b->lane_at[k + 1] - from;
 		if (n && !stock_db_batch_build(b->stmt[k], b->claims + from, n, b->rows + from, n, a->shops, a->nshops,
@@ -227,10 +230,10 @@ bool stock_apply_event(struct stock_apply *a, struct pg *db, const struct stock_
 	bool changed = false;
 	switch (it->kind) {
 	case STOCK_KIND_TOMBSTONE:
-		return stock_db_zero(db, b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->version, &changed, err,
-				     errlen) &&
-		       (!changed || stock_orders_mark(db, &a->orders, b->arena.data + it->sku_at, it->occurred_at, err,
-						      errlen));
+		return stock_db_zero(db, b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->version, &changed,
+				     err, errlen) &&
+		       (!changed ||
+			stock_orders_mark(db, &a->orders, b->arena.data + it->sku_at, it->occurred_at, err, errlen));
 	case STOCK_KIND_SHOP_ORDER:
 		return stock_orders_shop_event(db, &a->orders, it->v.order, err, errlen);
 	case STOCK_KIND_ERP_ORDER:
@@ -309,8 +312,8 @@ static bool stock_apply_tx(struct stock_apply *a, struct stock_apply_batch *b, c
 	if (!pg_ensure(db, err, errlen) || !pg_begin(db, err, errlen))
 		return false;
 	if (!stock_db_claim(db, b->claims, b->nclaims, err, errlen) ||
-	    !stock_apply_records(a, b, &any_new, err, errlen) ||
-	    (any_new && !stock_db_dirty_notify(db, err, errlen)) || !pg_commit(db, err, errlen)) {
+	    !stock_apply_records(a, b, &any_new, err, errlen) || (any_new && !stock_db_dirty_notify(db, err, errlen)) ||
+	    !pg_commit(db, err, errlen)) {
 		pg_rollback(db);
 		metrics_deferred_discard(&a->counted);
 		return false;
@@ -443,7 +446,8 @@ static void stock_apply_overlap(struct stock_apply *a)
 	char err[512];
 	struct stock_apply_batch *f = a->flight, *n = a->next;
 	unsigned todo = n->built && n->stock_only && n->nclaims && n->refused < STOCK_APPLY_REFUSALS && !a->redo
-		      ? stock_apply_lanes_used(a, n) & ~n->lanes_done & ~n->lanes_sent : 0;
+				? stock_apply_lanes_used(a, n) & ~n->lanes_done & ~n->lanes_sent
+				: 0;
 	while (f->lanes_sent) {
 		unsigned busy = 0;
 		for (size_t k = 0; k < a->nlanes; k++) {
@@ -455,7 +459,7 @@ static void stock_apply_overlap(struct stock_apply *a)
 				continue;
 			}
 			if (!stock_apply_lane_finish(a, f, k))
-				todo = 0;       /* this batch goes again before anything of the next */
+				todo = 0; /* this batch goes again before anything of the next */
 			if (!(todo & bit))
 				continue;
 			todo &= ~bit;
@@ -464,7 +468,7 @@ static void stock_apply_overlap(struct stock_apply *a)
 			if (stock_db_batch_send(a->db[k], n->stmt[k], err, sizeof err))
 				n->lanes_sent |= bit;
 			else
-				stock_apply_failed(a, n, err, NULL);    /* sent again with the rest */
+				stock_apply_failed(a, n, err, NULL); /* sent again with the rest */
 		}
 		if (busy && busy == f->lanes_sent) {
 			if (shutdown_work_left_ms() > 0) {
@@ -558,7 +562,7 @@ int stock_apply_run_once(struct stock_apply *a, int wait_ms)
 		while (!a->next->built && a->next->n < a->batch_max && stock_apply_flying(a) && !shutdown_requested())
 			stock_apply_gather(a, a->next, STOCK_APPLY_TOPUP_MS, STOCK_APPLY_TOPUP_MS);
 		if (a->next->n)
-			(void)stock_apply_ready(a, a->next);    /* on failure: tried again below */
+			(void)stock_apply_ready(a, a->next); /* on failure: tried again below */
 		stock_apply_overlap(a);
 		if ((r = stock_apply_land(a)) < 0)
 			return -1;

@@ -14,11 +14,11 @@ struct pg;
 struct shop_config;
 
 struct stock_apply_topics {
-	const char *stock;          /* erp.stock.v1 */
-	const char *shop_orders;    /* shop.orders.v1 */
-	const char *erp_orders;     /* erp.orders.v1 */
-	const char *returns;        /* returns.v1 */
-	const char *alerts;         /* stock.alerts.v1 (produced, through the outbox) */
+	const char *stock;       /* erp.stock.v1 */
+	const char *shop_orders; /* shop.orders.v1 */
+	const char *erp_orders;  /* erp.orders.v1 */
+	const char *returns;     /* returns.v1 */
+	const char *alerts;      /* stock.alerts.v1 (produced, through the outbox) */
 };
 
 struct stock_apply;

@@ -107,7 +107,7 @@ static void stock_apply_decode_stock(struct stock_apply_batch *b, struct stock_a
 			it->occurred_at = l->meta->occurred_at;
 			it->ok = true;
 		} else {
-			it->dead = "out of memory decoding the record";    /* not reached in practice */
+			it->dead = "out of memory decoding the record"; /* not reached in practice */
 		}
 	}
 	erpsync__v1__stock_level__free_unpacked(l, &alloc);
@@ -123,7 +123,8 @@ static void stock_apply_decode_tombstone(struct stock_apply_batch *b, struct sto
 	char key[128], id[160];
 	const char *bar = m->key ? memchr(m->key, '|', m->key_len) : NULL;
 	size_t skulen = bar ? (size_t)(bar - (const char *)m->key) : 0;
-	if (!bar || m->key_len >= sizeof key || !skulen || skulen + 1 == m->key_len || memchr(m->key, '\0', m->key_len)) {
+	if (!bar || m->key_len >= sizeof key || !skulen || skulen + 1 == m->key_len ||
+	    memchr(m->key, '\0', m->key_len)) {
 		it->dead = "tombstone without a SKU|warehouse key";
 		return;
 	}
@@ -200,7 +201,7 @@ static void stock_apply_keep_last(struct stock_apply_batch *b, size_t i)
 		k++;
 	if (k == b->nlast) {
 		if (b->nlast == STOCK_APPLY_PARTS_MAX)
-			return;         /* a great many partitions: keep the messages */
+			return; /* a great many partitions: keep the messages */
 		b->last[b->nlast++] = (struct stock_apply_last){ it->topic, it->partition, i };
 		return;
 	}
@@ -243,6 +244,12 @@ const char *stock_apply_decode_event_id(const struct stock_apply_batch *b, const
 /* The stored form of a stock record (its strings in the batch's arena). */
 struct stock_row stock_apply_decode_row(const struct stock_apply_batch *b, const struct stock_apply_item *it)
 {
-	return (struct stock_row){ b->arena.data + it->sku_at, b->arena.data + it->wh_at, it->on_hand_milli,
-				   it->reserved_milli, it->available_milli, it->version, it->occurred_at, it->feed_epoch };
+	return (struct stock_row){ b->arena.data + it->sku_at,
+				   b->arena.data + it->wh_at,
+				   it->on_hand_milli,
+				   it->reserved_milli,
+				   it->available_milli,
+				   it->version,
+				   it->occurred_at,
+				   it->feed_epoch };
 }

@@ -48,9 +48,14 @@ static bool stock_apply_dlq_send(struct stock_apply *a, const struct stock_apply
 		int klen = snprintf(key, sizeof key, "%s|%s", l.sku, l.warehouse);
 		if (value && klen > 0) {
 			erpsync__v1__stock_level__pack(&l, value);
-			const struct kafka_dlq_record r = { it->topic, it->partition, it->offset, key,
+			const struct kafka_dlq_record r = { it->topic,
+							    it->partition,
+							    it->offset,
+							    key,
 							    (size_t)klen < sizeof key ? (size_t)klen : sizeof key - 1,
-							    value, len, NULL };
+							    value,
+							    len,
+							    NULL };
 			ok = kafka_dlq_send_record(a->dlq, &r, STOCK_APPLY_SERVICE, reason, 1);
 		}
 		free(value);
@@ -110,7 +115,7 @@ static void stock_apply_refuse(struct stock_apply *a, struct stock_apply_batch *
 	char reason[600];
 	snprintf(reason, sizeof reason, "refused by PostgreSQL: %s", err);
 	it->ok = false;
-	it->dead = "refused by PostgreSQL (the log has its error)";    /* if it has to be sent again */
+	it->dead = "refused by PostgreSQL (the log has its error)"; /* if it has to be sent again */
 	it->dead_sent = stock_apply_dlq_send(a, b, it, reason);
 }
 
@@ -127,8 +132,10 @@ bool stock_apply_dlq_isolate(struct stock_apply *a, struct stock_apply_batch *b)
 		struct stock_apply_item *it = &b->items[i];
 		if (!it->ok)
 			continue;
-		struct stock_claim c = { .event_id = stock_apply_decode_event_id(b, it), .topic = it->topic,
-					 .partition = it->partition, .offset = it->offset };
+		struct stock_claim c = { .event_id = stock_apply_decode_event_id(b, it),
+					 .topic = it->topic,
+					 .partition = it->partition,
+					 .offset = it->offset };
 		bool refused = false;
 		if (stock_apply_one(a, b, it, &c, &refused, err, sizeof err)) {
 			b->claims[b->nclaims++] = c;

@@ -29,17 +29,17 @@ bool stock_db_feed_get(struct pg *db, const char *source, struct stock_feed_pos 
 	return true;
 }
 
-bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_feed_pos *pos, char *err,
-		       size_t errlen)
+bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_feed_pos *pos, char *err, size_t errlen)
 {
 	char epoch[24];
 	snprintf(epoch, sizeof epoch, "%lld", (long long)pos->epoch);
 	const char *p[] = { source, pos->cursor, pos->feed_id, epoch };
-	PGresult *r = pg_query(db,
-			       "INSERT INTO erp_cursor (source, cursor, feed_id, feed_epoch) VALUES ($1, $2, $3, $4)"
-			       " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, feed_id = excluded.feed_id,"
-			       " feed_epoch = excluded.feed_epoch, updated_at = now()",
-			       4, p, err, errlen);
+	PGresult *r = pg_query(
+		db,
+		"INSERT INTO erp_cursor (source, cursor, feed_id, feed_epoch) VALUES ($1, $2, $3, $4)"
+		" ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, feed_id = excluded.feed_id,"
+		" feed_epoch = excluded.feed_epoch, updated_at = now()",
+		4, p, err, errlen);
 	PQclear(r);
 	return r != NULL;
 }
@@ -68,7 +68,7 @@ bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_fee
 #define STOCK_DB_CHANNEL  "stock_sync_dirty"
 /* The payload of a dirty-mark notification: "<source> <mark>", the source time of the oldest change
  * marked (0 when unknown) and when the marks were made, by the server's clock (unix us). */
-#define STOCK_DB_NOW_US   "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text"
+#define STOCK_DB_NOW_US "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text"
 
 static const char stock_db_claim_sql[] =
 	"INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")"
@@ -80,24 +80,23 @@ static const char stock_db_claim_sql[] =
 
 /* $5..$11 and $14 the stock rows, $12/$13 which shop sells from which warehouse. A row is newer
  * by its feed epoch first, then by its version (stock_feed.h). */
-#define STOCK_DB_STORE_CTES \
-	" up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli," \
+#define STOCK_DB_STORE_CTES                                                                                          \
+	" up AS (INSERT INTO stock AS s (sku, warehouse, on_hand_milli, reserved_milli, available_milli,"            \
 	"  version, source_us, feed_epoch) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::bigint[]," \
-	"  $9::bigint[], $10::bigint[], $11::bigint[], $14::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET" \
-	"  on_hand_milli = excluded.on_hand_milli, reserved_milli = excluded.reserved_milli," \
-	"  available_milli = excluded.available_milli, version = excluded.version," \
-	"  source_us = excluded.source_us, feed_epoch = excluded.feed_epoch, updated_at = now()" \
-	"  WHERE (s.feed_epoch, s.version) < (excluded.feed_epoch, excluded.version)" \
-	"  RETURNING s.sku, s.warehouse, s.source_us)," \
-	" m AS (SELECT * FROM unnest($12::text[], $13::text[]) AS m(shop, wh))," \
-	" d AS (INSERT INTO shop_mark (shop, sku, source_us) SELECT m.shop, up.sku, min(up.source_us)" \
+	"  $9::bigint[], $10::bigint[], $11::bigint[], $14::bigint[]) ON CONFLICT (sku, warehouse) DO UPDATE SET"    \
+	"  on_hand_milli = excluded.on_hand_milli, reserved_milli = excluded.reserved_milli,"                        \
+	"  available_milli = excluded.available_milli, version = excluded.version,"                                  \
+	"  source_us = excluded.source_us, feed_epoch = excluded.feed_epoch, updated_at = now()"                     \
+	"  WHERE (s.feed_epoch, s.version) < (excluded.feed_epoch, excluded.version)"                                \
+	"  RETURNING s.sku, s.warehouse, s.source_us),"                                                              \
+	" m AS (SELECT * FROM unnest($12::text[], $13::text[]) AS m(shop, wh)),"                                     \
+	" d AS (INSERT INTO shop_mark (shop, sku, source_us) SELECT m.shop, up.sku, min(up.source_us)"               \
 	"  FROM up JOIN m ON m.wh = up.warehouse GROUP BY m.shop, up.sku RETURNING 1)"
 
 /* The store alone, inside the caller's transaction. $1..$4 (the claim's) are not used but every
  * parameter sent needs a type. */
 static const char stock_db_store_sql[] =
-	"WITH x AS (SELECT $1::text[], $2::text[], $3::int[], $4::bigint[]),"
-	STOCK_DB_STORE_CTES
+	"WITH x AS (SELECT $1::text[], $2::text[], $3::int[], $4::bigint[])," STOCK_DB_STORE_CTES
 	" SELECT count(*) FROM d";
 
 /* A whole batch of stock records in one statement, which is its own transaction: claim, store,
@@ -108,21 +107,20 @@ static const char stock_db_store_sql[] =
  * but the count. An id applied before makes that statement fail with a unique violation, having
  * changed nothing; the batch then goes again with the probe, answering the new ids (then one row
  * with no id), and so do the batches of the next while (a redelivery comes as a run). */
-#define STOCK_DB_NOTIFY_IF_MARKED \
-	"SELECT count(pg_notify('" STOCK_DB_CHANNEL "', (SELECT min(source_us) FROM up) || ' ' || " STOCK_DB_NOW_US "))" \
+#define STOCK_DB_NOTIFY_IF_MARKED                                                                                   \
+	"SELECT count(pg_notify('" STOCK_DB_CHANNEL "', (SELECT min(source_us) FROM up) || ' ' || " STOCK_DB_NOW_US \
+	"))"                                                                                                        \
 	" FROM (SELECT FROM d LIMIT 1) z"
 
-#define STOCK_DB_BATCH_CLAIM \
+#define STOCK_DB_BATCH_CLAIM                                                    \
 	" INSERT INTO inbox (consumer, event_id, topic, partition, \"offset\")" \
-	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o" \
+	" SELECT '" STOCK_DB_CONSUMER "', e, t, p, o"                           \
 	" FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) AS x(e, t, p, o)"
-#define STOCK_DB_BATCH_PROBE \
-	"WITH fresh AS (" STOCK_DB_BATCH_CLAIM \
+#define STOCK_DB_BATCH_PROBE                                                                                \
+	"WITH fresh AS (" STOCK_DB_BATCH_CLAIM                                                              \
 	"  WHERE (SELECT true FROM inbox i WHERE i.consumer = '" STOCK_DB_CONSUMER "' AND i.event_id = x.e" \
-	"   AND i.topic = x.t) IS NULL" \
-	"  RETURNING event_id, topic)," \
-	STOCK_DB_STORE_CTES \
-	" SELECT event_id, topic FROM fresh UNION ALL"
+	"   AND i.topic = x.t) IS NULL"                                                                     \
+	"  RETURNING event_id, topic)," STOCK_DB_STORE_CTES " SELECT event_id, topic FROM fresh UNION ALL"
 
 /* Each variant with and without the wake-up: of the lanes of one batch only one wakes the writer.
  * A notifying transaction holds a database-wide lock from its NOTIFY to the end of its commit (the
@@ -136,23 +134,37 @@ static const char *const stock_db_batch_sql[2][2] = {
 	  STOCK_DB_BATCH_PROBE " SELECT NULL, NULL FROM (" STOCK_DB_NOTIFY_IF_MARKED ") n" },
 };
 
-#define STOCK_DB_PROBE_BATCHES 20       /* batches claimed with the probe after a redelivery */
+#define STOCK_DB_PROBE_BATCHES 20 /* batches claimed with the probe after a redelivery */
 
-enum { STOCK_DB_P_ID, STOCK_DB_P_TOPIC, STOCK_DB_P_PART, STOCK_DB_P_OFF, STOCK_DB_P_SKU, STOCK_DB_P_WH,
-       STOCK_DB_P_OH, STOCK_DB_P_RS, STOCK_DB_P_AV, STOCK_DB_P_VER, STOCK_DB_P_SRC, STOCK_DB_P_MSHOP,
-       STOCK_DB_P_MWH, STOCK_DB_P_EPOCH, STOCK_DB_NPARAMS };
+enum {
+	STOCK_DB_P_ID,
+	STOCK_DB_P_TOPIC,
+	STOCK_DB_P_PART,
+	STOCK_DB_P_OFF,
+	STOCK_DB_P_SKU,
+	STOCK_DB_P_WH,
+	STOCK_DB_P_OH,
+	STOCK_DB_P_RS,
+	STOCK_DB_P_AV,
+	STOCK_DB_P_VER,
+	STOCK_DB_P_SRC,
+	STOCK_DB_P_MSHOP,
+	STOCK_DB_P_MWH,
+	STOCK_DB_P_EPOCH,
+	STOCK_DB_NPARAMS
+};
 
 struct stock_db_batch {
 	struct pg_array a[STOCK_DB_NPARAMS];
 	const char *p[STOCK_DB_NPARAMS];
-	struct stock_claim *claims;     /* not owned: the caller's, until stock_db_batch_finish */
+	struct stock_claim *claims; /* not owned: the caller's, until stock_db_batch_finish */
 	size_t nclaims;
-	size_t *idx;                    /* claims by event id */
+	size_t *idx; /* claims by event id */
 	size_t cap;
 	bool sent;
-	bool probed;                    /* sent with the probe */
-	bool notify;                    /* wakes the writer */
-	char sqlstate[6];               /* of the last failure */
+	bool probed;      /* sent with the probe */
+	bool notify;      /* wakes the writer */
+	char sqlstate[6]; /* of the last failure */
 };
 
 /* Batches left to claim with the probe (apply thread only). */
@@ -282,12 +294,14 @@ static bool stock_db_batch_rows(struct stock_db_batch *b, const struct stock_row
 		const struct stock_row *x = &rows[idx[k]];
 		if (k && strcmp(x->sku, rows[idx[k - 1]].sku) == 0 &&
 		    strcmp(x->warehouse, rows[idx[k - 1]].warehouse) == 0)
-			continue;       /* an older (or equal) row of the same SKU+warehouse */
-		ok = pg_array_text(&b->a[STOCK_DB_P_SKU], x->sku) && pg_array_text(&b->a[STOCK_DB_P_WH], x->warehouse) &&
+			continue; /* an older (or equal) row of the same SKU+warehouse */
+		ok = pg_array_text(&b->a[STOCK_DB_P_SKU], x->sku) &&
+		     pg_array_text(&b->a[STOCK_DB_P_WH], x->warehouse) &&
 		     pg_array_int(&b->a[STOCK_DB_P_OH], x->on_hand_milli) &&
 		     pg_array_int(&b->a[STOCK_DB_P_RS], x->reserved_milli) &&
 		     pg_array_int(&b->a[STOCK_DB_P_AV], x->available_milli) &&
-		     pg_array_int(&b->a[STOCK_DB_P_VER], x->version) && pg_array_int(&b->a[STOCK_DB_P_SRC], x->source_us) &&
+		     pg_array_int(&b->a[STOCK_DB_P_VER], x->version) &&
+		     pg_array_int(&b->a[STOCK_DB_P_SRC], x->source_us) &&
 		     pg_array_int(&b->a[STOCK_DB_P_EPOCH], x->feed_epoch);
 	}
 	free(idx);
@@ -333,7 +347,7 @@ static bool stock_db_batch_fresh(struct stock_db_batch *b, PGresult *r)
 	for (size_t k = 0; k < b->nclaims; k++) {
 		struct stock_claim *x = &c[b->idx[k]];
 		if (k && stock_db_same_event(x, &c[b->idx[k - 1]]))
-			continue;       /* the same event again in this batch: not new */
+			continue; /* the same event again in this batch: not new */
 		struct stock_db_fresh key = { x->event_id, x->topic };
 		x->is_new = bsearch(&key, fresh, nf, sizeof *fresh, stock_db_fresh_cmp) != NULL;
 	}
@@ -401,8 +415,8 @@ bool stock_db_batch_build(struct stock_db_batch *b, struct stock_claim *c, size_
 static bool stock_db_batch_post(struct pg *db, struct stock_db_batch *b, bool probe, char *err, size_t errlen)
 {
 	PGconn *conn = pg_conn(db);
-	if (!PQsendQueryParams(conn, stock_db_batch_sql[probe][b->notify], STOCK_DB_NPARAMS, NULL,
-			       b->p, NULL, NULL, 0)) {
+	if (!PQsendQueryParams(conn, stock_db_batch_sql[probe][b->notify], STOCK_DB_NPARAMS, NULL, b->p, NULL, NULL,
+			       0)) {
 		snprintf(err, errlen, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"), PQerrorMessage(conn));
 		return false;
 	}
@@ -469,7 +483,7 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 		snprintf(err, errlen, "%.*s (SQLSTATE %s)", (int)strcspn(msg, "\n"), msg, state ? state : "none");
 		snprintf(b->sqlstate, sizeof b->sqlstate, "%s", state ? state : "");
 	} else {
-		b->sqlstate[0] = '\0';         /* err says why no answer came */
+		b->sqlstate[0] = '\0'; /* err says why no answer came */
 	}
 	PQclear(last);
 	return ok;
@@ -489,8 +503,10 @@ bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, int64_
 	/* cur: what the row held before (the statement's snapshot); a versioned tombstone of a row
 	 * not stored yet leaves a row holding nothing at its version, so that an older record cannot
 	 * bring the stock back */
-	PGresult *r = pg_query(db,
-		"WITH cur AS (SELECT (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) AS held"
+	PGresult *r = pg_query(
+		db,
+		"WITH cur AS (SELECT (on_hand_milli, reserved_milli, available_milli) IS DISTINCT FROM (0, 0, 0) AS "
+		"held"
 		"  FROM stock WHERE sku = $1 AND warehouse = $2),"
 		" up AS (UPDATE stock s SET on_hand_milli = 0, reserved_milli = 0, available_milli = 0,"
 		"  version = GREATEST(s.version, COALESCE($3::bigint, 0)), updated_at = now() FROM cur"
@@ -510,8 +526,8 @@ bool stock_db_zero(struct pg *db, const char *sku, const char *warehouse, int64_
 
 bool stock_db_dirty_notify(struct pg *db, char *err, size_t errlen)
 {
-	PGresult *r = pg_query(db, "SELECT pg_notify('" STOCK_DB_CHANNEL "', '0 ' || " STOCK_DB_NOW_US ")", 0, NULL, err,
-			       errlen);
+	PGresult *r = pg_query(db, "SELECT pg_notify('" STOCK_DB_CHANNEL "', '0 ' || " STOCK_DB_NOW_US ")", 0, NULL,
+			       err, errlen);
 	PQclear(r);
 	return r != NULL;
 }
@@ -525,7 +541,7 @@ bool stock_db_dirty_listen(struct pg *db, char *err, size_t errlen)
 static int64_t stock_db_dirty_open(int64_t source, int64_t mark, int64_t window_us)
 {
 	if (source <= 0 || source > mark)
-		return mark;            /* unknown, or the source clock is ahead */
+		return mark; /* unknown, or the source clock is ahead */
 	return source < mark - window_us / 4 ? mark - window_us / 4 : source;
 }
 
@@ -586,7 +602,8 @@ long long stock_db_fold(struct pg *db, const char *const *shops, size_t n, char 
 	/* DELETE takes exactly the marks it returns: those committed when it started. One committed
 	 * later (its stock change not yet seen either) stays for the next fold. A SKU still dirty
 	 * keeps its oldest change's time. */
-	PGresult *r = pg_query(db,
+	PGresult *r = pg_query(
+		db,
 		"WITH k AS (DELETE FROM shop_mark WHERE shop = ANY($1::text[]) RETURNING shop, sku, source_us)"
 		" INSERT INTO shop_dirty AS d (shop, sku, seq, first_source_us)"
 		" SELECT shop, sku, nextval('dirty_seq'), t FROM (SELECT shop, sku, min(source_us) AS t"
@@ -602,8 +619,8 @@ long long stock_db_fold(struct pg *db, const char *const *shops, size_t n, char 
 	return folded;
 }
 
-bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
-		      struct stock_pending **out, size_t *n, char *err, size_t errlen)
+bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max, struct stock_pending **out, size_t *n,
+		      char *err, size_t errlen)
 {
 	struct pg_array wh;
 	char limit[24];
@@ -619,16 +636,16 @@ bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
 	snprintf(limit, sizeof limit, "%zu", max);
 	const char *p[] = { shop->id, pg_array_get(&wh), limit };
 	r = pg_query(db,
-		"SELECT d.sku, d.seq, d.first_source_us, COALESCE(m.product_id, 0), COALESCE(m.parent_id, 0),"
-		"  COALESCE(w.written, -1),"
-		"  COALESCE((SELECT sum(s.available_milli) FROM stock s WHERE s.sku = d.sku"
-		"            AND s.warehouse = ANY($2::text[])), 0),"
-		"  COALESCE((SELECT sum(v.qty_milli) FROM reservation v WHERE v.sku = d.sku), 0)"
-		" FROM shop_dirty d"
-		" LEFT JOIN sku_map m ON m.shop = d.shop AND m.sku = d.sku"
-		" LEFT JOIN shop_stock w ON w.shop = d.shop AND w.sku = d.sku"
-		" WHERE d.shop = $1 ORDER BY d.first_source_us, d.seq LIMIT $3::int",
-		3, p, err, errlen);
+		     "SELECT d.sku, d.seq, d.first_source_us, COALESCE(m.product_id, 0), COALESCE(m.parent_id, 0),"
+		     "  COALESCE(w.written, -1),"
+		     "  COALESCE((SELECT sum(s.available_milli) FROM stock s WHERE s.sku = d.sku"
+		     "            AND s.warehouse = ANY($2::text[])), 0),"
+		     "  COALESCE((SELECT sum(v.qty_milli) FROM reservation v WHERE v.sku = d.sku), 0)"
+		     " FROM shop_dirty d"
+		     " LEFT JOIN sku_map m ON m.shop = d.shop AND m.sku = d.sku"
+		     " LEFT JOIN shop_stock w ON w.shop = d.shop AND w.sku = d.sku"
+		     " WHERE d.shop = $1 ORDER BY d.first_source_us, d.seq LIMIT $3::int",
+		     3, p, err, errlen);
 	if (!r)
 		goto out;
 	size_t rows = (size_t)PQntuples(r);
@@ -657,8 +674,7 @@ out:
 	return ok;
 }
 
-bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, size_t n, char *err,
-		   size_t errlen)
+bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, size_t n, char *err, size_t errlen)
 {
 	struct pg_array sku, seq, written, unknown;
 	bool ok = false;
@@ -675,19 +691,19 @@ bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, 
 	const char *p[] = { shop, pg_array_get(&sku), pg_array_get(&seq), pg_array_get(&written),
 			    pg_array_get(&unknown) };
 	r = pg_query(db,
-		"WITH t AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bool[])"
-		"  AS t(sku, seq, written, unknown)),"
-		" w AS (INSERT INTO shop_stock (shop, sku, written) SELECT $1, sku, written FROM t"
-		"  WHERE written >= 0 ON CONFLICT (shop, sku) DO UPDATE SET written = excluded.written,"
-		"  written_at = now()),"
-		" u AS (INSERT INTO unknown_sku (shop, sku) SELECT $1, sku FROM t WHERE unknown"
-		"  ON CONFLICT (shop, sku) DO UPDATE SET last_seen = now(), times = unknown_sku.times + 1),"
-		" k AS (DELETE FROM unknown_sku x USING t WHERE x.shop = $1 AND x.sku = t.sku AND NOT t.unknown)"
-		/* the rows taken leave the dirty set. Marks reach shop_dirty only through this writer's
+		     "WITH t AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bool[])"
+		     "  AS t(sku, seq, written, unknown)),"
+		     " w AS (INSERT INTO shop_stock (shop, sku, written) SELECT $1, sku, written FROM t"
+		     "  WHERE written >= 0 ON CONFLICT (shop, sku) DO UPDATE SET written = excluded.written,"
+		     "  written_at = now()),"
+		     " u AS (INSERT INTO unknown_sku (shop, sku) SELECT $1, sku FROM t WHERE unknown"
+		     "  ON CONFLICT (shop, sku) DO UPDATE SET last_seen = now(), times = unknown_sku.times + 1),"
+		     " k AS (DELETE FROM unknown_sku x USING t WHERE x.shop = $1 AND x.sku = t.sku AND NOT t.unknown)"
+		     /* the rows taken leave the dirty set. Marks reach shop_dirty only through this writer's
 		 * own fold, never between its take and this; one made since waits in shop_mark for the
 		 * next fold. The seq check keeps a row that changed anyway. */
-		" DELETE FROM shop_dirty d USING t WHERE d.shop = $1 AND d.sku = t.sku AND d.seq = t.seq",
-		5, p, err, errlen);
+		     " DELETE FROM shop_dirty d USING t WHERE d.shop = $1 AND d.sku = t.sku AND d.seq = t.seq",
+		     5, p, err, errlen);
 	ok = r != NULL;
 out:
 	if (!ok && !*err)
@@ -700,8 +716,8 @@ out:
 	return ok;
 }
 
-bool stock_db_map_put(struct pg *db, const char *shop, const char *sku, int64_t product_id,
-		      int64_t parent_id, char *err, size_t errlen)
+bool stock_db_map_put(struct pg *db, const char *shop, const char *sku, int64_t product_id, int64_t parent_id,
+		      char *err, size_t errlen)
 {
 	char pid[24], par[24];
 	snprintf(pid, sizeof pid, "%lld", (long long)product_id);

@@ -29,8 +29,8 @@ struct stock_feed_pos {
 bool stock_db_feed_get(struct pg *db, const char *source, struct stock_feed_pos *out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Inside the caller's transaction. */
-bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_feed_pos *pos, char *err,
-		       size_t errlen) __attribute__((warn_unused_result));
+bool stock_db_feed_set(struct pg *db, const char *source, const struct stock_feed_pos *pos, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /* One consumed record's event id, claimed in the inbox with the others of its batch. */
 struct stock_claim {
@@ -38,7 +38,7 @@ struct stock_claim {
 	const char *topic;
 	int32_t partition;
 	int64_t offset;
-	bool is_new;            /* set by stock_db_claim or stock_db_batch_finish: not applied before
+	bool is_new; /* set by stock_db_claim or stock_db_batch_finish: not applied before
 				 * (and the first of its id in the batch) */
 };
 
@@ -56,7 +56,7 @@ struct stock_row {
 	int64_t available_milli;
 	int64_t version;
 	int64_t source_us;
-	int64_t feed_epoch;     /* a later epoch is newer whatever the versions (stock_feed.h) */
+	int64_t feed_epoch; /* a later epoch is newer whatever the versions (stock_feed.h) */
 };
 
 /* Inside the caller's transaction: stores, per SKU+warehouse, the newest of the records when it is
@@ -71,7 +71,7 @@ bool stock_db_store(struct pg *db, const struct stock_row *rows, size_t n, const
  * For batches of stock records only: other events need the claim's answer first. */
 struct stock_db_batch;
 struct stock_db_batch *stock_db_batch_new(void);
-void stock_db_batch_free(struct stock_db_batch *b);    /* NULL-safe */
+void stock_db_batch_free(struct stock_db_batch *b); /* NULL-safe */
 /* Builds the statement's parameters (each event id once, the newest row per SKU+warehouse). The
  * claims and rows must stay as they are until stock_db_batch_finish. notify: its commit wakes the
  * writer when it marked something (one lane of a batch is enough). */
@@ -89,7 +89,6 @@ bool stock_db_batch_finish(struct pg *db, struct stock_db_batch *b, char *err, s
 	__attribute__((warn_unused_result));
 /* The SQLSTATE of the batch's last failure ("" when none or unknown). */
 const char *stock_db_batch_sqlstate(const struct stock_db_batch *b);
-
 
 /* Inside the caller's transaction: a SKU+warehouse the ERP deleted (a tombstone on the compacted
  * stock topic) holds nothing any more; its version stays, so that only a newer record brings it
@@ -124,31 +123,30 @@ struct stock_pending {
 	char sku[65];
 	int64_t seq;
 	int64_t first_source_us;
-	int64_t product_id;     /* 0: not mapped yet */
+	int64_t product_id; /* 0: not mapped yet */
 	int64_t parent_id;
-	int64_t written;        /* last quantity written to the shop; -1: never */
+	int64_t written; /* last quantity written to the shop; -1: never */
 	int64_t available_milli;
 	int64_t reserved_milli; /* open reservations from orders not yet booked by the ERP */
 };
 
 /* Up to max dirty SKUs of a shop, oldest first. *out is malloc'ed. */
-bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max,
-		      struct stock_pending **out, size_t *n, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+bool stock_db_pending(struct pg *db, const struct shop_config *shop, size_t max, struct stock_pending **out, size_t *n,
+		      char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Outcome of a write cycle, applied in one transaction: mapped/unknown SKUs learned, quantities
  * written, dirty rows done (only if not re-dirtied since: seq must match). */
 struct stock_done {
 	const char *sku;
 	int64_t seq;
-	int64_t written;        /* -1: nothing written (unknown SKU, or unchanged) */
-	bool unknown;           /* the shop does not know the SKU */
+	int64_t written; /* -1: nothing written (unknown SKU, or unchanged) */
+	bool unknown;    /* the shop does not know the SKU */
 };
-bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, size_t n, char *err,
-		   size_t errlen) __attribute__((warn_unused_result));
+bool stock_db_done(struct pg *db, const char *shop, const struct stock_done *d, size_t n, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
-bool stock_db_map_put(struct pg *db, const char *shop, const char *sku, int64_t product_id,
-		      int64_t parent_id, char *err, size_t errlen) __attribute__((warn_unused_result));
+bool stock_db_map_put(struct pg *db, const char *shop, const char *sku, int64_t product_id, int64_t parent_id,
+		      char *err, size_t errlen) __attribute__((warn_unused_result));
 bool stock_db_map_forget(struct pg *db, const char *shop, const char *sku, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Number of SKUs mapped for shop; -1 on error. */

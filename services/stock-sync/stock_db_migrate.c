@@ -67,8 +67,7 @@ static const struct pg_migration stock_db_migrations[] = {
 	  "CREATE TABLE shop_mark (shop text NOT NULL, sku text NOT NULL, source_us bigint NOT NULL);" },
 	/* Only the writer's fold writes shop_dirty now, and never while a write of the same SKUs is
 	 * under way: the latest mark's time (migration 3) has nothing left to tell. */
-	{ 6, "dirty rows without the latest mark's time",
-	  "ALTER TABLE shop_dirty DROP COLUMN mark_source_us;" },
+	{ 6, "dirty rows without the latest mark's time", "ALTER TABLE shop_dirty DROP COLUMN mark_source_us;" },
 	/* An ERP that starts its change feed over (restarted with its state in memory, restored
 	 * from a backup) begins its sequence and its versions again. The cursor keeps the feed it
 	 * belongs to; each restart stock-sync detects begins a new feed epoch, and a stock row of a

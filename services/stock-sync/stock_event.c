@@ -14,7 +14,11 @@ bool stock_event_text_ok(const char *s, size_t max)
 	if (!s || !*s)
 		return false;
 	while (*p) {
-		int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		int extra = *p < 0x80             ? 0
+			    : (*p & 0xe0) == 0xc0 ? 1
+			    : (*p & 0xf0) == 0xe0 ? 2
+			    : (*p & 0xf8) == 0xf0 ? 3
+						  : -1;
 		if (extra < 0 || (extra == 1 && *p < 0xc2))
 			return false;
 		for (int i = 1; i <= extra; i++)
@@ -39,7 +43,7 @@ void stock_event_meta(Erpsync__V1__EventMeta *meta, struct stock_event_ids *ids,
 	meta->source_system = (char *)source_system;
 	meta->producer = (char *)"stock-sync";
 	meta->traceparent = ids->traceparent;
-	meta->schema_version = 2;       /* proto/README.md: StockLevel.feed_epoch */
+	meta->schema_version = 2; /* proto/README.md: StockLevel.feed_epoch */
 	meta->origin = origin;
 }
 
@@ -67,8 +71,14 @@ bool stock_event_queue(struct pg *db, const char *topic, const struct erp_stock_
 	}
 	erpsync__v1__stock_level__pack(&l, val);
 	int klen = snprintf(key, sizeof key, "%s|%s", it->sku, it->warehouse);
-	struct outbox_msg m = { .topic = topic, .key = key, .key_len = (size_t)klen, .value = val,
-				.value_len = len, .event_id = ids.id, .traceparent = ids.traceparent,
-				.source_time_us = it->changed_at_us, .message_type = "erpsync.v1.StockLevel" };
+	struct outbox_msg m = { .topic = topic,
+				.key = key,
+				.key_len = (size_t)klen,
+				.value = val,
+				.value_len = len,
+				.event_id = ids.id,
+				.traceparent = ids.traceparent,
+				.source_time_us = it->changed_at_us,
+				.message_type = "erpsync.v1.StockLevel" };
 	return pg_outbox_add(db, &m, err, errlen);
 }

@@ -38,6 +38,6 @@ const char *stock_feed_restarted(const char *stored_feed, const char *cursor, co
 bool stock_feed_advances(const char *cursor, const struct erp_stock_page *page)
 {
 	if (page->n + page->nrejects == 0 && !page->has_more)
-		return true;    /* nothing new: the cursor may stay */
+		return true; /* nothing new: the cursor may stay */
 	return stock_feed_cursor_cmp(page->next_cursor, cursor) > 0;
 }

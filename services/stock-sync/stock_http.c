@@ -19,7 +19,7 @@
 
 struct stock_http {
 	struct stock_http_opts o;
-	pthread_mutex_t lock;       /* guards db */
+	pthread_mutex_t lock; /* guards db */
 	struct pg *db;
 	struct httpd_admin *admin;
 	struct metric_family *m_webhook;
@@ -34,7 +34,7 @@ static void stock_http_count(struct stock_http *sh, const char *result)
 static bool stock_http_queue(struct stock_http *sh, const struct erp_stock_page *page, char *err, size_t errlen)
 {
 	bool ok = false;
-	struct stock_feed_pos feed;     /* a push counts in the epoch of the feed polling follows */
+	struct stock_feed_pos feed; /* a push counts in the epoch of the feed polling follows */
 	pthread_mutex_lock(&sh->lock);
 	if (!pg_ensure(sh->db, err, errlen) || !pg_begin(sh->db, err, errlen))
 		goto out;
@@ -88,7 +88,7 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 	struct erp_stock_page page;
 	const char *ts = httpd_req_header(req, ERP_PUSH_TIMESTAMP_HEADER);
 	if (!erp_push_verify(sh->o.webhook_secret, ts, req->body, req->body_len,
-				     httpd_req_header(req, ERP_PUSH_SIGNATURE_HEADER))) {
+			     httpd_req_header(req, ERP_PUSH_SIGNATURE_HEADER))) {
 		stock_http_count(sh, "bad_signature");
 		log_warn("ERP webhook: missing or wrong X-ERP-Signature or X-ERP-Timestamp; rejected");
 		httpd_resp_error(resp, 401, "bad_signature",
@@ -99,7 +99,8 @@ static void stock_http_webhook(const struct httpd_req *req, struct httpd_resp *r
 	if (!erp_push_timestamp_ok(ts, event_now_us() / 1000, sh->o.webhook_tolerance_ms)) {
 		stock_http_count(sh, "stale_timestamp");
 		log_warn("ERP webhook: X-ERP-Timestamp %s is more than %lld s from this host's clock (a replay, or "
-			 "clocks apart); rejected", ts, sh->o.webhook_tolerance_ms / 1000);
+			 "clocks apart); rejected",
+			 ts, sh->o.webhook_tolerance_ms / 1000);
 		httpd_resp_error(resp, 401, "stale_timestamp",
 				 "X-ERP-Timestamp is outside the accepted window; sign with the current time");
 		return;
@@ -135,8 +136,9 @@ static void stock_http_reconcile(const struct httpd_req *req, struct httpd_resp 
 	struct stock_http *sh = req->route_data;
 	if (strcmp(req->method, "POST") == 0) {
 		if (!stock_reconcile_request(sh->o.reconcile)) {
-			httpd_resp_error(resp, 409, "busy_or_not_leader",
-					 "a reconciliation is running or requested, or this instance is not the leader");
+			httpd_resp_error(
+				resp, 409, "busy_or_not_leader",
+				"a reconciliation is running or requested, or this instance is not the leader");
 			return;
 		}
 		log_info("reconciliation requested over HTTP");
@@ -151,12 +153,14 @@ static void stock_http_unknown(const struct httpd_req *req, struct httpd_resp *r
 	struct stock_http *sh = req->route_data;
 	char err[512];
 	pthread_mutex_lock(&sh->lock);
-	PGresult *r = pg_ensure(sh->db, err, sizeof err) ?
-		pg_query(sh->db,
-			 "SELECT COALESCE(json_object_agg(shop, skus), '{}')::text FROM (SELECT shop,"
-			 " json_agg(json_build_object('sku', sku, 'first_seen', first_seen, 'last_seen', last_seen,"
-			 " 'times', times) ORDER BY sku) AS skus FROM unknown_sku GROUP BY shop) t",
-			 0, NULL, err, sizeof err) : NULL;
+	PGresult *r = pg_ensure(sh->db, err, sizeof err)
+			      ? pg_query(sh->db,
+					 "SELECT COALESCE(json_object_agg(shop, skus), '{}')::text FROM (SELECT shop,"
+					 " json_agg(json_build_object('sku', sku, 'first_seen', first_seen, "
+					 "'last_seen', last_seen,"
+					 " 'times', times) ORDER BY sku) AS skus FROM unknown_sku GROUP BY shop) t",
+					 0, NULL, err, sizeof err)
+			      : NULL;
 	pthread_mutex_unlock(&sh->lock);
 	if (!r) {
 		httpd_resp_error(resp, 503, "unavailable", "database unavailable");

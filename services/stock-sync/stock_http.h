@@ -27,11 +27,11 @@ struct stock_reconcile;
 
 struct stock_http_opts {
 	const char *pg_dsn;
-	const char *topic;              /* where pushed records are published (through the outbox) */
-	const char *webhook_secret;     /* NULL or "": the webhook is off */
-	const char *admin_token;        /* Bearer token of /admin/...; NULL or "": loopback callers only */
-	const char *http_bind;          /* where h listens: its address is one of the service's own hosts */
-	const char *allowed_hosts;      /* further Host names of /admin/... (comma-separated); NULL: none */
+	const char *topic;          /* where pushed records are published (through the outbox) */
+	const char *webhook_secret; /* NULL or "": the webhook is off */
+	const char *admin_token;    /* Bearer token of /admin/...; NULL or "": loopback callers only */
+	const char *http_bind;      /* where h listens: its address is one of the service's own hosts */
+	const char *allowed_hosts;  /* further Host names of /admin/... (comma-separated); NULL: none */
 	struct stock_reconcile *reconcile;
 	long long webhook_tolerance_ms; /* how far X-ERP-Timestamp may be from this host's clock */
 	size_t max_body;                /* largest pushed body */
@@ -41,7 +41,6 @@ struct stock_http;
 
 /* Adds the routes to h (started: its port is one of the service's own hosts). NULL with err. */
 struct stock_http *stock_http_new(struct httpd *h, const struct stock_http_opts *o, char *err, size_t errlen);
-void stock_http_free(struct stock_http *sh);   /* after httpd_free */
-
+void stock_http_free(struct stock_http *sh); /* after httpd_free */
 
 #endif

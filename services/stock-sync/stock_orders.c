@@ -63,7 +63,8 @@ const char *stock_orders_invalid(const Erpsync__V1__OrderEvent *ev)
 	if (ev->order->n_lines > STOCK_ORDERS_MAX_LINES)
 		return "more than 1000 order lines";
 	for (size_t i = 0; i < ev->order->n_lines; i++) {
-		const char *why = stock_orders_line_invalid(ev->order->lines[i]->sku, ev->order->lines[i]->quantity_milli);
+		const char *why = stock_orders_line_invalid(ev->order->lines[i]->sku,
+							    ev->order->lines[i]->quantity_milli);
 		if (why)
 			return why;
 	}
@@ -130,10 +131,10 @@ static bool stock_orders_dirty(struct pg *db, const struct stock_orders *so, con
 	snprintf(t, sizeof t, "%lld", (long long)(source_us > 0 ? source_us : event_now_us()));
 	const char *p[] = { pg_array_get(&shops), pg_array_get((struct pg_array *)skus), t };
 	PGresult *r = pg_query(db,
-		"INSERT INTO shop_mark (shop, sku, source_us)"
-		" SELECT s, k, $3::bigint FROM unnest($1::text[]) s,"
-		"  (SELECT DISTINCT k FROM unnest($2::text[]) k) ks",
-		3, p, err, errlen);
+			       "INSERT INTO shop_mark (shop, sku, source_us)"
+			       " SELECT s, k, $3::bigint FROM unnest($1::text[]) s,"
+			       "  (SELECT DISTINCT k FROM unnest($2::text[]) k) ks",
+			       3, p, err, errlen);
 	ok = r != NULL;
 	PQclear(r);
 out:
@@ -192,15 +193,26 @@ static bool stock_orders_alert(struct pg *db, const struct stock_orders *so, con
 	}
 	erpsync__v1__stock_alert__pack(&a, buf);
 	int klen = snprintf(key, sizeof key, "%s|", l->sku);
-	struct outbox_msg m = { .topic = so->alerts_topic, .key = key, .key_len = (size_t)klen, .value = buf,
-				.value_len = len, .event_id = ids.id, .traceparent = ids.traceparent,
-				.source_time_us = meta.occurred_at, .message_type = "erpsync.v1.StockAlert" };
+	struct outbox_msg m = { .topic = so->alerts_topic,
+				.key = key,
+				.key_len = (size_t)klen,
+				.value = buf,
+				.value_len = len,
+				.event_id = ids.id,
+				.traceparent = ids.traceparent,
+				.source_time_us = meta.occurred_at,
+				.message_type = "erpsync.v1.StockAlert" };
 	bool ok = pg_outbox_add(db, &m, err, errlen);
 	free(buf);
 	if (ok) {
 		static const char *const shop_label[] = { "shop", NULL };
-		metrics_deferred_add(so->counted, metrics_series1(metrics_counter("erpsync_stock_oversell_alerts_total",
-			"Orders for more than was sellable when they were placed", shop_label), o->shop_id), 1);
+		metrics_deferred_add(
+			so->counted,
+			metrics_series1(metrics_counter("erpsync_stock_oversell_alerts_total",
+							"Orders for more than was sellable when they were placed",
+							shop_label),
+					o->shop_id),
+			1);
 		struct log_ctx ctx = LOG_CTX_INIT;
 		ctx.shop = o->shop_id;
 		ctx.order_id = o->external_id;
@@ -229,10 +241,10 @@ static bool stock_orders_check(struct pg *db, const struct stock_orders *so, con
 			goto out;
 	const char *p[] = { l->sku, pg_array_get(&wh), o->shop_id, o->external_id };
 	r = pg_query(db,
-		"SELECT (SELECT sum(available_milli) FROM stock WHERE sku = $1 AND warehouse = ANY($2::text[])),"
-		"  COALESCE((SELECT sum(qty_milli) FROM reservation WHERE sku = $1"
-		"            AND NOT (shop = $3 AND order_id = $4)), 0)",
-		4, p, err, errlen);
+		     "SELECT (SELECT sum(available_milli) FROM stock WHERE sku = $1 AND warehouse = ANY($2::text[])),"
+		     "  COALESCE((SELECT sum(qty_milli) FROM reservation WHERE sku = $1"
+		     "            AND NOT (shop = $3 AND order_id = $4)), 0)",
+		     4, p, err, errlen);
 	if (!r)
 		goto out;
 	bool known = !PQgetisnull(r, 0, 0);
@@ -247,11 +259,11 @@ static bool stock_orders_check(struct pg *db, const struct stock_orders *so, con
 	snprintf(s, sizeof s, "%lld", (long long)sellable);
 	const char *pi[] = { o->shop_id, o->external_id, l->sku, q, s };
 	ins = pg_query(db,
-		"INSERT INTO oversell_alert (shop, order_id, sku, ordered_milli, sellable_milli)"
-		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-		5, pi, err, errlen);
-	ok = ins && (strcmp(PQcmdTuples(ins), "1") != 0 ||
-		     stock_orders_alert(db, so, o, l, sellable, known, tp, err, errlen));
+		       "INSERT INTO oversell_alert (shop, order_id, sku, ordered_milli, sellable_milli)"
+		       " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+		       5, pi, err, errlen);
+	ok = ins &&
+	     (strcmp(PQcmdTuples(ins), "1") != 0 || stock_orders_alert(db, so, o, l, sellable, known, tp, err, errlen));
 out:
 	PQclear(r);
 	PQclear(ins);
@@ -267,12 +279,14 @@ static bool stock_orders_close(struct pg *db, const struct stock_orders *so, con
 	struct pg_array skus;
 	bool ok = false;
 	pg_array_init(&skus);
-	PGresult *st = pg_query(db,
+	PGresult *st = pg_query(
+		db,
 		"INSERT INTO order_state (shop, order_id, closed, closed_reason) VALUES ($1, $2, true, $3)"
 		" ON CONFLICT (shop, order_id) DO UPDATE SET closed = true, closed_reason = $3, updated_at = now()",
 		3, p, err, errlen);
-	PGresult *del = st ? pg_query(db, "DELETE FROM reservation WHERE shop = $1 AND order_id = $2 RETURNING sku",
-				      2, p, err, errlen) : NULL;
+	PGresult *del = st ? pg_query(db, "DELETE FROM reservation WHERE shop = $1 AND order_id = $2 RETURNING sku", 2,
+				      p, err, errlen)
+			   : NULL;
 	if (!del)
 		goto out;
 	for (int i = 0; i < PQntuples(del); i++)
@@ -301,14 +315,14 @@ static bool stock_orders_hold(struct pg *db, const struct stock_orders *so, cons
 			goto out;
 	const char *p[] = { o->shop_id, o->external_id, pg_array_get(&skus), pg_array_get(&qtys) };
 	r = pg_query(db,
-		"WITH l AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS l(sku, q)),"
-		" d AS (DELETE FROM reservation r WHERE r.shop = $1 AND r.order_id = $2"
-		"  AND r.sku <> ALL($3::text[]) RETURNING r.sku),"
-		" i AS (INSERT INTO reservation (shop, order_id, sku, qty_milli) SELECT $1, $2, sku, q FROM l"
-		"  ON CONFLICT (shop, order_id, sku) DO UPDATE SET qty_milli = excluded.qty_milli"
-		"  WHERE reservation.qty_milli <> excluded.qty_milli RETURNING sku)"
-		" SELECT sku FROM d UNION SELECT sku FROM i",
-		4, p, err, errlen);
+		     "WITH l AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS l(sku, q)),"
+		     " d AS (DELETE FROM reservation r WHERE r.shop = $1 AND r.order_id = $2"
+		     "  AND r.sku <> ALL($3::text[]) RETURNING r.sku),"
+		     " i AS (INSERT INTO reservation (shop, order_id, sku, qty_milli) SELECT $1, $2, sku, q FROM l"
+		     "  ON CONFLICT (shop, order_id, sku) DO UPDATE SET qty_milli = excluded.qty_milli"
+		     "  WHERE reservation.qty_milli <> excluded.qty_milli RETURNING sku)"
+		     " SELECT sku FROM d UNION SELECT sku FROM i",
+		     4, p, err, errlen);
 	if (!r)
 		goto out;
 	struct pg_array changed;
@@ -329,45 +343,53 @@ out:
 static void stock_orders_stale(const struct stock_orders *so, const char *kind)
 {
 	static const char *const label[] = { "kind", NULL };
-	metrics_deferred_add(so->counted, metrics_series1(metrics_counter("erpsync_stock_stale_events_total",
-		"Order and return records dropped as not newer than the version applied", label), kind), 1);
+	metrics_deferred_add(
+		so->counted,
+		metrics_series1(
+			metrics_counter("erpsync_stock_stale_events_total",
+					"Order and return records dropped as not newer than the version applied",
+					label),
+			kind),
+		1);
 }
 
 enum stock_orders_state {
-	STOCK_ORDER_ERROR,      /* err says why */
-	STOCK_ORDER_NEW,        /* first seen now */
+	STOCK_ORDER_ERROR, /* err says why */
+	STOCK_ORDER_NEW,   /* first seen now */
 	STOCK_ORDER_OPEN,
-	STOCK_ORDER_CLOSED,     /* booked or cancelled: never holds again */
-	STOCK_ORDER_STALE,      /* this record's version is not newer than the last applied */
+	STOCK_ORDER_CLOSED, /* booked or cancelled: never holds again */
+	STOCK_ORDER_STALE,  /* this record's version is not newer than the last applied */
 };
 
 /* Where an order we may have seen stands. The order's row is created if missing and locked until
  * the transaction ends, so two instances applying events of one order (after a rebalance) take
  * turns: a close is never overtaken by a hold. Versions count per topic (erp: erp.orders.v1, else
  * shop.orders.v1); a record's version, when newer, is recorded. */
-static enum stock_orders_state stock_orders_state(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Order *o, bool erp,
-						  char *err, size_t errlen)
+static enum stock_orders_state stock_orders_state(struct pg *db, const struct stock_orders *so,
+						  const Erpsync__V1__Order *o, bool erp, char *err, size_t errlen)
 {
 	char ver[24];
 	snprintf(ver, sizeof ver, "%llu", (unsigned long long)o->version);
 	const char *p[] = { o->shop_id, o->external_id, ver };
 	PGresult *ins = pg_query(db,
-		"INSERT INTO order_state (shop, order_id, closed) VALUES ($1, $2, false)"
-		" ON CONFLICT DO NOTHING RETURNING 1",
-		2, p, err, errlen);
+				 "INSERT INTO order_state (shop, order_id, closed) VALUES ($1, $2, false)"
+				 " ON CONFLICT DO NOTHING RETURNING 1",
+				 2, p, err, errlen);
 	if (!ins)
 		return STOCK_ORDER_ERROR;
 	bool created = PQntuples(ins) == 1;
 	PQclear(ins);
-	PGresult *r = pg_query(db, erp ? "SELECT closed, erp_version FROM order_state"
-					 " WHERE shop = $1 AND order_id = $2 FOR UPDATE"
-				       : "SELECT closed, shop_version FROM order_state"
-					 " WHERE shop = $1 AND order_id = $2 FOR UPDATE",
+	PGresult *r = pg_query(db,
+			       erp ? "SELECT closed, erp_version FROM order_state"
+				     " WHERE shop = $1 AND order_id = $2 FOR UPDATE"
+				   : "SELECT closed, shop_version FROM order_state"
+				     " WHERE shop = $1 AND order_id = $2 FOR UPDATE",
 			       2, p, err, errlen);
 	if (!r)
 		return STOCK_ORDER_ERROR;
-	enum stock_orders_state s = created ? STOCK_ORDER_NEW
-				  : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? STOCK_ORDER_CLOSED : STOCK_ORDER_OPEN;
+	enum stock_orders_state s = created                                 ? STOCK_ORDER_NEW
+				    : strcmp(PQgetvalue(r, 0, 0), "t") == 0 ? STOCK_ORDER_CLOSED
+									    : STOCK_ORDER_OPEN;
 	unsigned long long applied = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 	PQclear(r);
 	if (o->version == 0)
@@ -376,15 +398,16 @@ static enum stock_orders_state stock_orders_state(struct pg *db, const struct st
 		stock_orders_stale(so, erp ? "erp_order" : "shop_order");
 		return STOCK_ORDER_STALE;
 	}
-	PGresult *up = pg_query(db, erp ? "UPDATE order_state SET erp_version = $3 WHERE shop = $1 AND order_id = $2"
-					: "UPDATE order_state SET shop_version = $3 WHERE shop = $1 AND order_id = $2",
+	PGresult *up = pg_query(db,
+				erp ? "UPDATE order_state SET erp_version = $3 WHERE shop = $1 AND order_id = $2"
+				    : "UPDATE order_state SET shop_version = $3 WHERE shop = $1 AND order_id = $2",
 				3, p, err, errlen);
 	PQclear(up);
 	return up ? s : STOCK_ORDER_ERROR;
 }
 
-bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
-			     char *err, size_t errlen)
+bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev, char *err,
+			     size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
 	enum stock_orders_state state = stock_orders_state(db, so, o, false, err, errlen);
@@ -394,8 +417,9 @@ bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const
 	if (state == STOCK_ORDER_STALE)
 		return true;
 	if (state == STOCK_ORDER_CLOSED)
-		return true;   /* booked or cancelled already: a late shop update must not hold stock again */
-	if (!stock_orders_status_holds(o->status) || ev->kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED)
+		return true; /* booked or cancelled already: a late shop update must not hold stock again */
+	if (!stock_orders_status_holds(o->status) ||
+	    ev->kind == ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED)
 		return stock_orders_close(db, so, o, "shop status", src, err, errlen);
 	struct stock_orders_line *lines = calloc(o->n_lines ? o->n_lines : 1, sizeof *lines);
 	if (!lines) {
@@ -412,8 +436,8 @@ bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const
 	return ok;
 }
 
-bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
-			    char *err, size_t errlen)
+bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev, char *err,
+			    size_t errlen)
 {
 	const Erpsync__V1__Order *o = ev->order;
 	enum stock_orders_state state = stock_orders_state(db, so, o, true, err, errlen);
@@ -439,7 +463,8 @@ static bool stock_orders_return_newer(struct pg *db, const struct stock_orders *
 	snprintf(ver, sizeof ver, "%llu", (unsigned long long)r->version);
 	const char *p[] = { r->shop_id, r->return_id, ver };
 	/* version 0 (none set) always applies, and does not lower what was recorded */
-	PGresult *res = pg_query(db,
+	PGresult *res = pg_query(
+		db,
 		"INSERT INTO return_state AS s (shop, return_id, version) VALUES ($1, $2, $3)"
 		" ON CONFLICT (shop, return_id) DO UPDATE SET version = GREATEST(s.version, excluded.version),"
 		"  updated_at = now() WHERE excluded.version = 0 OR s.version < excluded.version RETURNING 1",
@@ -468,9 +493,11 @@ bool stock_orders_return(struct pg *db, const struct stock_orders *so, const Erp
 			continue;
 		char q[24];
 		snprintf(q, sizeof q, "%lld", (long long)l->quantity_milli);
-		const char *p[] = { r->shop_id, r->return_id, l->sku, r->restock_warehouse ? r->restock_warehouse : "",
-				    q, r->received_at > 0 ? "t" : "f" };
-		PGresult *res = pg_query(db,
+		const char *p[] = { r->shop_id, r->return_id,
+				    l->sku,     r->restock_warehouse ? r->restock_warehouse : "",
+				    q,          r->received_at > 0 ? "t" : "f" };
+		PGresult *res = pg_query(
+			db,
 			"INSERT INTO expected_return (shop, return_id, sku, warehouse, qty_milli, received)"
 			" VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shop, return_id, sku) DO UPDATE SET"
 			" warehouse = excluded.warehouse, qty_milli = excluded.qty_milli, received = excluded.received,"
@@ -489,8 +516,8 @@ bool stock_orders_return(struct pg *db, const struct stock_orders *so, const Erp
 	}
 	if (ok) {
 		const char *p[] = { r->shop_id, r->return_id, listed };
-		PGresult *res = pg_query(db,
-			"DELETE FROM expected_return WHERE shop = $1 AND return_id = $2 AND sku <> ALL($3::text[])",
+		PGresult *res = pg_query(
+			db, "DELETE FROM expected_return WHERE shop = $1 AND return_id = $2 AND sku <> ALL($3::text[])",
 			3, p, err, errlen);
 		ok = res != NULL;
 		PQclear(res);
@@ -502,17 +529,21 @@ bool stock_orders_return(struct pg *db, const struct stock_orders *so, const Erp
 void stock_orders_gauges(struct pg *db)
 {
 	char err[256];
-	PGresult *r = pg_query(db,
+	PGresult *r = pg_query(
+		db,
 		"SELECT (SELECT count(*) FROM reservation), (SELECT COALESCE(sum(qty_milli), 0) FROM reservation),"
 		" (SELECT count(*) FROM expected_return WHERE NOT received)",
 		0, NULL, err, sizeof err);
 	if (!r)
 		return;
 	metrics_set(metrics_series0(metrics_gauge("erpsync_stock_reservations_open",
-		"Order lines holding stock until the ERP books them", NULL)), strtod(PQgetvalue(r, 0, 0), NULL));
-	metrics_set(metrics_series0(metrics_gauge("erpsync_stock_reserved_units",
-		"Units held by open reservations", NULL)), strtod(PQgetvalue(r, 0, 1), NULL) / 1000.0);
+						  "Order lines holding stock until the ERP books them", NULL)),
+		    strtod(PQgetvalue(r, 0, 0), NULL));
+	metrics_set(
+		metrics_series0(metrics_gauge("erpsync_stock_reserved_units", "Units held by open reservations", NULL)),
+		strtod(PQgetvalue(r, 0, 1), NULL) / 1000.0);
 	metrics_set(metrics_series0(metrics_gauge("erpsync_stock_returns_expected",
-		"Return lines announced for restock, not yet received", NULL)), strtod(PQgetvalue(r, 0, 2), NULL));
+						  "Return lines announced for restock, not yet received", NULL)),
+		    strtod(PQgetvalue(r, 0, 2), NULL));
 	PQclear(r);
 }

@@ -26,13 +26,12 @@ struct stock_orders {
 };
 
 /* Each runs inside the caller's transaction; false with err on a database error. */
-bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
-			     char *err, size_t errlen) __attribute__((warn_unused_result));
-bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev,
-			    char *err, size_t errlen) __attribute__((warn_unused_result));
+bool stock_orders_shop_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev, char *err,
+			     size_t errlen) __attribute__((warn_unused_result));
+bool stock_orders_erp_event(struct pg *db, const struct stock_orders *so, const Erpsync__V1__OrderEvent *ev, char *err,
+			    size_t errlen) __attribute__((warn_unused_result));
 bool stock_orders_return(struct pg *db, const struct stock_orders *so, const Erpsync__V1__Return *r, char *err,
-			 size_t errlen)
-	__attribute__((warn_unused_result));
+			 size_t errlen) __attribute__((warn_unused_result));
 
 /* Inside the caller's transaction: marks sku dirty for every shop (source_us 0: now). */
 bool stock_orders_mark(struct pg *db, const struct stock_orders *so, const char *sku, int64_t source_us, char *err,

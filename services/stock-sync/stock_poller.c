@@ -6,15 +6,15 @@
 #include <string.h>
 
 #include "erp_rest.h"
-#include "stock_event.h"
-#include "pg_leader.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "pg_leader.h"
 #include "shutdown.h"
 #include "stock_db.h"
+#include "stock_event.h"
 #include "stock_feed.h"
 #include "stock_reconcile.h"
 
@@ -54,7 +54,7 @@ static bool stock_poller_dead_letter(struct stock_poller *p, const char *cursor,
 	rd_kafka_header_add(h, "erp-cursor", -1, *cursor ? cursor : "0", -1);
 	if (*page->feed_id)
 		rd_kafka_header_add(h, "erp-feed-id", -1, page->feed_id, -1);
-	const struct kafka_dlq_record d = { p->o.topic, -1, -1, *key ? key : NULL, strlen(key), r->json,
+	const struct kafka_dlq_record d = { p->o.topic,      -1, -1, *key ? key : NULL, strlen(key), r->json,
 					    strlen(r->json), h };
 	bool ok = kafka_dlq_send_record(p->producer, &d, "stock-sync", r->reason, 1);
 	rd_kafka_headers_destroy(h);
@@ -101,7 +101,8 @@ static bool stock_poller_restart(struct stock_poller *p, const struct stock_feed
 	}
 	metrics_inc(metrics_series1(p->m_resets, reason));
 	log_warn("ERP change feed started over: %s; reading the feed again from its start (feed epoch %lld), its"
-		 " versions taken even where lower than before", why, (long long)next.epoch);
+		 " versions taken even where lower than before",
+		 why, (long long)next.epoch);
 	return true;
 }
 
@@ -140,7 +141,8 @@ static enum stock_poller_step stock_poller_page(struct stock_poller *p, const st
 	/* one that repeats itself with more to come would be read for ever, its records queued again
 	 * each time */
 	if (!stock_feed_advances(cursor, page)) {
-		snprintf(err, errlen, "ERP answered next_cursor %s after %s with %zu records%s: the cursor did not advance",
+		snprintf(err, errlen,
+			 "ERP answered next_cursor %s after %s with %zu records%s: the cursor did not advance",
 			 page->next_cursor, *cursor ? cursor : "0", page->n + page->nrejects,
 			 page->has_more ? " and more to come" : "");
 		metrics_inc(metrics_series1(p->m_polls, "cursor_stuck"));
@@ -214,7 +216,8 @@ static void *stock_poller_main(void *arg)
 			if (pruned < 0)
 				log_warn("inbox prune failed: %s", err);
 			else if (pruned > 0)
-				log_info("inbox: pruned %d event ids older than %lld days", pruned, p->o.inbox_keep_days);
+				log_info("inbox: pruned %d event ids older than %lld days", pruned,
+					 p->o.inbox_keep_days);
 			next_prune = now + 3600LL * 1000000;
 		}
 		long long wait = (next_poll - event_monotonic_us()) / 1000;
@@ -235,8 +238,9 @@ static void *stock_poller_relay_main(void *arg)
 			shutdown_request();
 			break;
 		}
-		int n = pg_ensure(p->relay_db, err, sizeof err) ?
-			pg_outbox_relay(p->relay_db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err) : -1;
+		int n = pg_ensure(p->relay_db, err, sizeof err)
+				? pg_outbox_relay(p->relay_db, p->producer, STOCK_POLLER_RELAY_MAX, err, sizeof err)
+				: -1;
 		if (n < 0)
 			log_warn("outbox relay failed: %s", err);
 		if (n < STOCK_POLLER_RELAY_MAX)
@@ -262,11 +266,12 @@ struct stock_poller *stock_poller_start(const struct stock_poller_opts *opts)
 	p->m_polls = metrics_counter("erpsync_stock_erp_polls_total", "ERP stock polls by result", result_label);
 	p->m_changes = metrics_counter("erpsync_stock_erp_changes_total",
 				       "Stock changes read from the ERP and queued for erp.stock.v1", NULL);
-	p->m_resets = metrics_counter("erpsync_stock_erp_feed_resets_total",
-				      "Times the ERP's change feed was found started over and read again from its start",
-				      reason_label);
+	p->m_resets = metrics_counter(
+		"erpsync_stock_erp_feed_resets_total",
+		"Times the ERP's change feed was found started over and read again from its start", reason_label);
 	p->m_rejected = metrics_counter("erpsync_stock_erp_records_rejected_total",
-					"ERP records with values stock-sync cannot take, sent to the dead-letter topic", NULL);
+					"ERP records with values stock-sync cannot take, sent to the dead-letter topic",
+					NULL);
 	if (!p->db || !p->relay_db || !p->erp || !p->producer) {
 		log_error("stock poller: cannot start: %s", p->producer ? "out of memory" : err);
 		goto fail;

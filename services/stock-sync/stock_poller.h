@@ -20,8 +20,8 @@ struct stock_poller_opts {
 	double erp_rate;
 	long long interval_ms;
 	long long page_limit;
-	long long inbox_keep_days;           /* applied event ids are kept this long (pruned hourly) */
-	struct stock_reconcile *reconcile;   /* ERP side of reconciliation runs here; NULL: none */
+	long long inbox_keep_days;         /* applied event ids are kept this long (pruned hourly) */
+	struct stock_reconcile *reconcile; /* ERP side of reconciliation runs here; NULL: none */
 };
 
 struct stock_poller;

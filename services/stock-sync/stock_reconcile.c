@@ -21,8 +21,8 @@
 
 #define STOCK_RECONCILE_PAGE 1000
 /* A bound on one run's ERP read (a hundred million records), whatever the ERP answers. */
-#define STOCK_RECONCILE_PAGES_MAX 100000
-#define STOCK_RECONCILE_STALE_LOGGED 10   /* per run; the rest are counted only */
+#define STOCK_RECONCILE_PAGES_MAX    100000
+#define STOCK_RECONCILE_STALE_LOGGED 10 /* per run; the rest are counted only */
 
 enum stock_reconcile_phase { RECONCILE_IDLE, RECONCILE_ERP, RECONCILE_SHOPS };
 
@@ -34,11 +34,11 @@ struct stock_reconcile {
 	bool requested;
 	bool leader;
 	const char *trigger;
-	int64_t next_us;             /* monotonic time of the next scheduled run */
+	int64_t next_us; /* monotonic time of the next scheduled run */
 	/* the run under way, then the last one */
 	int64_t started_us, finished_us;
 	long long erp_drift, shop_drift, erp_records, shop_items;
-	char error[256];   /* what failed last, for GET /admin/reconcile */
+	char error[256]; /* what failed last, for GET /admin/reconcile */
 	struct metric_family *m_drift, *m_runs, *m_stale, *m_stuck;
 };
 
@@ -58,7 +58,8 @@ struct stock_reconcile *stock_reconcile_new(long long interval_ms, const char *t
 	rc->m_stale = metrics_counter("erpsync_stock_reconcile_erp_stale_total",
 				      "ERP records reconciliation read older than the state holds (left alone)", NULL);
 	rc->m_stuck = metrics_counter("erpsync_stock_reconcile_erp_cursor_stuck_total",
-				      "Reconciliation ERP reads stopped because the ERP's cursor did not advance", NULL);
+				      "Reconciliation ERP reads stopped because the ERP's cursor did not advance",
+				      NULL);
 	return rc;
 }
 
@@ -91,11 +92,11 @@ bool stock_reconcile_status(struct stock_reconcile *rc, struct buf *out)
 {
 	static const char *const phases[] = { "idle", "erp", "shops" };
 	pthread_mutex_lock(&rc->lock);
-	bool ok = buf_printf(out,
-			     "{\"state\":\"%s\",\"leader\":%s,\"requested\":%s,\"trigger\":", phases[rc->phase],
+	bool ok = buf_printf(out, "{\"state\":\"%s\",\"leader\":%s,\"requested\":%s,\"trigger\":", phases[rc->phase],
 			     rc->leader ? "true" : "false", rc->requested ? "true" : "false") &&
 		  buf_json_str(out, rc->trigger ? rc->trigger : "") &&
-		  buf_printf(out, ",\"started_unix_us\":%lld,\"finished_unix_us\":%lld,\"erp_records\":%lld,"
+		  buf_printf(out,
+			     ",\"started_unix_us\":%lld,\"finished_unix_us\":%lld,\"erp_records\":%lld,"
 			     "\"erp_repairs\":%lld,\"shop_items\":%lld,\"shop_repairs\":%lld,\"error\":",
 			     (long long)rc->started_us, (long long)rc->finished_us, rc->erp_records, rc->erp_drift,
 			     rc->shop_items, rc->shop_drift) &&
@@ -141,14 +142,17 @@ static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg 
 	pg_array_init(&vers);
 	for (size_t i = 0; i < page->n; i++)
 		if (!pg_array_text(&skus, page->items[i].sku) || !pg_array_text(&whs, page->items[i].warehouse) ||
-		    !pg_array_int(&avail, page->items[i].available * 1000) || !pg_array_int(&vers, page->items[i].version))
+		    !pg_array_int(&avail, page->items[i].available * 1000) ||
+		    !pg_array_int(&vers, page->items[i].version))
 			goto out;
 	snprintf(ep, sizeof ep, "%lld", (long long)epoch);
 	const char *p[] = { pg_array_get(&skus), pg_array_get(&whs), pg_array_get(&avail), pg_array_get(&vers), ep };
-	r = pg_query(db,
+	r = pg_query(
+		db,
 		"SELECT x.i, s.sku IS NULL OR s.feed_epoch < $5::bigint OR s.version < x.v,"
 		"  s.sku || '|' || s.warehouse || ' at version ' || s.version"
-		" FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS x(sku, wh, av, v, i)"
+		" FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS x(sku, wh, av, v, "
+		"i)"
 		"  LEFT JOIN stock s ON s.sku = x.sku AND s.warehouse = x.wh"
 		" WHERE s.sku IS NULL OR s.feed_epoch < $5::bigint OR s.version < x.v OR s.available_milli <> x.av",
 		5, p, err, errlen);
@@ -162,9 +166,10 @@ static long long stock_reconcile_erp_page(struct stock_reconcile *rc, struct pg 
 		const struct erp_stock_item *it = &page->items[idx];
 		if (strcmp(PQgetvalue(r, k, 1), "t") != 0) {
 			if (*stale < STOCK_RECONCILE_STALE_LOGGED)
-				log_info("reconciliation: the ERP answered %s|%s at version %lld, stock-sync holds %s with"
-					 " another quantity: an older page, left alone", it->sku, it->warehouse,
-					 (long long)it->version, PQgetvalue(r, k, 2));
+				log_info("reconciliation: the ERP answered %s|%s at version %lld, stock-sync holds %s "
+					 "with"
+					 " another quantity: an older page, left alone",
+					 it->sku, it->warehouse, (long long)it->version, PQgetvalue(r, k, 2));
 			(*stale)++;
 			continue;
 		}
@@ -198,8 +203,8 @@ static void stock_reconcile_fail(struct stock_reconcile *rc, const char *what, c
 /* Whether the ERP read may go on after a page: still the feed polling follows (a feed that
  * started over is the poller's to read again first, in a new epoch), and a cursor that moved on
  * (an ERP repeating a cursor with more to come would be read for ever). */
-static bool stock_reconcile_erp_check(struct stock_reconcile *rc, const struct stock_feed_pos *pos,
-				      const char *cursor, const struct erp_stock_page *page)
+static bool stock_reconcile_erp_check(struct stock_reconcile *rc, const struct stock_feed_pos *pos, const char *cursor,
+				      const struct erp_stock_page *page)
 {
 	char why[320];
 	if (stock_feed_restarted(pos->feed_id, cursor, page, why, sizeof why)) {
@@ -207,7 +212,8 @@ static bool stock_reconcile_erp_check(struct stock_reconcile *rc, const struct s
 		return false;
 	}
 	if (!stock_feed_advances(cursor, page)) {
-		snprintf(why, sizeof why, "ERP answered next_cursor %s after %s with %zu records: the cursor did not advance",
+		snprintf(why, sizeof why,
+			 "ERP answered next_cursor %s after %s with %zu records: the cursor did not advance",
 			 page->next_cursor, cursor, page->n + page->nrejects);
 		metrics_inc(metrics_series0(rc->m_stuck));
 		stock_reconcile_fail(rc, "reading the ERP", why);
@@ -239,7 +245,8 @@ void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *
 			break;
 		}
 		long long q = stock_reconcile_erp_check(rc, &pos, cursor, &page)
-			? stock_reconcile_erp_page(rc, db, pos.epoch, &page, &stale, err, sizeof err) : -2;
+				      ? stock_reconcile_erp_page(rc, db, pos.epoch, &page, &stale, err, sizeof err)
+				      : -2;
 		more = page.has_more && q >= 0;
 		records += q >= -1 ? (long long)page.n : 0;
 		snprintf(cursor, sizeof cursor, "%s", page.next_cursor);
@@ -258,7 +265,8 @@ void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *
 	rc->phase = RECONCILE_SHOPS;
 	pthread_mutex_unlock(&rc->lock);
 	log_info("reconciliation: ERP side read %lld records, %lld differed and were queued, %lld older than the"
-		 " state were left alone", records, drift, stale);
+		 " state were left alone",
+		 records, drift, stale);
 }
 
 bool stock_reconcile_shop_take(struct stock_reconcile *rc)
@@ -271,8 +279,8 @@ bool stock_reconcile_shop_take(struct stock_reconcile *rc)
 
 /* Marks dirty the managed SKUs of one page whose shop quantity is not what the rule gives, and
  * refreshes their mapping. Returns how many differed, -1 on error. */
-static long long stock_reconcile_shop_page(struct pg *db, const struct shop_config *conf,
-					   const struct shop_item *items, size_t n, char *err, size_t errlen)
+static long long stock_reconcile_shop_page(struct pg *db, const struct shop_config *conf, const struct shop_item *items,
+					   size_t n, char *err, size_t errlen)
 {
 	struct pg_array skus, ids, parents, qtys, wh;
 	long long drift = -1;
@@ -292,26 +300,31 @@ static long long stock_reconcile_shop_page(struct pg *db, const struct shop_conf
 			goto out;
 	char buffer[24];
 	snprintf(buffer, sizeof buffer, "%lld", conf->buffer);
-	const char *p[] = { conf->id, pg_array_get(&skus), pg_array_get(&ids), pg_array_get(&parents),
-			    pg_array_get(&qtys), pg_array_get(&wh), buffer };
+	const char *p[] = { conf->id,
+			    pg_array_get(&skus),
+			    pg_array_get(&ids),
+			    pg_array_get(&parents),
+			    pg_array_get(&qtys),
+			    pg_array_get(&wh),
+			    buffer };
 	/* sellable as stock_writer_sellable computes it, in SQL over the page */
 	r = pg_query(db,
-		"WITH x AS (SELECT DISTINCT ON (sku) * FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
-		"  $5::bigint[]) AS x(sku, id, parent, q) ORDER BY sku, id),"
-		" m AS (INSERT INTO sku_map (shop, sku, product_id, parent_id) SELECT $1, sku, id, parent FROM x"
-		"  ON CONFLICT (shop, sku) DO UPDATE SET product_id = excluded.product_id,"
-		"  parent_id = excluded.parent_id),"
-		" e AS (SELECT x.sku, x.q,"
-		"  GREATEST(0, div(GREATEST(0, a.av - COALESCE(r.held, 0)), 1000) - $7::bigint) AS want"
-		"  FROM x JOIN (SELECT sku, sum(available_milli) av FROM stock WHERE warehouse = ANY($6::text[])"
-		"              AND sku = ANY($2::text[]) GROUP BY sku) a ON a.sku = x.sku"
-		"  LEFT JOIN (SELECT sku, sum(qty_milli) held FROM reservation WHERE sku = ANY($2::text[])"
-		"             GROUP BY sku) r ON r.sku = x.sku),"
-		" d AS (SELECT sku FROM e WHERE q IS DISTINCT FROM want),"
-		" w AS (DELETE FROM shop_stock s USING d WHERE s.shop = $1 AND s.sku = d.sku)"
-		" INSERT INTO shop_mark (shop, sku, source_us)"
-		"  SELECT $1, sku, (extract(epoch FROM now()) * 1000000)::bigint FROM d",
-		7, p, err, errlen);
+		     "WITH x AS (SELECT DISTINCT ON (sku) * FROM unnest($2::text[], $3::bigint[], $4::bigint[],"
+		     "  $5::bigint[]) AS x(sku, id, parent, q) ORDER BY sku, id),"
+		     " m AS (INSERT INTO sku_map (shop, sku, product_id, parent_id) SELECT $1, sku, id, parent FROM x"
+		     "  ON CONFLICT (shop, sku) DO UPDATE SET product_id = excluded.product_id,"
+		     "  parent_id = excluded.parent_id),"
+		     " e AS (SELECT x.sku, x.q,"
+		     "  GREATEST(0, div(GREATEST(0, a.av - COALESCE(r.held, 0)), 1000) - $7::bigint) AS want"
+		     "  FROM x JOIN (SELECT sku, sum(available_milli) av FROM stock WHERE warehouse = ANY($6::text[])"
+		     "              AND sku = ANY($2::text[]) GROUP BY sku) a ON a.sku = x.sku"
+		     "  LEFT JOIN (SELECT sku, sum(qty_milli) held FROM reservation WHERE sku = ANY($2::text[])"
+		     "             GROUP BY sku) r ON r.sku = x.sku),"
+		     " d AS (SELECT sku FROM e WHERE q IS DISTINCT FROM want),"
+		     " w AS (DELETE FROM shop_stock s USING d WHERE s.shop = $1 AND s.sku = d.sku)"
+		     " INSERT INTO shop_mark (shop, sku, source_us)"
+		     "  SELECT $1, sku, (extract(epoch FROM now()) * 1000000)::bigint FROM d",
+		     7, p, err, errlen);
 	if (r)
 		drift = strtoll(PQcmdTuples(r), NULL, 10);
 out:
@@ -324,8 +337,7 @@ out:
 	return drift;
 }
 
-void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struct shop_config *conf,
-			  struct shop *shop)
+void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struct shop_config *conf, struct shop *shop)
 {
 	char err[512];
 	long long drift = 0, seen = 0;
@@ -347,15 +359,18 @@ void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struc
 		seen += (long long)n;
 	}
 	static const char *const shop_label[] = { "shop", NULL };
-	metrics_add(metrics_series1(metrics_counter("erpsync_stock_reconcile_shop_repairs_total",
-		"SKUs reconciliation found wrong in a shop and rewrote", shop_label), conf->id), (double)drift);
+	metrics_add(
+		metrics_series1(metrics_counter("erpsync_stock_reconcile_shop_repairs_total",
+						"SKUs reconciliation found wrong in a shop and rewrote", shop_label),
+				conf->id),
+		(double)drift);
 	metrics_add(metrics_series1(rc->m_drift, "shop"), (double)drift);
 	pthread_mutex_lock(&rc->lock);
 	rc->shop_drift += drift;
 	rc->shop_items += seen;
 	pthread_mutex_unlock(&rc->lock);
-	log_info("reconciliation: shop %s: %lld items read, %lld differed from the rule and are rewritten",
-		 conf->id, seen, drift);
+	log_info("reconciliation: shop %s: %lld items read, %lld differed from the rule and are rewritten", conf->id,
+		 seen, drift);
 }
 
 void stock_reconcile_shop_done(struct stock_reconcile *rc, struct pg *db)
@@ -369,11 +384,12 @@ void stock_reconcile_shop_done(struct stock_reconcile *rc, struct pg *db)
 	snprintf(e2, sizeof e2, "%lld", rc->shop_drift);
 	snprintf(start, sizeof start, "%lld", (long long)rc->started_us);
 	char error[sizeof rc->error];
-	memcpy(error, rc->error, sizeof error);   /* a new run may clear rc->error once unlocked */
+	memcpy(error, rc->error, sizeof error); /* a new run may clear rc->error once unlocked */
 	const char *p[] = { start, rc->trigger ? rc->trigger : "schedule", e1, e2, error[0] ? error : NULL };
 	pthread_mutex_unlock(&rc->lock);
 	metrics_inc(metrics_series0(rc->m_runs));
-	PGresult *r = pg_query(db,
+	PGresult *r = pg_query(
+		db,
 		"INSERT INTO reconcile_run (started_at, finished_at, trigger, erp_drift, shop_drift, error)"
 		" VALUES (to_timestamp($1::bigint / 1e6), now(), $2, $3, $4, $5)",
 		5, p, err, sizeof err);

@@ -41,8 +41,7 @@ void stock_reconcile_erp(struct stock_reconcile *rc, struct pg *db, struct erp *
 /* Writer thread: whether the shop side is due (after the ERP side of the same run finished). */
 bool stock_reconcile_shop_take(struct stock_reconcile *rc);
 /* Writer thread: one shop. */
-void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struct shop_config *conf,
-			  struct shop *shop);
+void stock_reconcile_shop(struct stock_reconcile *rc, struct pg *db, const struct shop_config *conf, struct shop *shop);
 /* Writer thread: the run is over (records it). */
 void stock_reconcile_shop_done(struct stock_reconcile *rc, struct pg *db);
 

@@ -14,18 +14,18 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "pg_leader.h"
 #include "shop.h"
 #include "shop_config.h"
 #include "shutdown.h"
 #include "stock_db.h"
-#include "pg_leader.h"
 #include "stock_reconcile.h"
 
-#define STOCK_WRITER_BATCH 1000
+#define STOCK_WRITER_BATCH          1000
 #define STOCK_WRITER_BACKOFF_MAX_MS 30000
-#define STOCK_WRITER_UNKNOWN_CACHE 4096
+#define STOCK_WRITER_UNKNOWN_CACHE  4096
 #define STOCK_WRITER_LEARN_RETRY_US (30LL * 1000000)
-#define STOCK_WRITER_IDLE_MS 100            /* a shop thread looks at the stop this often when idle */
+#define STOCK_WRITER_IDLE_MS        100 /* a shop thread looks at the stop this often when idle */
 
 /* Fine around the coalescing window (200 ms by default), where the latencies of a healthy
  * service are, so that percentiles read from the histogram mean something (METRICS_MAX_BUCKETS). */
@@ -44,26 +44,29 @@ struct stock_writer_shop {
 	struct stock_writer *w;
 	const struct shop_config *conf;
 	struct shop *shop;
-	struct pg *db;              /* the shop's own connection: its cycle runs beside the others' */
-	bool mapped;                /* the full listing was learned */
-	int64_t learn_at_us;        /* next attempt at the listing after a failure */
+	struct pg *db;       /* the shop's own connection: its cycle runs beside the others' */
+	bool mapped;         /* the full listing was learned */
+	int64_t learn_at_us; /* next attempt at the listing after a failure */
 	/* SKUs the shop did not know when last asked: asked again after STOCK_UNKNOWN_RECHECK, so a
 	 * burst of changes to unknown SKUs costs one lookup each, not one per change */
-	struct { uint64_t hash; int64_t asked_us; } unknown_cache[STOCK_WRITER_UNKNOWN_CACHE];
-	int64_t retry_at_us;        /* back-off after a failed call or connection */
+	struct {
+		uint64_t hash;
+		int64_t asked_us;
+	} unknown_cache[STOCK_WRITER_UNKNOWN_CACHE];
+	int64_t retry_at_us; /* back-off after a failed call or connection */
 	long long backoff_ms;
-	bool db_failed;             /* the back-off is for the shop's database connection */
-	int64_t lookup_at_us;       /* no SKU lookups before this: they failed (their SKUs stay dirty) */
+	bool db_failed;       /* the back-off is for the shop's database connection */
+	int64_t lookup_at_us; /* no SKU lookups before this: they failed (their SKUs stay dirty) */
 	long long lookup_backoff_ms;
 	struct metric_series *writes, *noop, *calls_ok, *calls_failed, *unknown, *latency, *rejected;
 	pthread_t thread;
 	bool started;
-	atomic_bool ended;          /* the thread returned */
-	pthread_mutex_t cycle;      /* held by the shop's thread through a cycle (take, write, record) */
-	pthread_mutex_t lock;       /* wake, reconcile */
+	atomic_bool ended;     /* the thread returned */
+	pthread_mutex_t cycle; /* held by the shop's thread through a cycle (take, write, record) */
+	pthread_mutex_t lock;  /* wake, reconcile */
 	pthread_cond_t cond;
-	bool wake;                  /* a coalescing window closed: take the dirty SKUs */
-	bool reconcile;             /* this shop's part of a reconciliation run is due */
+	bool wake;      /* a coalescing window closed: take the dirty SKUs */
+	bool reconcile; /* this shop's part of a reconciliation run is due */
 };
 
 struct stock_writer {
@@ -71,12 +74,12 @@ struct stock_writer {
 	pthread_t thread;
 	bool started;
 	atomic_bool ended;
-	struct pg *db;                          /* leadership, LISTEN, the fold */
+	struct pg *db; /* leadership, LISTEN, the fold */
 	struct stock_writer_shop *shops;
 	struct pg_leader leader;
-	atomic_bool leading;                    /* this instance holds the writer's lock: shops may write */
+	atomic_bool leading; /* this instance holds the writer's lock: shops may write */
 	pthread_mutex_t rc_lock;
-	size_t rc_left;                         /* shops of the reconciliation run under way not done yet */
+	size_t rc_left; /* shops of the reconciliation run under way not done yet */
 };
 
 long long stock_writer_sellable(long long available_milli, long long reserved_milli, long long buffer)
@@ -101,8 +104,9 @@ static bool stock_writer_learn(struct stock_writer_shop *s)
 	bool more = true;
 	for (int page = 1; more && !shutdown_requested(); page++) {
 		if (page > SHOP_LIST_PAGES_MAX) {
-			log_warn("shop %s: the listing goes on past %d pages; SKUs beyond them are looked up one by one",
-				 s->conf->id, SHOP_LIST_PAGES_MAX);
+			log_warn(
+				"shop %s: the listing goes on past %d pages; SKUs beyond them are looked up one by one",
+				s->conf->id, SHOP_LIST_PAGES_MAX);
 			break;
 		}
 		struct shop_item *items;
@@ -113,8 +117,8 @@ static bool stock_writer_learn(struct stock_writer_shop *s)
 		}
 		bool ok = pg_begin(s->db, err, sizeof err);
 		for (size_t i = 0; ok && i < n; i++)
-			ok = stock_db_map_put(s->db, s->conf->id, items[i].sku, items[i].id, items[i].parent_id,
-					      err, sizeof err);
+			ok = stock_db_map_put(s->db, s->conf->id, items[i].sku, items[i].id, items[i].parent_id, err,
+					      sizeof err);
 		ok = ok && pg_commit(s->db, err, sizeof err);
 		free(items);
 		if (!ok) {
@@ -168,9 +172,9 @@ static void stock_writer_lookup_backoff(struct stock_writer_shop *s, bool failed
 /* Decides each pending SKU: unknown, unchanged, or to be written (into writes[]). A failed lookup
  * (after its retries) ends the lookups of the cycle: the shop's API is failing, and the SKUs not
  * looked up stay dirty until the lookups' back-off is over; *lookup_failed says so. */
-static size_t stock_writer_plan(struct stock_writer *w, struct stock_writer_shop *s,
-				struct stock_pending *p, size_t n, struct stock_done *done, size_t *ndone,
-				struct shop_stock_write *writes, size_t *map, bool *lookup_failed)
+static size_t stock_writer_plan(struct stock_writer *w, struct stock_writer_shop *s, struct stock_pending *p, size_t n,
+				struct stock_done *done, size_t *ndone, struct shop_stock_write *writes, size_t *map,
+				bool *lookup_failed)
 {
 	size_t nw = 0;
 	bool lookups = event_monotonic_us() >= s->lookup_at_us, looked_up = false;
@@ -178,7 +182,7 @@ static size_t stock_writer_plan(struct stock_writer *w, struct stock_writer_shop
 	for (size_t i = 0; i < n; i++) {
 		if (!p[i].product_id) {
 			if (!lookups || *lookup_failed)
-				continue;      /* stays dirty: looked up after the lookups' back-off */
+				continue; /* stays dirty: looked up after the lookups' back-off */
 			enum shop_lookup r = stock_writer_lookup(w, s, &p[i]);
 			if (r == SHOP_LOOKUP_ERROR) {
 				*lookup_failed = true;
@@ -240,18 +244,18 @@ struct stock_writer_job {
 	struct stock_writer *w;
 	struct stock_writer_shop *s;
 	struct stock_pending *p;
-	size_t n;                       /* dirty SKUs taken */
+	size_t n; /* dirty SKUs taken */
 	struct stock_done *done;
 	size_t ndone;
 	struct shop_stock_write *writes;
-	size_t *map;                    /* writes[k] is p[map[k]] */
-	int64_t *written_us;            /* when the shop confirmed writes[k] (wall clock), 0: not taken */
+	size_t *map;         /* writes[k] is p[map[k]] */
+	int64_t *written_us; /* when the shop confirmed writes[k] (wall clock), 0: not taken */
 	size_t nw;
 	unsigned calls;
 	bool ok;
-	bool lookup_failed;             /* a lookup failed (the cycle's lookups stopped there) */
+	bool lookup_failed; /* a lookup failed (the cycle's lookups stopped there) */
 	char err[512];
-	int64_t start_us, taken_us, put_us, put_end_us;  /* monotonic, for the debug log */
+	int64_t start_us, taken_us, put_us, put_end_us; /* monotonic, for the debug log */
 };
 
 static void stock_writer_job_free(struct stock_writer_job *j)
@@ -323,7 +327,8 @@ static void stock_writer_record(struct stock_writer_job *j)
 		metrics_inc(s->calls_failed);
 	stock_writer_backoff(s, !j->ok || lookups_only);
 	if (lookups_only)
-		log_warn("shop %s: lookups failed, nothing written; next attempt in %lld ms", s->conf->id, s->backoff_ms);
+		log_warn("shop %s: lookups failed, nothing written; next attempt in %lld ms", s->conf->id,
+			 s->backoff_ms);
 	for (size_t k = 0; k < j->nw; k++) {
 		struct stock_pending *x = &j->p[j->map[k]];
 		if (!j->written_us[k]) {
@@ -346,7 +351,8 @@ static void stock_writer_record(struct stock_writer_job *j)
 	if (unknown >= 0)
 		metrics_set(s->unknown, (double)unknown);
 	log_debug("shop %s: %zu dirty SKUs, %zu written in %u calls; took %lld ms, wrote %lld ms (after %lld ms),"
-		  " recorded %lld ms", s->conf->id, j->n, j->nw, j->calls, (long long)(j->taken_us - j->start_us) / 1000,
+		  " recorded %lld ms",
+		  s->conf->id, j->n, j->nw, j->calls, (long long)(j->taken_us - j->start_us) / 1000,
 		  (long long)(j->put_end_us - j->put_us) / 1000, (long long)(j->put_us - j->taken_us) / 1000,
 		  (long long)(event_monotonic_us() - j->put_end_us) / 1000);
 }
@@ -575,7 +581,7 @@ static void *stock_writer_main(void *arg)
 	int listen_pid = 0;
 	while (!shutdown_requested()) {
 		if (!pg_ensure(w->db, err, sizeof err)) {
-			atomic_store(&w->leading, false);      /* the lock went with the session */
+			atomic_store(&w->leading, false); /* the lock went with the session */
 			shutdown_sleep_ms(w->o.window_ms);
 			continue;
 		}
@@ -627,21 +633,29 @@ static bool stock_writer_shop_init(struct stock_writer *w, struct stock_writer_s
 	if (!s->shop)
 		log_error("%s", err);
 	s->db = pg_new(dsn, STOCK_DB_SCHEMA);
-	s->writes = metrics_series1(metrics_counter("erpsync_stock_shop_writes_total",
-		"SKU quantities written to a shop", shop_label), conf->id);
+	s->writes = metrics_series1(
+		metrics_counter("erpsync_stock_shop_writes_total", "SKU quantities written to a shop", shop_label),
+		conf->id);
 	s->noop = metrics_series1(metrics_counter("erpsync_stock_shop_noop_total",
-		"SKU writes skipped because the shop already shows that quantity", shop_label), conf->id);
+						  "SKU writes skipped because the shop already shows that quantity",
+						  shop_label),
+				  conf->id);
 	struct metric_family *calls = metrics_counter("erpsync_stock_shop_calls_total",
-		"Stock write calls to a shop by result", shop_result);
+						      "Stock write calls to a shop by result", shop_result);
 	s->calls_ok = metrics_series2(calls, conf->id, "ok");
 	s->calls_failed = metrics_series2(calls, conf->id, "failed");
 	s->rejected = metrics_series1(metrics_counter("erpsync_stock_shop_rejected_total",
-		"SKU writes the shop refused (stale product id)", shop_label), conf->id);
+						      "SKU writes the shop refused (stale product id)", shop_label),
+				      conf->id);
 	s->unknown = metrics_series1(metrics_gauge("erpsync_stock_unknown_skus",
-		"SKUs the shop does not know (listed in stock_sync.unknown_sku)", shop_label), conf->id);
-	s->latency = metrics_series1(metrics_histogram("erpsync_stock_e2e_latency_seconds",
-		"From the ERP change to the shop write", shop_label, stock_writer_latency_buckets,
-		sizeof stock_writer_latency_buckets / sizeof stock_writer_latency_buckets[0]), conf->id);
+						   "SKUs the shop does not know (listed in stock_sync.unknown_sku)",
+						   shop_label),
+				     conf->id);
+	s->latency = metrics_series1(
+		metrics_histogram("erpsync_stock_e2e_latency_seconds", "From the ERP change to the shop write",
+				  shop_label, stock_writer_latency_buckets,
+				  sizeof stock_writer_latency_buckets / sizeof stock_writer_latency_buckets[0]),
+		conf->id);
 	return s->shop && s->db;
 }
 
@@ -710,7 +724,8 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	shutdown_request();
 	for (size_t i = 0; w->shops && i < opts->nshops; i++)
 		if (w->shops[i].started)
-			joined = stock_writer_join(w->shops[i].thread, &w->shops[i].ended, w->shops[i].conf->id) && joined;
+			joined = stock_writer_join(w->shops[i].thread, &w->shops[i].ended, w->shops[i].conf->id) &&
+				 joined;
 	if (joined)
 		stock_writer_free(w);
 	return NULL;

@@ -21,8 +21,8 @@ struct stock_writer_opts {
 	const struct shop_config *shops;
 	size_t nshops;
 	long long window_ms;
-	long long unknown_recheck_ms;        /* a SKU the shop did not know is asked again after this */
-	struct stock_reconcile *reconcile;   /* shop side of reconciliation runs here; NULL: none */
+	long long unknown_recheck_ms;      /* a SKU the shop did not know is asked again after this */
+	struct stock_reconcile *reconcile; /* shop side of reconciliation runs here; NULL: none */
 };
 
 struct stock_writer;

@@ -13,10 +13,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#define TOPIC_NAME_MAX 249
+#define TOPIC_NAME_MAX   249
 #define TOPIC_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
-#define PARTITIONS_MAX 10000
-#define TOPICS_MAX 1000
+#define PARTITIONS_MAX   10000
+#define TOPICS_MAX       1000
 
 struct topic_decl {
 	char name[TOPIC_NAME_MAX + 1];
@@ -25,13 +25,18 @@ struct topic_decl {
 	char retention[24]; /* retention.ms, validated as an integer >= -1 */
 };
 
-struct topic_list { struct topic_decl *v; size_t n; }; /* v holds TOPICS_MAX */
+struct topic_list {
+	struct topic_decl *v;
+	size_t n;
+}; /* v holds TOPICS_MAX */
 
-struct opts { const char *brokers, *file; int replication, timeout_ms; };
+struct opts {
+	const char *brokers, *file;
+	int replication, timeout_ms;
+};
 
-static const char usage[] =
-	"usage: erpsyncctl topics create -b BROKERS -f FILE [-r REPLICATION] [-t TIMEOUT_MS]\n"
-	"       erpsyncctl topics check  -b BROKERS -f FILE [-t TIMEOUT_MS]\n";
+static const char usage[] = "usage: erpsyncctl topics create -b BROKERS -f FILE [-r REPLICATION] [-t TIMEOUT_MS]\n"
+			    "       erpsyncctl topics check  -b BROKERS -f FILE [-t TIMEOUT_MS]\n";
 
 static int parse_long(const char *s, long min, long max, long *out)
 {
@@ -61,8 +66,8 @@ static const char *parse_line(char *line, struct topic_decl *t)
 			return "more than 5 TAB-separated fields";
 	}
 	size_t len = strlen(f[0]);
-	if (len == 0 || len > TOPIC_NAME_MAX || strspn(f[0], TOPIC_NAME_CHARS) != len ||
-	    strcmp(f[0], ".") == 0 || strcmp(f[0], "..") == 0)
+	if (len == 0 || len > TOPIC_NAME_MAX || strspn(f[0], TOPIC_NAME_CHARS) != len || strcmp(f[0], ".") == 0 ||
+	    strcmp(f[0], "..") == 0)
 		return "bad topic name (1-249 characters of [a-zA-Z0-9._-])";
 	if (parse_long(f[1], 1, PARTITIONS_MAX, &parts) != 0)
 		return "partitions must be an integer 1..10000";
@@ -123,7 +128,8 @@ static int load_topics(const char *path, struct topic_list *tl)
 		rc = 0;
 out:
 	free(line);
-	if (fp) fclose(fp);
+	if (fp)
+		fclose(fp);
 	return rc;
 }
 
@@ -188,8 +194,8 @@ static int topics_create(const struct opts *o, const struct topic_list *tl)
 		goto out;
 	for (size_t i = 0; i < tl->n; i++) {
 		const struct topic_decl *t = &tl->v[i];
-		rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(t->name, t->partitions, o->replication,
-								 errstr, sizeof errstr);
+		rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(t->name, t->partitions, o->replication, errstr,
+								sizeof errstr);
 		if (nt)
 			nts[nts_cnt++] = nt;
 		if (!nt || rd_kafka_NewTopic_set_config(nt, "cleanup.policy", t->policy) ||
@@ -205,8 +211,8 @@ static int topics_create(const struct opts *o, const struct topic_list *tl)
 	if (!(ev = await_result(q, o->timeout_ms, "CreateTopics")))
 		goto out;
 
-	const rd_kafka_topic_result_t **res =
-		rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &cnt);
+	const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
+		rd_kafka_event_CreateTopics_result(ev), &cnt);
 	for (size_t i = 0; i < cnt; i++) {
 		const char *name = rd_kafka_topic_result_name(res[i]);
 		rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
@@ -227,12 +233,17 @@ static int topics_create(const struct opts *o, const struct topic_list *tl)
 	printf("topics: %d created, %d existing, %d failed\n", created, existing, failed);
 	rc = failed ? 1 : 0;
 out:
-	if (ev) rd_kafka_event_destroy(ev);
-	if (q) rd_kafka_queue_destroy(q);
-	if (ao) rd_kafka_AdminOptions_destroy(ao);
-	if (nts) rd_kafka_NewTopic_destroy_array(nts, nts_cnt);
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	if (q)
+		rd_kafka_queue_destroy(q);
+	if (ao)
+		rd_kafka_AdminOptions_destroy(ao);
+	if (nts)
+		rd_kafka_NewTopic_destroy_array(nts, nts_cnt);
 	free(nts);
-	if (rk) rd_kafka_destroy(rk);
+	if (rk)
+		rd_kafka_destroy(rk);
 	return rc;
 }
 
@@ -262,8 +273,8 @@ static int check_configs(rd_kafka_t *rk, const struct opts *o, const struct topi
 	if (!(ev = await_result(q, o->timeout_ms, "DescribeConfigs")))
 		goto out;
 
-	const rd_kafka_ConfigResource_t **res =
-		rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &cnt);
+	const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
+		rd_kafka_event_DescribeConfigs_result(ev), &cnt);
 	bad = 0;
 	for (size_t i = 0; i < cnt; i++) {
 		const char *name = rd_kafka_ConfigResource_name(res[i]);
@@ -281,7 +292,8 @@ static int check_configs(rd_kafka_t *rk, const struct opts *o, const struct topi
 			const char *key = rd_kafka_ConfigEntry_name(e[k]);
 			const char *val = rd_kafka_ConfigEntry_value(e[k]);
 			const char *want = strcmp(key, "cleanup.policy") == 0 ? t->policy
-					 : strcmp(key, "retention.ms") == 0   ? t->retention : NULL;
+					   : strcmp(key, "retention.ms") == 0 ? t->retention
+									      : NULL;
 			if (want && (!val || strcmp(val, want) != 0)) {
 				printf("MISMATCH  %s: %s is %s, declared %s\n", name, key, val ? val : "(unset)", want);
 				bad++;
@@ -289,10 +301,14 @@ static int check_configs(rd_kafka_t *rk, const struct opts *o, const struct topi
 		}
 	}
 out:
-	if (ev) rd_kafka_event_destroy(ev);
-	if (q) rd_kafka_queue_destroy(q);
-	if (ao) rd_kafka_AdminOptions_destroy(ao);
-	if (crs) rd_kafka_ConfigResource_destroy_array(crs, crs_cnt);
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	if (q)
+		rd_kafka_queue_destroy(q);
+	if (ao)
+		rd_kafka_AdminOptions_destroy(ao);
+	if (crs)
+		rd_kafka_ConfigResource_destroy_array(crs, crs_cnt);
 	free(crs);
 	if (bad < 0)
 		fprintf(stderr, "erpsyncctl: could not read topic configs\n");
@@ -339,16 +355,18 @@ static int topics_check(const struct opts *o, const struct topic_list *tl)
 	rc = bad ? 1 : 0;
 out:
 	free(present);
-	if (md) rd_kafka_metadata_destroy(md);
-	if (rk) rd_kafka_destroy(rk);
+	if (md)
+		rd_kafka_metadata_destroy(md);
+	if (rk)
+		rd_kafka_destroy(rk);
 	return rc;
 }
 
 /* argv: "topics" "create"|"check" options... */
 static int cmd_topics(int argc, char **argv)
 {
-	struct opts o = {.brokers = NULL, .file = NULL, .replication = 1, .timeout_ms = 30000};
-	struct topic_list tl = {0};
+	struct opts o = { .brokers = NULL, .file = NULL, .replication = 1, .timeout_ms = 30000 };
+	struct topic_list tl = { 0 };
 	long v = 0;
 	int c, rc = 2;
 
@@ -357,8 +375,12 @@ static int cmd_topics(int argc, char **argv)
 	optind = 1; /* getopt sees argv[1] ("create"/"check") as the program name */
 	while ((c = getopt(argc - 1, argv + 1, "b:f:r:t:h")) != -1) {
 		switch (c) {
-		case 'b': o.brokers = optarg; break;
-		case 'f': o.file = optarg; break;
+		case 'b':
+			o.brokers = optarg;
+			break;
+		case 'f':
+			o.file = optarg;
+			break;
 		case 'r':
 			if (parse_long(optarg, 1, 32767, &v) != 0)
 				goto bad_usage;
@@ -369,8 +391,11 @@ static int cmd_topics(int argc, char **argv)
 				goto bad_usage;
 			o.timeout_ms = (int)v;
 			break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: goto bad_usage;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			goto bad_usage;
 		}
 	}
 	if (!o.brokers || !o.file || optind != argc - 1)

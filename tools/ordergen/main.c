@@ -52,8 +52,7 @@ static const struct {
 	{ "deleted", ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED },
 };
 
-static int ordergen_lookup(const char *what, const char *s, int def, int n, const char *const *names,
-			   const int *values)
+static int ordergen_lookup(const char *what, const char *s, int def, int n, const char *const *names, const int *values)
 {
 	if (!s)
 		return def;
@@ -114,8 +113,8 @@ static size_t ordergen_pack_order(const char *shop, const char *oid, int kind, i
 	return *buf ? erpsync__v1__order_event__pack(&ev, *buf) : 0;
 }
 
-static size_t ordergen_pack_return(const char *shop, const char *oid, const char *rid, const char *wh,
-				   uint64_t version, int received, const struct ordergen_line *lines, size_t n,
+static size_t ordergen_pack_return(const char *shop, const char *oid, const char *rid, const char *wh, uint64_t version,
+				   int received, const struct ordergen_line *lines, size_t n,
 				   Erpsync__V1__EventMeta *meta, uint8_t **buf)
 {
 	Erpsync__V1__ReturnLine rl[ORDERGEN_MAX_LINES], *rlp[ORDERGEN_MAX_LINES];
@@ -150,22 +149,46 @@ int main(int argc, char **argv)
 	char err[512], id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[200];
 	while ((c = getopt(argc, argv, "t:s:o:k:S:l:e:R:w:rv:")) != -1) {
 		switch (c) {
-		case 't': topic = optarg; break;
-		case 's': shop = optarg; break;
-		case 'o': oid = optarg; break;
-		case 'k': kind_s = optarg; break;
-		case 'S': status_s = optarg; break;
-		case 'l': lines_s = optarg; break;
-		case 'e': eid = optarg; break;
-		case 'R': rid = optarg; break;
-		case 'w': wh = optarg; break;
-		case 'r': received = 1; break;
-		case 'v': version = strtoull(optarg, NULL, 10); break;
-		default: return 2;
+		case 't':
+			topic = optarg;
+			break;
+		case 's':
+			shop = optarg;
+			break;
+		case 'o':
+			oid = optarg;
+			break;
+		case 'k':
+			kind_s = optarg;
+			break;
+		case 'S':
+			status_s = optarg;
+			break;
+		case 'l':
+			lines_s = optarg;
+			break;
+		case 'e':
+			eid = optarg;
+			break;
+		case 'R':
+			rid = optarg;
+			break;
+		case 'w':
+			wh = optarg;
+			break;
+		case 'r':
+			received = 1;
+			break;
+		case 'v':
+			version = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!topic || !shop || !oid) {
-		fprintf(stderr, "usage: ordergen -t topic -s shop -o order-id [-k kind] [-S status] [-l SKU:QTY,...] [-v version]\n");
+		fprintf(stderr, "usage: ordergen -t topic -s shop -o order-id [-k kind] [-S status] [-l SKU:QTY,...] "
+				"[-v version]\n");
 		return 2;
 	}
 	const char *knames[5], *snames[9];
@@ -178,8 +201,10 @@ int main(int argc, char **argv)
 		snames[i] = ordergen_statuses[i].name;
 		svals[i] = ordergen_statuses[i].value;
 	}
-	int kind = ordergen_lookup("kind", kind_s, ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_PLACED, 5, knames, kvals);
-	int status = ordergen_lookup("status", status_s, ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_PROCESSING, 9, snames, svals);
+	int kind = ordergen_lookup("kind", kind_s, ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_PLACED, 5, knames,
+				   kvals);
+	int status = ordergen_lookup("status", status_s, ERPSYNC__V1__ORDER_STATUS__ORDER_STATUS_PROCESSING, 9, snames,
+				     svals);
 	struct ordergen_line lines[ORDERGEN_MAX_LINES];
 	size_t n = ordergen_parse_lines(lines_s, lines);
 	if (eid)
@@ -201,8 +226,13 @@ int main(int argc, char **argv)
 	struct kafka_producer *p = kafka_producer_new("ordergen", err, sizeof err);
 	int rc = 1;
 	if (p && buf) {
-		struct kafka_out m = { .topic = topic, .key = key, .key_len = strlen(key), .value = buf,
-				       .value_len = len, .event_id = id, .traceparent = tp,
+		struct kafka_out m = { .topic = topic,
+				       .key = key,
+				       .key_len = strlen(key),
+				       .value = buf,
+				       .value_len = len,
+				       .event_id = id,
+				       .traceparent = tp,
 				       .source_time_us = meta.occurred_at,
 				       .message_type = rid ? "erpsync.v1.Return" : "erpsync.v1.OrderEvent" };
 		if (kafka_produce(p, &m, err, sizeof err) && kafka_producer_flush(p, 30000))

@@ -38,8 +38,8 @@ static long stockgen_num(const char *s)
 	return v;
 }
 
-static size_t stockgen_pack(const struct stockgen_opts *o, long i, char *id, uint8_t *out, size_t cap,
-			    char *key, size_t keylen)
+static size_t stockgen_pack(const struct stockgen_opts *o, long i, char *id, uint8_t *out, size_t cap, char *key,
+			    size_t keylen)
 {
 	long sku = i % o->skus;
 	char skubuf[32];
@@ -75,16 +75,36 @@ int main(int argc, char **argv)
 	char err[512];
 	while ((c = getopt(argc, argv, "t:n:s:w:q:v:r:e:gd")) != -1) {
 		switch (c) {
-		case 't': o.topic = optarg; break;
-		case 'n': o.count = stockgen_num(optarg); break;
-		case 's': o.skus = stockgen_num(optarg); break;
-		case 'w': o.warehouse = optarg; break;
-		case 'q': o.base = stockgen_num(optarg); break;
-		case 'v': o.version_base = stockgen_num(optarg); break;
-		case 'r': o.rate = stockgen_num(optarg); break;
-		case 'e': o.id_prefix = optarg; break;
-		case 'g': o.garbage = 1; break;
-		case 'd': o.delete_first = 1; break;
+		case 't':
+			o.topic = optarg;
+			break;
+		case 'n':
+			o.count = stockgen_num(optarg);
+			break;
+		case 's':
+			o.skus = stockgen_num(optarg);
+			break;
+		case 'w':
+			o.warehouse = optarg;
+			break;
+		case 'q':
+			o.base = stockgen_num(optarg);
+			break;
+		case 'v':
+			o.version_base = stockgen_num(optarg);
+			break;
+		case 'r':
+			o.rate = stockgen_num(optarg);
+			break;
+		case 'e':
+			o.id_prefix = optarg;
+			break;
+		case 'g':
+			o.garbage = 1;
+			break;
+		case 'd':
+			o.delete_first = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: stockgen [-t topic] [-n count] [-s skus] [-w warehouse] [-q base] "
 					"[-v version-base] [-r rate] [-e id-prefix] [-g] [-d]\n");
@@ -112,7 +132,10 @@ int main(int argc, char **argv)
 		if (o.delete_first) {
 			char del[sizeof id + 8];
 			snprintf(del, sizeof del, "%s-del", id);
-			struct kafka_out t = { .topic = o.topic, .key = key, .key_len = strlen(key), .event_id = del,
+			struct kafka_out t = { .topic = o.topic,
+					       .key = key,
+					       .key_len = strlen(key),
+					       .event_id = del,
 					       .source_time_us = event_now_us() };
 			if (!kafka_produce(p, &t, err, sizeof err)) {
 				fprintf(stderr, "stockgen: %s\n", err);
@@ -120,8 +143,13 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
-		struct kafka_out m = { .topic = o.topic, .key = key, .key_len = strlen(key), .value = val,
-				       .value_len = len, .event_id = id, .source_time_us = event_now_us(),
+		struct kafka_out m = { .topic = o.topic,
+				       .key = key,
+				       .key_len = strlen(key),
+				       .value = val,
+				       .value_len = len,
+				       .event_id = id,
+				       .source_time_us = event_now_us(),
 				       .message_type = "erpsync.v1.StockLevel" };
 		if (!kafka_produce(p, &m, err, sizeof err)) {
 			fprintf(stderr, "stockgen: %s\n", err);

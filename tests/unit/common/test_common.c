@@ -12,8 +12,8 @@
 #include "log.h"
 #include "pg.h"
 #include "pg_array.h"
-#include <stdint.h>
 #include "unit.h"
+#include <stdint.h>
 
 static void test_duration_units(void)
 {
@@ -73,7 +73,7 @@ static void test_config_rejects_each_bad_value(void)
 	unsetenv("UT_NAME");           /* required */
 	setenv("UT_PORT", "70000", 1); /* out of bounds */
 	setenv("UT_FLAG", "maybe", 1);
-	setenv("UT_WAIT", "5", 1);     /* below 10 ms */
+	setenv("UT_WAIT", "5", 1); /* below 10 ms */
 	setenv("UT_MODE", "c", 1);
 	EXPECT(!config_load(test_table, &c));
 	config_free(test_table, &c);
@@ -106,7 +106,8 @@ static void test_event_ids_and_traceparent(void)
 		char ms_hex[13];
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		unsigned long long now = (unsigned long long)ts.tv_sec * 1000ull + (unsigned long long)ts.tv_nsec / 1000000ull;
+		unsigned long long now = (unsigned long long)ts.tv_sec * 1000ull +
+					 (unsigned long long)ts.tv_nsec / 1000000ull;
 		snprintf(ms_hex, sizeof ms_hex, "%.8s%.4s", b, b + 9);
 		unsigned long long made = strtoull(ms_hex, NULL, 16);
 		EXPECT(made <= now && now - made < 1000);
@@ -163,9 +164,9 @@ static void test_config_url_redact(void)
 	EXPECT_STR(out, "http://127.0.0.1:19180");
 	config_url_redact("https://erp:s3cr3t@erp.example.com:8443/api?token=abc#x", out, sizeof out);
 	EXPECT_STR(out, "https://***@erp.example.com:8443/api?***");
-	config_url_redact("https://u:p@ss@host/path#frag", out, sizeof out);     /* an unescaped @ in the password */
+	config_url_redact("https://u:p@ss@host/path#frag", out, sizeof out); /* an unescaped @ in the password */
 	EXPECT_STR(out, "https://***@host/path");
-	config_url_redact("https://host/a@b", out, sizeof out);                  /* @ in the path is not userinfo */
+	config_url_redact("https://host/a@b", out, sizeof out); /* @ in the path is not userinfo */
 	EXPECT_STR(out, "https://host/a@b");
 	config_url_redact("host:1?key=v", out, sizeof out);
 	EXPECT_STR(out, "host:1?***");
@@ -176,15 +177,15 @@ static void test_config_url_redact(void)
 /* Which failures mean "PostgreSQL refuses these data" (a batch of them goes one record at a time). */
 static void test_pg_sqlstate_refused(void)
 {
-	EXPECT(pg_sqlstate_refused("22001"));   /* string data right truncation */
-	EXPECT(pg_sqlstate_refused("22P02"));   /* invalid text representation */
-	EXPECT(pg_sqlstate_refused("23514"));   /* check violation */
-	EXPECT(pg_sqlstate_refused("23502"));   /* not null violation */
-	EXPECT(pg_sqlstate_refused("54000"));   /* program limit exceeded */
-	EXPECT(!pg_sqlstate_refused("23505"));  /* unique violation: settled by trying again */
-	EXPECT(!pg_sqlstate_refused("40P01"));  /* deadlock */
-	EXPECT(!pg_sqlstate_refused("08006"));  /* connection failure */
-	EXPECT(!pg_sqlstate_refused("57P01"));  /* admin shutdown */
+	EXPECT(pg_sqlstate_refused("22001"));  /* string data right truncation */
+	EXPECT(pg_sqlstate_refused("22P02"));  /* invalid text representation */
+	EXPECT(pg_sqlstate_refused("23514"));  /* check violation */
+	EXPECT(pg_sqlstate_refused("23502"));  /* not null violation */
+	EXPECT(pg_sqlstate_refused("54000"));  /* program limit exceeded */
+	EXPECT(!pg_sqlstate_refused("23505")); /* unique violation: settled by trying again */
+	EXPECT(!pg_sqlstate_refused("40P01")); /* deadlock */
+	EXPECT(!pg_sqlstate_refused("08006")); /* connection failure */
+	EXPECT(!pg_sqlstate_refused("57P01")); /* admin shutdown */
 	EXPECT(!pg_sqlstate_refused(""));
 	EXPECT(!pg_sqlstate_refused(NULL));
 	EXPECT(!pg_sqlstate_refused("2201"));
@@ -193,13 +194,15 @@ static void test_pg_sqlstate_refused(void)
 int main(void)
 {
 	log_init("test", LOG_ERROR + 1);
-	static const unit_fn fns[] = { test_duration_units, test_config_defaults_and_values,
-				       test_config_rejects_each_bad_value, test_kafka_passthrough,
-				       test_event_ids_and_traceparent, test_pg_array_escaping, test_buf_json_escaping,
-				       test_config_url_redact, test_pg_sqlstate_refused };
-	static const char *const names[] = { "test_duration_units", "test_config_defaults_and_values",
-					     "test_config_rejects_each_bad_value", "test_kafka_passthrough",
-					     "test_event_ids_and_traceparent", "test_pg_array_escaping",
-					     "test_buf_json_escaping", "test_config_url_redact", "test_pg_sqlstate_refused" };
+	static const unit_fn fns[] = {
+		test_duration_units,    test_config_defaults_and_values, test_config_rejects_each_bad_value,
+		test_kafka_passthrough, test_event_ids_and_traceparent,  test_pg_array_escaping,
+		test_buf_json_escaping, test_config_url_redact,          test_pg_sqlstate_refused
+	};
+	static const char *const names[] = {
+		"test_duration_units",    "test_config_defaults_and_values", "test_config_rejects_each_bad_value",
+		"test_kafka_passthrough", "test_event_ids_and_traceparent",  "test_pg_array_escaping",
+		"test_buf_json_escaping", "test_config_url_redact",          "test_pg_sqlstate_refused"
+	};
 	return unit_run(names, fns, sizeof fns / sizeof fns[0]);
 }

@@ -27,7 +27,8 @@ static void test_hmac_sha256(void)
 	EXPECT(hmac_sha256_hex_verify("Jefe", parts, 3, want));
 	EXPECT(!hmac_sha256_hex_verify("jefe", parts, 3, want));
 	EXPECT(!hmac_sha256_hex_verify("Jefe", parts, 2, want));
-	EXPECT(!hmac_sha256_hex_verify("Jefe", parts, 3, "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
+	EXPECT(!hmac_sha256_hex_verify("Jefe", parts, 3,
+				       "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843"));
 	EXPECT(!hmac_sha256_hex_verify("Jefe", parts, 3, "5bdcc146"));
 	EXPECT(!hmac_sha256_hex_verify("Jefe", parts, 3, NULL));
 	EXPECT(!hmac_sha256_hex("", parts, 3, hex));
@@ -60,9 +61,9 @@ static void test_base64(void)
 		buf_cleanup(&b);
 	}
 	char out[4];
-	EXPECT(!base64_decode("Zm9vYmFy", out, sizeof out, NULL));   /* too long for out */
-	EXPECT(!base64_decode("Zm9v!", out, sizeof out, NULL));       /* outside the alphabet */
-	EXPECT(!base64_decode("Zg=", out, sizeof out, NULL));         /* padding without a full quantum */
+	EXPECT(!base64_decode("Zm9vYmFy", out, sizeof out, NULL)); /* too long for out */
+	EXPECT(!base64_decode("Zm9v!", out, sizeof out, NULL));    /* outside the alphabet */
+	EXPECT(!base64_decode("Zg=", out, sizeof out, NULL));      /* padding without a full quantum */
 }
 
 UNIT_MAIN(test_fnv1a, test_hmac_sha256, test_hex_strict, test_base64)

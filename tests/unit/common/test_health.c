@@ -9,7 +9,7 @@
 #include "unit.h"
 
 struct fake {
-	atomic_int mode;                  /* 0 ready, 1 not ready, 2 hang in "PostgreSQL" until released */
+	atomic_int mode; /* 0 ready, 1 not ready, 2 hang in "PostgreSQL" until released */
 	atomic_int checks;
 	atomic_bool release;
 };
@@ -88,7 +88,7 @@ static void test_not_ready_before_the_first_result(void)
 	EXPECT(strstr(reason, "starting") != NULL);
 	atomic_store(&f.mode, 0);
 	atomic_store(&f.release, true);
-	health_free(h);   /* waits for the check under way */
+	health_free(h); /* waits for the check under way */
 	health_free(NULL);
 }
 

@@ -27,19 +27,19 @@ static void test_retry_after_dates(void)
 {
 	char d[64];
 	struct tm tm = http_tm(120);
-	strftime(d, sizeof d, "%a, %d %b %Y %H:%M:%S GMT", &tm);        /* IMF-fixdate */
+	strftime(d, sizeof d, "%a, %d %b %Y %H:%M:%S GMT", &tm); /* IMF-fixdate */
 	long ms = http_retry_after_ms(d);
 	EXPECT(ms > 118000 && ms <= 120000);
 	tm = http_tm(60);
-	char day[16], mon[8];                                             /* RFC 850: two-digit year */
+	char day[16], mon[8]; /* RFC 850: two-digit year */
 	strftime(day, sizeof day, "%A", &tm);
 	strftime(mon, sizeof mon, "%b", &tm);
-	snprintf(d, sizeof d, "%s, %02d-%s-%02d %02d:%02d:%02d GMT", day, tm.tm_mday, mon, tm.tm_year % 100,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	snprintf(d, sizeof d, "%s, %02d-%s-%02d %02d:%02d:%02d GMT", day, tm.tm_mday, mon, tm.tm_year % 100, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
 	ms = http_retry_after_ms(d);
 	EXPECT(ms > 58000 && ms <= 60000);
 	tm = http_tm(30);
-	strftime(d, sizeof d, "%a %b %e %H:%M:%S %Y", &tm);             /* asctime */
+	strftime(d, sizeof d, "%a %b %e %H:%M:%S %Y", &tm); /* asctime */
 	ms = http_retry_after_ms(d);
 	EXPECT(ms > 28000 && ms <= 30000);
 	/* A date in the past means "now", not an error. */
@@ -91,7 +91,7 @@ static void test_response_lifecycle(void)
 	http_response_init(&r);
 	EXPECT(r.status == 0 && r.body.data == NULL && r.retry_after == NULL && r.headers.len == 0);
 	http_response_cleanup(&r);
-	http_response_cleanup(&r);   /* cleanup leaves it reusable, and again is harmless */
+	http_response_cleanup(&r); /* cleanup leaves it reusable, and again is harmless */
 	http_response_cleanup(NULL);
 	http_client_free(NULL);
 }
@@ -106,8 +106,8 @@ static void test_response_header_lookup(void)
 	EXPECT(buf_puts(&r.headers, "Content-Type: application/json\nx-wp-total: 250\nX-WP-TotalPages: 3\n"));
 	EXPECT_STR(http_response_header(&r, "X-WP-Total", v, sizeof v), "250");
 	EXPECT_STR(http_response_header(&r, "x-wp-totalpages", v, sizeof v), "3");
-	EXPECT(http_response_header(&r, "X-WP", v, sizeof v) == NULL);            /* a prefix is not a name */
-	EXPECT_STR(http_response_header(&r, "Content-Type", v, 5), "appl");       /* truncated to fit */
+	EXPECT(http_response_header(&r, "X-WP", v, sizeof v) == NULL);      /* a prefix is not a name */
+	EXPECT_STR(http_response_header(&r, "Content-Type", v, 5), "appl"); /* truncated to fit */
 	http_response_cleanup(&r);
 }
 

@@ -17,19 +17,19 @@ static void test_host_names_the_service(void)
 	EXPECT(httpd_admin_host_ok(a, "127.0.0.1:19101"));
 	EXPECT(httpd_admin_host_ok(a, "localhost:19101"));
 	EXPECT(httpd_admin_host_ok(a, "LOCALHOST:19101"));
-	EXPECT(httpd_admin_host_ok(a, "127.0.0.2:19101"));          /* all of 127.0.0.0/8 */
+	EXPECT(httpd_admin_host_ok(a, "127.0.0.2:19101")); /* all of 127.0.0.0/8 */
 	EXPECT(httpd_admin_host_ok(a, "[::1]:19101"));
-	EXPECT(httpd_admin_host_ok(a, "stock.example.com"));         /* listed without a port: any */
+	EXPECT(httpd_admin_host_ok(a, "stock.example.com")); /* listed without a port: any */
 	EXPECT(httpd_admin_host_ok(a, "Stock.Example.com:443"));
 	EXPECT(httpd_admin_host_ok(a, "ops.example.com:8443"));
-	EXPECT(!httpd_admin_host_ok(a, "ops.example.com"));          /* listed with 8443: port 80 is not it */
+	EXPECT(!httpd_admin_host_ok(a, "ops.example.com")); /* listed with 8443: port 80 is not it */
 	EXPECT(!httpd_admin_host_ok(a, "ops.example.com:9999"));
-	EXPECT(!httpd_admin_host_ok(a, "localhost:8080"));           /* loopback, another port */
-	EXPECT(!httpd_admin_host_ok(a, "localhost"));                /* no port: 80 */
-	EXPECT(!httpd_admin_host_ok(a, "attacker.example:19101"));   /* DNS rebinding */
+	EXPECT(!httpd_admin_host_ok(a, "localhost:8080"));         /* loopback, another port */
+	EXPECT(!httpd_admin_host_ok(a, "localhost"));              /* no port: 80 */
+	EXPECT(!httpd_admin_host_ok(a, "attacker.example:19101")); /* DNS rebinding */
 	EXPECT(!httpd_admin_host_ok(a, "localhost.attacker.example:19101"));
 	EXPECT(!httpd_admin_host_ok(a, "0.0.0.0:19101"));
-	EXPECT(!httpd_admin_host_ok(a, "::1:19101"));                /* IPv6 without brackets */
+	EXPECT(!httpd_admin_host_ok(a, "::1:19101")); /* IPv6 without brackets */
 	EXPECT(!httpd_admin_host_ok(a, "localhost:19101x"));
 	EXPECT(!httpd_admin_host_ok(a, "localhost:"));
 	EXPECT(!httpd_admin_host_ok(a, "localhost:99999"));

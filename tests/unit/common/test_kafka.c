@@ -183,16 +183,16 @@ static void test_headers_get(void)
 	rd_kafka_header_add(h, "long", -1, "0123456789", -1);
 
 	EXPECT(kafka_headers_get(h, "event-id", out, sizeof out));
-	EXPECT_STR(out, "second");                          /* the last value wins */
+	EXPECT_STR(out, "second"); /* the last value wins */
 	EXPECT(kafka_headers_get(h, "long", out, sizeof out));
-	EXPECT_STR(out, "0123456");                         /* truncated, terminated */
+	EXPECT_STR(out, "0123456"); /* truncated, terminated */
 	EXPECT(kafka_headers_get(h, "empty", out, sizeof out));
 	EXPECT_STR(out, "");
 	snprintf(out, sizeof out, "junk");
 	EXPECT(!kafka_headers_get(h, "missing", out, sizeof out));
 	EXPECT_STR(out, "");
 	EXPECT(!kafka_headers_get(NULL, "event-id", out, sizeof out));
-	EXPECT(kafka_headers_get(h, "event-id", NULL, 0));  /* presence only */
+	EXPECT(kafka_headers_get(h, "event-id", NULL, 0)); /* presence only */
 	rd_kafka_headers_destroy(h);
 }
 
@@ -275,9 +275,9 @@ static void test_dlq_headers(void)
 	EXPECT(kafka_dlq_headers_set(h, &info));
 
 	EXPECT(kafka_headers_get(h, KAFKA_H_EVENT_ID, v, sizeof v));
-	EXPECT_STR(v, "e-1");                               /* the original headers stay */
+	EXPECT_STR(v, "e-1"); /* the original headers stay */
 	EXPECT(kafka_headers_get(h, KAFKA_H_DLQ_ERROR, v, sizeof v));
-	EXPECT_INT(strlen(v), 1023);                        /* cut before the split character */
+	EXPECT_INT(strlen(v), 1023); /* cut before the split character */
 	EXPECT(kafka_headers_get(h, KAFKA_H_DLQ_SERVICE, v, sizeof v));
 	EXPECT_STR(v, "stock-sync");
 	EXPECT(kafka_headers_get(h, KAFKA_H_DLQ_TOPIC, v, sizeof v));

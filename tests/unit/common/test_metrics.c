@@ -28,7 +28,7 @@ static void test_counter_and_gauge(void)
 	EXPECT(metrics_series1(c, "orders") == a);
 	metrics_inc(a);
 	metrics_add(a, 2.5);
-	metrics_add(a, -1);            /* counters never go down */
+	metrics_add(a, -1); /* counters never go down */
 	EXPECT(metrics_value(a) == 3.5);
 	EXPECT(metrics_value(b) == 0);
 
@@ -36,24 +36,23 @@ static void test_counter_and_gauge(void)
 	metrics_set(lag, 10);
 	metrics_add(lag, -4);
 	EXPECT(metrics_value(lag) == 6);
-	metrics_set(a, 100);            /* set is for gauges only */
+	metrics_set(a, 100); /* set is for gauges only */
 	EXPECT(metrics_value(a) == 3.5);
-	metrics_observe(lag, 1);        /* observe is for histograms only */
+	metrics_observe(lag, 1); /* observe is for histograms only */
 	EXPECT(metrics_value(lag) == 6);
 
 	char *text = render();
-	EXPECT_STR(text,
-		   "# HELP erpsync_metrics_series_dropped_total Label sets folded into the _overflow series "
-		   "because a family reached its series limit.\n"
-		   "# TYPE erpsync_metrics_series_dropped_total counter\n"
-		   "erpsync_metrics_series_dropped_total 0\n"
-		   "# HELP erpsync_test_events_total Events.\n"
-		   "# TYPE erpsync_test_events_total counter\n"
-		   "erpsync_test_events_total{topic=\"orders\"} 3.5\n"
-		   "erpsync_test_events_total{topic=\"stock\"} 0\n"
-		   "# HELP erpsync_test_lag Lag.\n"
-		   "# TYPE erpsync_test_lag gauge\n"
-		   "erpsync_test_lag 6\n");
+	EXPECT_STR(text, "# HELP erpsync_metrics_series_dropped_total Label sets folded into the _overflow series "
+			 "because a family reached its series limit.\n"
+			 "# TYPE erpsync_metrics_series_dropped_total counter\n"
+			 "erpsync_metrics_series_dropped_total 0\n"
+			 "# HELP erpsync_test_events_total Events.\n"
+			 "# TYPE erpsync_test_events_total counter\n"
+			 "erpsync_test_events_total{topic=\"orders\"} 3.5\n"
+			 "erpsync_test_events_total{topic=\"stock\"} 0\n"
+			 "# HELP erpsync_test_lag Lag.\n"
+			 "# TYPE erpsync_test_lag gauge\n"
+			 "erpsync_test_lag 6\n");
 	free(text);
 	metrics_reset();
 }
@@ -66,24 +65,23 @@ static void test_histogram(void)
 	struct metric_family *h = metrics_histogram("erpsync_test_seconds", "Latency.", labels, bounds, 3);
 	struct metric_series *s = metrics_series1(h, "woo");
 	metrics_observe(s, 0.05);
-	metrics_observe(s, 0.1);        /* le is inclusive */
+	metrics_observe(s, 0.1); /* le is inclusive */
 	metrics_observe(s, 0.7);
 	metrics_observe(s, 100);
 	EXPECT(metrics_value(s) == 4);
-	metrics_inc(s);                 /* not a counter: ignored */
+	metrics_inc(s); /* not a counter: ignored */
 	EXPECT(metrics_value(s) == 4);
 
 	char *text = render();
 	const char *body = text ? strstr(text, "# HELP erpsync_test_seconds") : NULL;
-	EXPECT_STR(body,
-		   "# HELP erpsync_test_seconds Latency.\n"
-		   "# TYPE erpsync_test_seconds histogram\n"
-		   "erpsync_test_seconds_bucket{system=\"woo\",le=\"0.1\"} 2\n"
-		   "erpsync_test_seconds_bucket{system=\"woo\",le=\"1\"} 3\n"
-		   "erpsync_test_seconds_bucket{system=\"woo\",le=\"2.5\"} 3\n"
-		   "erpsync_test_seconds_bucket{system=\"woo\",le=\"+Inf\"} 4\n"
-		   "erpsync_test_seconds_sum{system=\"woo\"} 100.85\n"
-		   "erpsync_test_seconds_count{system=\"woo\"} 4\n");
+	EXPECT_STR(body, "# HELP erpsync_test_seconds Latency.\n"
+			 "# TYPE erpsync_test_seconds histogram\n"
+			 "erpsync_test_seconds_bucket{system=\"woo\",le=\"0.1\"} 2\n"
+			 "erpsync_test_seconds_bucket{system=\"woo\",le=\"1\"} 3\n"
+			 "erpsync_test_seconds_bucket{system=\"woo\",le=\"2.5\"} 3\n"
+			 "erpsync_test_seconds_bucket{system=\"woo\",le=\"+Inf\"} 4\n"
+			 "erpsync_test_seconds_sum{system=\"woo\"} 100.85\n"
+			 "erpsync_test_seconds_count{system=\"woo\"} 4\n");
 	free(text);
 
 	/* Buckets must ascend, and a histogram cannot have its own "le" label. */
@@ -100,15 +98,13 @@ static void test_label_escaping(void)
 {
 	metrics_reset();
 	static const char *const labels[] = { "a", "b", NULL };
-	struct metric_family *c = metrics_counter("erpsync_test_escape_total", "Back\\slash\nand \"quotes\".",
-						  labels);
+	struct metric_family *c = metrics_counter("erpsync_test_escape_total", "Back\\slash\nand \"quotes\".", labels);
 	metrics_inc(metrics_series2(c, "q\"uote", "back\\slash\nnew"));
 	char *text = render();
 	const char *body = text ? strstr(text, "# HELP erpsync_test_escape_total") : NULL;
-	EXPECT_STR(body,
-		   "# HELP erpsync_test_escape_total Back\\\\slash\\nand \"quotes\".\n"
-		   "# TYPE erpsync_test_escape_total counter\n"
-		   "erpsync_test_escape_total{a=\"q\\\"uote\",b=\"back\\\\slash\\nnew\"} 1\n");
+	EXPECT_STR(body, "# HELP erpsync_test_escape_total Back\\\\slash\\nand \"quotes\".\n"
+			 "# TYPE erpsync_test_escape_total counter\n"
+			 "erpsync_test_escape_total{a=\"q\\\"uote\",b=\"back\\\\slash\\nnew\"} 1\n");
 	free(text);
 	metrics_reset();
 }
@@ -211,7 +207,7 @@ static void test_deferred_counts_once(void)
 	EXPECT(metrics_value(a) == 0);
 	metrics_deferred_commit(&d);
 	EXPECT(metrics_value(a) == 2 && metrics_value(b) == 2);
-	metrics_deferred_commit(&d);            /* committing again adds nothing */
+	metrics_deferred_commit(&d); /* committing again adds nothing */
 	EXPECT(metrics_value(a) == 2 && metrics_value(b) == 2);
 	/* more series than the first allocation holds */
 	struct metric_series *s[20];
@@ -221,7 +217,7 @@ static void test_deferred_counts_once(void)
 		s[i] = metrics_series1(f, name);
 		metrics_deferred_add(&d, s[i], i);
 	}
-	metrics_deferred_add(&d, NULL, 1);      /* ignored */
+	metrics_deferred_add(&d, NULL, 1); /* ignored */
 	EXPECT(d.n == 20);
 	metrics_deferred_commit(&d);
 	EXPECT(metrics_value(s[19]) == 19 && metrics_value(s[7]) == 7);
@@ -230,5 +226,5 @@ static void test_deferred_counts_once(void)
 	metrics_reset();
 }
 
-UNIT_MAIN(test_counter_and_gauge, test_histogram, test_label_escaping, test_overflow_folds,
-	  test_duplicate_declaration, test_concurrent_adds_are_exact, test_deferred_counts_once)
+UNIT_MAIN(test_counter_and_gauge, test_histogram, test_label_escaping, test_overflow_folds, test_duplicate_declaration,
+	  test_concurrent_adds_are_exact, test_deferred_counts_once)

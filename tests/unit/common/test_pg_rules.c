@@ -17,13 +17,12 @@
 static void test_outbox_keeps_key_order(void)
 {
 	const struct outbox_row_state rows[] = {
-		{ "t", "A", 1, false },     /* failed */
-		{ "t", "A", 1, true },      /* same key, acknowledged: held back */
-		{ "t", "B", 1, true },
-		{ "u", "A", 1, true },      /* same key, another topic */
-		{ "t", NULL, 0, true },     /* no key */
-		{ "t", "A", 1, true },      /* held back too */
-		{ "t", "AB", 2, true },     /* another key sharing a prefix */
+		{ "t", "A", 1, false },                        /* failed */
+		{ "t", "A", 1, true },                         /* same key, acknowledged: held back */
+		{ "t", "B", 1, true },  { "u", "A", 1, true }, /* same key, another topic */
+		{ "t", NULL, 0, true },                        /* no key */
+		{ "t", "A", 1, true },                         /* held back too */
+		{ "t", "AB", 2, true },                        /* another key sharing a prefix */
 	};
 	bool remove[7];
 	EXPECT_INT(pg_outbox_settle(rows, 7, remove), 4);
@@ -80,8 +79,8 @@ static void test_conninfo_dsn_wins(void)
 	int at_opts = -1, at_db = -1;
 	pg_conninfo_configure(&s);
 	unsetenv("PGOPTIONS");
-	EXPECT(pg_conninfo_build(&ci, "host=db keepalives_idle=60 tcp_user_timeout=0 options='-c work_mem=8MB'",
-				 "a", NULL, false));
+	EXPECT(pg_conninfo_build(&ci, "host=db keepalives_idle=60 tcp_user_timeout=0 options='-c work_mem=8MB'", "a",
+				 NULL, false));
 	EXPECT(ci_get(&ci, "keepalives_idle", NULL) == NULL);
 	EXPECT(ci_get(&ci, "tcp_user_timeout", NULL) == NULL);
 	EXPECT_STR(ci_get(&ci, "keepalives_interval", NULL), "1");

@@ -18,9 +18,9 @@ static void test_signal_during_fatal_stop(void)
 {
 	shutdown_install();
 	EXPECT(!shutdown_requested());
-	shutdown_request();        /* a worker thread found a fatal error */
+	shutdown_request(); /* a worker thread found a fatal error */
 	EXPECT(shutdown_requested());
-	raise(SIGTERM);            /* the operator's SIGTERM meanwhile: must not _exit(130) */
+	raise(SIGTERM); /* the operator's SIGTERM meanwhile: must not _exit(130) */
 	EXPECT(shutdown_requested());
 }
 
@@ -31,7 +31,7 @@ static void test_one_deadline(void)
 	long all = shutdown_left_ms(), work = shutdown_work_left_ms();
 	EXPECT(all > 3000 && all <= 4000);
 	EXPECT(work > 1000 && work <= 2000);
-	EXPECT(shutdown_sleep_ms(1000));     /* returns at once when stopping */
+	EXPECT(shutdown_sleep_ms(1000)); /* returns at once when stopping */
 }
 
 UNIT_MAIN(test_no_deadline_before_stop, test_signal_during_fatal_stop, test_one_deadline)

@@ -10,33 +10,32 @@ static void test_push_verify(void)
 	const char *good = "47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e";
 	const char *ts = "1700000000";
 	EXPECT(erp_push_verify("key", ts, "body", 4, good));
-	EXPECT(!erp_push_verify("key", ts, "Body", 4, good));        /* another body */
+	EXPECT(!erp_push_verify("key", ts, "Body", 4, good));           /* another body */
 	EXPECT(!erp_push_verify("key", "1700000001", "body", 4, good)); /* another time */
-	EXPECT(!erp_push_verify("key", NULL, "body", 4, good));      /* no time */
-	EXPECT(!erp_push_verify("other", ts, "body", 4, good));      /* another key */
-	EXPECT(!erp_push_verify("key", ts, "body", 4, "47b6ce0f"));  /* truncated */
+	EXPECT(!erp_push_verify("key", NULL, "body", 4, good));         /* no time */
+	EXPECT(!erp_push_verify("other", ts, "body", 4, good));         /* another key */
+	EXPECT(!erp_push_verify("key", ts, "body", 4, "47b6ce0f"));     /* truncated */
 	EXPECT(!erp_push_verify("key", ts, "body", 4, NULL));
 	EXPECT(!erp_push_verify("", ts, "body", 4, good));
 	EXPECT(!erp_push_verify("key", ts, "body", 4,
-					"zzb6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e"));
+				"zzb6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e"));
 }
 
 static void test_push_timestamp(void)
 {
 	long long now = 1700000000000LL, tol = 300000;
 	EXPECT(erp_push_timestamp_ok("1700000000", now, tol));
-	EXPECT(erp_push_timestamp_ok("1700000300", now, tol));    /* at the edge, either side */
+	EXPECT(erp_push_timestamp_ok("1700000300", now, tol)); /* at the edge, either side */
 	EXPECT(erp_push_timestamp_ok("1699999700", now, tol));
 	EXPECT(!erp_push_timestamp_ok("1700000301", now, tol));
-	EXPECT(!erp_push_timestamp_ok("1699999699", now, tol));   /* a replay from 5 min ago */
+	EXPECT(!erp_push_timestamp_ok("1699999699", now, tol)); /* a replay from 5 min ago */
 	EXPECT(!erp_push_timestamp_ok("", now, tol));
 	EXPECT(!erp_push_timestamp_ok(NULL, now, tol));
 	EXPECT(!erp_push_timestamp_ok("-1700000000", now, tol));
 	EXPECT(!erp_push_timestamp_ok("1700000000.5", now, tol));
-	EXPECT(!erp_push_timestamp_ok("99999999999999999999", now, tol));   /* no overflow */
-	EXPECT(!erp_push_timestamp_ok("1700000000000", now, tol));          /* milliseconds */
+	EXPECT(!erp_push_timestamp_ok("99999999999999999999", now, tol)); /* no overflow */
+	EXPECT(!erp_push_timestamp_ok("1700000000000", now, tol));        /* milliseconds */
 }
-
 
 /* what the sandbox ERP sends is what stock-sync accepts, and only that spelling */
 static void test_push_sign_round_trip(void)
@@ -53,9 +52,11 @@ static void test_push_sign_round_trip(void)
 		"0x47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e", /* a prefix */
 		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e ",  /* trailing */
 		"+7b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",   /* sscanf's sign */
-		"47b6ce f" "ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",  /* " f" for 0f */
-		"47b6ce+f" "ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",  /* "+f" for 0f */
-		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046E",   /* one upper-case digit */
+		"47b6ce f"
+		"ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e", /* " f" for 0f */
+		"47b6ce+f"
+		"ca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046e",         /* "+f" for 0f */
+		"47b6ce0fca59474308e2921c247cb2493dce6b8101d90ac05bd0c6a37d0e046E", /* one upper-case digit */
 	};
 	for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++)
 		EXPECT(!erp_push_verify("key", ts, "body", 4, spellings[i]));

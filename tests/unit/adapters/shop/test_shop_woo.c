@@ -10,8 +10,8 @@
 static void test_woo_call_plan(void)
 {
 	static const struct shop_stock_write w[] = {
-		{ "V7-A", 71, 7, 1 }, { "P-1", 1, 0, 1 }, { "V3-A", 31, 3, 1 }, { "P-2", 2, 0, 1 },
-		{ "P-3", 3, 0, 1 }, { "V7-B", 72, 7, 1 }, { "V3-B", 32, 3, 1 }, { "P-4", 4, 0, 1 },
+		{ "V7-A", 71, 7, 1 }, { "P-1", 1, 0, 1 },   { "V3-A", 31, 3, 1 }, { "P-2", 2, 0, 1 },
+		{ "P-3", 3, 0, 1 },   { "V7-B", 72, 7, 1 }, { "V3-B", 32, 3, 1 }, { "P-4", 4, 0, 1 },
 	};
 	static const size_t want[][2] = { { 0, 5 }, { 1, 3 }, { 2, 6 }, { 4, 7 } };
 	size_t idx[8];
@@ -31,7 +31,7 @@ static void test_woo_call_plan(void)
 	for (size_t i = 0; i < 250; i++)
 		many[i] = (struct shop_stock_write){ "S", (int64_t)i + 1, i == 120 ? 9 : 0, 1 };
 	n = shop_woo_plan(many, 250, 100, midx, mcalls);
-	EXPECT_INT(n, 4);   /* 249 products in 100 + 100 + 49, the variation alone */
+	EXPECT_INT(n, 4); /* 249 products in 100 + 100 + 49, the variation alone */
 	size_t total = 0;
 	for (size_t c = 0; c < n && c < 4; c++) {
 		EXPECT(mcalls[c].end - mcalls[c].start <= 100);
@@ -40,7 +40,7 @@ static void test_woo_call_plan(void)
 	EXPECT_INT(total, 250);
 	EXPECT_INT(midx[mcalls[0].start], 0);
 	EXPECT_INT(midx[mcalls[1].start], 100);
-	EXPECT_INT(midx[mcalls[2].start], 120);     /* the variation's call: its write is older than 101's */
+	EXPECT_INT(midx[mcalls[2].start], 120); /* the variation's call: its write is older than 101's */
 	EXPECT_INT(mcalls[2].end - mcalls[2].start, 1);
 	EXPECT_INT(n ? shop_woo_plan(many, 0, 100, midx, mcalls) : 1, 0);
 }
@@ -50,8 +50,11 @@ static void test_woo_call_plan(void)
  * before any call. */
 static void test_woo_listing_bounded(void)
 {
-	struct shop_woo_opts o = { .shop_id = "bounded", .base_url = "http://127.0.0.1:9",
-				   .consumer_key = "ck", .consumer_secret = "cs", .batch_max = 100 };
+	struct shop_woo_opts o = { .shop_id = "bounded",
+				   .base_url = "http://127.0.0.1:9",
+				   .consumer_key = "ck",
+				   .consumer_secret = "cs",
+				   .batch_max = 100 };
 	struct shop *s = shop_woo_new(&o);
 	struct shop_item *items = NULL;
 	size_t n = 7;

@@ -38,7 +38,7 @@ static void test_changed_record_moves_to_its_new_sequence(void)
 	bool more;
 	EXPECT(set(st, "A", "WH-MAIN", 1) && set(st, "B", "WH-MAIN", 2) && set(st, "A", "WH-MAIN", 5));
 	size_t n = erp_store_changes(st, 0, 10, NULL, v, &more);
-	EXPECT_INT(n, 2);                     /* A once, at its newer sequence */
+	EXPECT_INT(n, 2); /* A once, at its newer sequence */
 	EXPECT_STR(v[0].sku, "B");
 	EXPECT_STR(v[1].sku, "A");
 	EXPECT_INT(v[1].changed_seq, 3);
@@ -59,7 +59,7 @@ static void test_warehouse_filter_and_has_more(void)
 	EXPECT(set(st, "A", "WH-MAIN", 1) && set(st, "A", "WH-SOUTH", 1) && set(st, "B", "WH-MAIN", 1));
 	size_t n = erp_store_changes(st, 0, 1, "WH-SOUTH", v, &more);
 	EXPECT_INT(n, 1);
-	EXPECT(!more);                        /* B is in another warehouse */
+	EXPECT(!more); /* B is in another warehouse */
 	EXPECT_STR(v[0].warehouse, "WH-SOUTH");
 	EXPECT_INT(erp_store_sku(st, "A", v, 4), 2);
 	EXPECT_STR(v[0].warehouse, "WH-MAIN");
@@ -94,7 +94,7 @@ static void test_clear_keeps_the_sequence_going(void)
 	erp_store_clear(st);
 	EXPECT_INT(erp_store_count(st), 0);
 	EXPECT(set(st, "A", "WH-MAIN", 1));
-	EXPECT_INT(erp_store_changes(st, 2, 4, NULL, v, &more), 1);   /* an old cursor still works */
+	EXPECT_INT(erp_store_changes(st, 2, 4, NULL, v, &more), 1); /* an old cursor still works */
 	EXPECT_INT(v[0].changed_seq, 3);
 	EXPECT_INT(v[0].version, 1);
 	erp_store_free(st);
@@ -111,7 +111,7 @@ static void test_adjust_and_reserved(void)
 	EXPECT_INT(r.on_hand, 7);
 	EXPECT_INT(r.reserved, 5);
 	EXPECT(erp_store_set(st, "A", "WH-MAIN", 8, NULL, &r, err, sizeof err));
-	EXPECT_INT(r.reserved, 5);          /* not given: kept */
+	EXPECT_INT(r.reserved, 5); /* not given: kept */
 	EXPECT(!erp_store_adjust(st, "A", "WH-MAIN", INT64_MAX, 0, &r, err, sizeof err));
 	EXPECT(erp_store_adjust(st, "NEW", "WH-MAIN", 2, 0, &r, err, sizeof err));
 	EXPECT_INT(r.on_hand, 2);
@@ -126,8 +126,8 @@ static void test_keys_are_checked(void)
 	EXPECT(!erp_store_key_valid("A B", "WH-MAIN", err, sizeof err));
 	EXPECT(!erp_store_key_valid("A/B", "WH-MAIN", err, sizeof err));
 	EXPECT(!erp_store_key_valid("A", NULL, err, sizeof err));
-	EXPECT(!erp_store_key_valid("0123456789012345678901234567890123456789012345678901234567890123456789",
-				    "WH-MAIN", err, sizeof err));
+	EXPECT(!erp_store_key_valid("0123456789012345678901234567890123456789012345678901234567890123456789", "WH-MAIN",
+				    err, sizeof err));
 }
 
 static void test_seed_list_is_all_or_nothing(void)
@@ -137,7 +137,8 @@ static void test_seed_list_is_all_or_nothing(void)
 	size_t applied;
 	json_t *ok = json_loads("{\"items\":[{\"sku\":\"A\",\"warehouse\":\"W\",\"on_hand\":1}]}", 0, NULL);
 	json_t *bad = json_loads("[{\"sku\":\"B\",\"warehouse\":\"W\",\"on_hand\":1},"
-				 "{\"sku\":\"C\",\"warehouse\":\"W\",\"on_hand\":1,\"reserved\":-1}]", 0, NULL);
+				 "{\"sku\":\"C\",\"warehouse\":\"W\",\"on_hand\":1,\"reserved\":-1}]",
+				 0, NULL);
 	EXPECT(erp_seed_apply(st, ok, &applied, NULL, err, sizeof err));
 	EXPECT_INT(applied, 1);
 	EXPECT(!erp_seed_apply(st, bad, &applied, NULL, err, sizeof err));
@@ -161,7 +162,7 @@ static void test_each_store_is_a_feed_of_its_own(void)
 	EXPECT_INT(erp_store_last_seq(b), 1);
 	erp_store_clear(a);
 	EXPECT(set(a, "A", "WH-MAIN", 4));
-	EXPECT_INT(erp_store_last_seq(a), 3);    /* a reset is not a new feed */
+	EXPECT_INT(erp_store_last_seq(a), 3); /* a reset is not a new feed */
 	erp_store_free(a);
 	erp_store_free(b);
 }
@@ -185,6 +186,6 @@ static void test_version_base(void)
 }
 
 UNIT_MAIN(test_changes_in_sequence_order_with_cursor, test_changed_record_moves_to_its_new_sequence,
-	  test_warehouse_filter_and_has_more, test_many_rewrites_compact_the_log,
-	  test_clear_keeps_the_sequence_going, test_adjust_and_reserved, test_keys_are_checked,
-	  test_seed_list_is_all_or_nothing, test_each_store_is_a_feed_of_its_own, test_version_base)
+	  test_warehouse_filter_and_has_more, test_many_rewrites_compact_the_log, test_clear_keeps_the_sequence_going,
+	  test_adjust_and_reserved, test_keys_are_checked, test_seed_list_is_all_or_nothing,
+	  test_each_store_is_a_feed_of_its_own, test_version_base)

@@ -86,8 +86,7 @@ static void test_variants_alternate_unless_chosen(void)
 	EXPECT_INT(sandbox_fault_take(f).variant, 0);
 	EXPECT_INT(sandbox_fault_take(f).variant, 1);
 	EXPECT_INT(sandbox_fault_take(f).variant, 0);
-	EXPECT(arm(f, "{\"mode\":\"malformed\",\"count\":-1,\"variant\":\"missing_fields\"}", err,
-		   sizeof err));
+	EXPECT(arm(f, "{\"mode\":\"malformed\",\"count\":-1,\"variant\":\"missing_fields\"}", err, sizeof err));
 	EXPECT_INT(sandbox_fault_take(f).variant, 1);
 	EXPECT_INT(sandbox_fault_take(f).variant, 1);
 	sandbox_fault_free(f);
@@ -108,15 +107,14 @@ static void test_counts_by_status_until_reset(void)
 	sandbox_fault_count(f, 200);
 	sandbox_fault_count(f, 200);
 	sandbox_fault_count(f, 429);
-	sandbox_fault_count(f, 42);            /* no status: counted as a call only */
+	sandbox_fault_count(f, 42); /* no status: counted as a call only */
 	json_t *j = sandbox_fault_stats_json(f);
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	EXPECT_STR(text, "{\"by_status\":{\"200\":2,\"429\":1},\"calls\":4}");
 	free(text);
 	json_decref(j);
 
-	EXPECT(arm(f, "{\"mode\":\"malformed\",\"count\":-1,\"variant\":\"truncated\"}", err,
-		   sizeof err));
+	EXPECT(arm(f, "{\"mode\":\"malformed\",\"count\":-1,\"variant\":\"truncated\"}", err, sizeof err));
 	sandbox_fault_reset(f);
 	EXPECT_INT(sandbox_fault_take(f).mode, SANDBOX_FAULT_NONE);
 	j = sandbox_fault_stats_json(f);

@@ -2,14 +2,13 @@
  * errors and the per-SKU write counts the tests rely on. */
 #include <string.h>
 
+#include "unit.h"
 #include "woo_catalog.h"
 #include "woo_demo.h"
 #include "woo_item.h"
-#include "unit.h"
 
 /* Applies a JSON write to the item at t; returns the resulting JSON (caller decrefs) or NULL. */
-static json_t *put(struct woo_catalog *c, struct woo_target t, const char *body, int *changed,
-		   struct woo_error *e)
+static json_t *put(struct woo_catalog *c, struct woo_target t, const char *body, int *changed, struct woo_error *e)
 {
 	json_t *b = json_loads(body, 0, NULL);
 	json_t *j = woo_catalog_update(c, t, b, changed, e);
@@ -35,8 +34,8 @@ static void test_patch_rejects_wrong_types(void)
 	EXPECT_STR(e.code, "rest_invalid_param");
 	EXPECT_STR(e.param, "stock_quantity");
 	json_decref(b);
-	b = json_loads("{\"stock_quantity\":\"12\",\"regular_price\":\"9.90\",\"stock_status\":\"onbackorder\"}",
-		       0, NULL);
+	b = json_loads("{\"stock_quantity\":\"12\",\"regular_price\":\"9.90\",\"stock_status\":\"onbackorder\"}", 0,
+		       NULL);
 	EXPECT(woo_patch_parse(b, &p, &e));
 	EXPECT_INT(p.stock_quantity, 12);
 	EXPECT(p.set & WOO_F_REGULAR_PRICE);
@@ -67,17 +66,17 @@ static void test_stock_rules(void)
 	EXPECT_INT(json_integer_value(json_object_get(j, "stock_quantity")), 4);
 	json_decref(j);
 	j = put(c, t, "{\"stock_quantity\":4}", &changed, &e);
-	EXPECT_INT(changed, 0);               /* same value: a write without a change */
+	EXPECT_INT(changed, 0); /* same value: a write without a change */
 	json_decref(j);
 	json_t *w = woo_catalog_writes_json(c, "SKU-000001");
-	EXPECT_INT(json_integer_value(json_object_get(w, "stock_writes")), 4);   /* not the ignored one */
+	EXPECT_INT(json_integer_value(json_object_get(w, "stock_writes")), 4); /* not the ignored one */
 	json_decref(w);
 	woo_catalog_free(c);
 }
 
 static void test_errors_as_woocommerce_gives_them(void)
 {
-	struct woo_catalog *c = demo(4, 2, NULL);   /* 1002 and 1004 are variations of 1005 */
+	struct woo_catalog *c = demo(4, 2, NULL); /* 1002 and 1004 are variations of 1005 */
 	struct woo_error e;
 	EXPECT(!woo_catalog_get(c, (struct woo_target){ .id = 9 }, &e));
 	EXPECT_INT(e.status, 404);
@@ -101,11 +100,10 @@ static void test_errors_as_woocommerce_gives_them(void)
 static void test_sku_lookup_finds_variations_and_lists(void)
 {
 	struct woo_catalog *c = demo(6, 3, "SKU-000001");
-	struct woo_list_query q = { .sku = "SKU-000003,SKU-000002,SKU-000001,SKU-000002", .page = 1,
-				    .per_page = 10 };
+	struct woo_list_query q = { .sku = "SKU-000003,SKU-000002,SKU-000001,SKU-000002", .page = 1, .per_page = 10 };
 	struct woo_list_page page;
 	EXPECT(woo_catalog_list(c, &q, &page));
-	EXPECT_INT(page.total, 2);              /* SKU-000001 is skipped, duplicates once */
+	EXPECT_INT(page.total, 2); /* SKU-000001 is skipped, duplicates once */
 	json_t *first = json_array_get(page.items, 0);
 	EXPECT_INT(json_integer_value(json_object_get(first, "id")), 1002);
 	json_t *var = json_array_get(page.items, 1);
@@ -153,7 +151,7 @@ static void test_variable_product_follows_its_variations(void)
 	json_decref(j);
 	j = woo_catalog_delete(c, (struct woo_target){ .id = 1005 }, &e);
 	json_decref(j);
-	EXPECT_INT(woo_catalog_count(c), 2);    /* the variations went along */
+	EXPECT_INT(woo_catalog_count(c), 2); /* the variations went along */
 	woo_catalog_free(c);
 }
 

@@ -24,7 +24,7 @@ static void test_cursor_compare(void)
 	EXPECT(stock_feed_cursor_cmp("10", "9") > 0);
 	EXPECT(stock_feed_cursor_cmp("", "0") == 0);
 	EXPECT(stock_feed_cursor_cmp("007", "7") == 0);
-	EXPECT(stock_feed_cursor_cmp("18446744073709551616", "18446744073709551615") > 0);   /* beyond 64 bits */
+	EXPECT(stock_feed_cursor_cmp("18446744073709551616", "18446744073709551615") > 0); /* beyond 64 bits */
 	EXPECT(stock_feed_cursor_cmp("", "1") < 0);
 }
 
@@ -58,18 +58,18 @@ static void test_cursor_advances(void)
 {
 	struct erp_stock_page p = page("f", "9", "9", 3, true);
 	EXPECT(stock_feed_advances("5", &p));
-	p = page("f", "9", "5", 3, true);         /* records, more to come, the same cursor */
+	p = page("f", "9", "5", 3, true); /* records, more to come, the same cursor */
 	EXPECT(!stock_feed_advances("5", &p));
-	p = page("f", "9", "5", 0, true);         /* nothing, yet more to come */
+	p = page("f", "9", "5", 0, true); /* nothing, yet more to come */
 	EXPECT(!stock_feed_advances("5", &p));
-	p = page("f", "9", "5", 2, false);        /* records without moving on: read again next time */
+	p = page("f", "9", "5", 2, false); /* records without moving on: read again next time */
 	EXPECT(!stock_feed_advances("5", &p));
-	p = page("f", "9", "4", 1, false);        /* backwards */
+	p = page("f", "9", "4", 1, false); /* backwards */
 	EXPECT(!stock_feed_advances("5", &p));
-	p = page("f", "5", "5", 0, false);        /* nothing new */
+	p = page("f", "5", "5", 0, false); /* nothing new */
 	EXPECT(stock_feed_advances("5", &p));
 	p = page("f", "5", "5", 0, false);
-	p.nrejects = 1;                           /* only a bad record, the cursor must still move */
+	p.nrejects = 1; /* only a bad record, the cursor must still move */
 	EXPECT(!stock_feed_advances("5", &p));
 }
 

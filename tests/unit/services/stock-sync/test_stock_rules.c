@@ -11,11 +11,11 @@
 
 static void test_sellable_rule(void)
 {
-	EXPECT_INT(stock_writer_sellable(40000, 4000, 2), 34);   /* 40 - 4 - 2 */
-	EXPECT_INT(stock_writer_sellable(3000, 0, 5), 0);        /* below the buffer: 0, never negative */
-	EXPECT_INT(stock_writer_sellable(-2000, 0, 0), 0);       /* the ERP oversold */
-	EXPECT_INT(stock_writer_sellable(10000, 12000, 0), 0);   /* reservations beyond stock */
-	EXPECT_INT(stock_writer_sellable(2500, 0, 0), 2);        /* fractions round down */
+	EXPECT_INT(stock_writer_sellable(40000, 4000, 2), 34); /* 40 - 4 - 2 */
+	EXPECT_INT(stock_writer_sellable(3000, 0, 5), 0);      /* below the buffer: 0, never negative */
+	EXPECT_INT(stock_writer_sellable(-2000, 0, 0), 0);     /* the ERP oversold */
+	EXPECT_INT(stock_writer_sellable(10000, 12000, 0), 0); /* reservations beyond stock */
+	EXPECT_INT(stock_writer_sellable(2500, 0, 0), 2);      /* fractions round down */
 	EXPECT_INT(stock_writer_sellable(2999, 999, 1), 1);
 }
 
@@ -47,12 +47,12 @@ static void test_order_validation(void)
 	Erpsync__V1__EventMeta meta = ERPSYNC__V1__EVENT_META__INIT;
 	Erpsync__V1__Order o = ERPSYNC__V1__ORDER__INIT;
 	Erpsync__V1__OrderEvent ev = ERPSYNC__V1__ORDER_EVENT__INIT;
-	EXPECT(stock_orders_invalid(&ev) != NULL);        /* no meta */
+	EXPECT(stock_orders_invalid(&ev) != NULL); /* no meta */
 	meta.event_id = (char *)"e1";
 	ev.meta = &meta;
-	EXPECT(stock_orders_invalid(&ev) != NULL);        /* no order */
+	EXPECT(stock_orders_invalid(&ev) != NULL); /* no order */
 	ev.order = &o;
-	EXPECT(stock_orders_invalid(&ev) != NULL);        /* no ids */
+	EXPECT(stock_orders_invalid(&ev) != NULL); /* no ids */
 	o.shop_id = (char *)"woo-a";
 	o.external_id = (char *)"1";
 	EXPECT(stock_orders_invalid(&ev) == NULL);
@@ -60,9 +60,9 @@ static void test_order_validation(void)
 	l.quantity_milli = -1;
 	o.lines = &lp;
 	o.n_lines = 1;
-	EXPECT(stock_orders_invalid(&ev) != NULL);        /* negative quantity */
+	EXPECT(stock_orders_invalid(&ev) != NULL); /* negative quantity */
 	o.n_lines = 0;
-	o.version = INT64_MAX;                            /* the whole of bigint */
+	o.version = INT64_MAX; /* the whole of bigint */
 	EXPECT(stock_orders_invalid(&ev) == NULL);
 	o.version = (uint64_t)INT64_MAX + 1;
 	EXPECT(stock_orders_invalid(&ev) != NULL && strstr(stock_orders_invalid(&ev), "version"));
