@@ -17,7 +17,7 @@ fail() { echo "FAIL lint $1"; fails=$((fails + 1)); }
 mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find common adapters services sandbox tools tests -name '*.[ch]')
 
 banned='sprintf|vsprintf|strcpy|stpcpy|strcat|strncpy|strncat|atoi|atol|atoll|atof|gets|strtok|tmpnam|mktemp'
-hits=$(grep -nwE "($banned)[[:space:]]*\(" "${sources[@]}" 2>/dev/null | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)')
+hits=$(grep -nE "\b($banned)[[:space:]]*\(" "${sources[@]}" 2>/dev/null | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)')
 if [ -z "$hits" ]; then pass "banned: none of $banned"; else fail "banned functions:"; echo "$hits" | sed 's/^/    /'; fi
 
 if ! command -v clang-format >/dev/null 2>&1; then
