@@ -49,7 +49,7 @@ if [ ${#only[@]} -eq 0 ] && [ $unit_only -eq 0 ]; then
 	out=$(tools/lint.sh 2>&1); rc=$?
 	tally lint "$out" "$rc"
 	# the sanitizer build must compile cleanly too (its binaries are for by-hand runs: make SANITIZE=1)
-	if out=$(make --no-print-directory -j2 SANITIZE=1 all 2>&1); then
+	if out=$(make --no-print-directory -j2 SANITIZE=1 BUILD=build/san all 2>&1); then
 		echo "PASS sanitizer build: make SANITIZE=1 compiles every program and test"
 	else
 		printf '%s\n' "$out" | grep -E 'error|Error' | head -20
