@@ -531,6 +531,7 @@ cmd_status() {
 cmd_env() {
 	printf 'export ERPSYNC_INSTANCE=%s\n' "$(shquote "$INSTANCE")"
 	printf 'export ERPSYNC_STATE_DIR=%s\n' "$(shquote "$STATE_DIR")"
+	printf 'export ERPSYNC_PG_DATA=%s\n' "$(shquote "$PG_DATA")"   # not always under the state folder
 	printf 'export KAFKA_BOOTSTRAP_SERVERS=%s\n' "$(shquote "$BOOTSTRAP")"
 	printf 'export PG_DSN=%s\n' "$(shquote "host=127.0.0.1 port=$PG_PORT user=erpsync dbname=erpsync")"
 }

@@ -165,7 +165,7 @@ t_ready=$(now_ms)
 deadline=$((t_ready + 600000))
 mapfile -t backends < <(stock_backends)
 broker=$(<"$ERPSYNC_STATE_DIR/kafka/kafka.pid")
-postmaster=$(head -1 "$ERPSYNC_STATE_DIR/pg/data/postmaster.pid")
+postmaster=$(head -1 "$ERPSYNC_PG_DATA/postmaster.pid")
 cpu0=("$(cpu_cs "$STOCK_PID")" "$(cpu_cs "$broker")" "$(cpu_tree_cs "$postmaster")" \
 	"$(cpu_cs "${WOO_PIDS[@]}")")
 read -r -a mach0 < <(machine_cs)

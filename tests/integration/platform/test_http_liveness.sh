@@ -34,7 +34,7 @@ check "the webhook works before (202, got $(cat "$IT_DIR/hook.1"))" [ "$(cat "$I
 # ---- PostgreSQL hangs ----------------------------------------------------------------------------
 pg_pids() {
 	local master
-	master=$(head -1 "$ERPSYNC_STATE_DIR/pg/data/postmaster.pid")
+	master=$(head -1 "$ERPSYNC_PG_DATA/postmaster.pid")
 	echo "$master" $(pgrep -P "$master")
 }
 pg_thaw() { kill -CONT $(pg_pids) 2>/dev/null; }

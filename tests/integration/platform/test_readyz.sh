@@ -7,8 +7,8 @@ start_erp 0
 start_woo "$WOO_A_PORT" 5
 start_woo "$WOO_B_PORT" 5
 : "${ERPSYNC_STATE_DIR:?}"
-stack_pg() { runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$ERPSYNC_STATE_DIR/pg/data" "$@" >/dev/null 2>&1 || \
-	/usr/lib/postgresql/15/bin/pg_ctl -D "$ERPSYNC_STATE_DIR/pg/data" "$@" >/dev/null 2>&1; }
+stack_pg() { runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$ERPSYNC_PG_DATA" "$@" >/dev/null 2>&1 || \
+	/usr/lib/postgresql/15/bin/pg_ctl -D "$ERPSYNC_PG_DATA" "$@" >/dev/null 2>&1; }
 stack_pg stop -m fast
 stack_start() { env ${IT_STACK_ENV:-} "$ROOT/deploy/local/stack.sh" start "${ERPSYNC_INSTANCE:-test}" >/dev/null 2>&1; }
 trap 'stack_start; it_cleanup' EXIT

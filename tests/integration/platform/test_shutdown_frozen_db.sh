@@ -4,7 +4,7 @@
 # SHUTDOWN_TIMEOUT (3 s here) and a small margin, with exit status 0. Started again with
 # PostgreSQL back, every event is applied exactly once.
 . "$(dirname "$0")/../lib.sh"
-pm=$(head -1 "$ERPSYNC_STATE_DIR/pg/data/postmaster.pid")
+pm=$(head -1 "$ERPSYNC_PG_DATA/postmaster.pid")
 pg_pids() { echo "$pm" $(ps -o pid= --ppid "$pm"); }
 thaw() { kill -CONT $(pg_pids) 2>/dev/null; }
 trap 'thaw; it_cleanup' EXIT
@@ -17,6 +17,9 @@ stockgen -n 10000 -s 20 -q 100 -r 2000 -e during >/dev/null &
 gen=$!
 sleep 2
 kill -STOP $(pg_pids)
+# the freeze must hold, or the bound below is measured against a PostgreSQL that answers
+pg_frozen() { ! timeout 2 psql "$PG_DSN" -XAtqc 'SELECT 1' >/dev/null 2>&1; }
+check "PostgreSQL is frozen (postmaster $pm and its children stopped: a query gets no answer in 2 s)" pg_frozen
 sleep 1.5      # the apply lanes, the writer, the shops and the poller now wait on PostgreSQL
 t0=$(date +%s%3N)
 kill -TERM "$STOCK_PID"
