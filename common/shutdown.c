@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+
 /* Written by the signal handler and by any thread: lock-free atomics are safe in both. */
 _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_LLONG_LOCK_FREE == 2,
 	       "shutdown needs lock-free atomics");
@@ -98,4 +100,24 @@ long shutdown_left_ms(void)
 long shutdown_work_left_ms(void)
 {
 	return shutdown_left_of(atomic_load(&shutdown_timeout_ms) / 2);
+}
+
+bool shutdown_join(pthread_t t, const char *what)
+{
+	long left = shutdown_left_ms(), work = shutdown_work_left_ms();
+	if (left == LONG_MAX) {
+		pthread_join(t, NULL);
+		return true;
+	}
+	long wait_ms = work + (left - work) / 2;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait_ms / 1000;
+	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
+		return true;
+	log_error("%s did not stop within the stop's bound; left to the process's exit", what);
+	return false;
 }

@@ -11,6 +11,7 @@
 #ifndef ERPSYNC_SHUTDOWN_H
 #define ERPSYNC_SHUTDOWN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 void shutdown_install(void);
@@ -26,5 +27,10 @@ long shutdown_left_ms(void);
 /* Milliseconds left for work in flight (the first half of the bound; 0 once it has passed);
  * LONG_MAX while not stopping. */
 long shutdown_work_left_ms(void);
+
+/* Joins t, within the stop's bound once stopping has begun (the work half and half of the rest: what
+ * follows a join still needs time); before that it waits as long as t runs. false, logged with
+ * what, when t did not end in time: what it uses must then be left to the process's exit. */
+bool shutdown_join(pthread_t t, const char *what);
 
 #endif

@@ -299,8 +299,10 @@ void stock_poller_stop(struct stock_poller *p)
 {
 	if (!p)
 		return;
-	pthread_join(p->thread, NULL);
-	pthread_join(p->relay_thread, NULL);
+	bool joined = shutdown_join(p->thread, "stock poller");
+	joined = shutdown_join(p->relay_thread, "stock poller: its outbox relay") && joined;
+	if (!joined)
+		return; /* a thread still uses what follows: left to the process's exit */
 	kafka_producer_free(p->producer);
 	erp_free(p->erp);
 	pg_free(p->db);

@@ -73,7 +73,6 @@ struct stock_writer {
 	struct stock_writer_opts o;
 	pthread_t thread;
 	bool started;
-	atomic_bool ended;
 	struct pg *db; /* leadership, LISTEN, the fold */
 	struct stock_writer_shop *shops;
 	struct pg_leader leader;
@@ -605,7 +604,6 @@ static void *stock_writer_main(void *arg)
 			stock_writer_shop_signal(&w->shops[i], true, false);
 	}
 	atomic_store(&w->leading, false);
-	atomic_store(&w->ended, true);
 	return NULL;
 }
 
@@ -677,30 +675,6 @@ static void stock_writer_free(struct stock_writer *w)
 	free(w);
 }
 
-/* Joins a thread that stops on shutdown_requested. Its calls are cut when the stop's time for work
- * in flight is over (shutdown.h); one still stuck after half of the rest (a connection attempt's
- * own timeout, say) is left to the process's exit. false then. */
-static bool stock_writer_join(pthread_t t, atomic_bool *ended, const char *what)
-{
-	long left = shutdown_left_ms(), work = shutdown_work_left_ms();
-	if (left == LONG_MAX) {
-		pthread_join(t, NULL);
-		return true;
-	}
-	long wait_ms = work + (left - work) / 2;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait_ms / 1000;
-	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
-		return true;
-	log_error("stock writer: %s did not stop within the stop's bound (%s); left to the process's exit", what,
-		  atomic_load(ended) ? "ending" : "still in a call");
-	return false;
-}
-
 struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 {
 	struct stock_writer *w = calloc(1, sizeof *w);
@@ -724,8 +698,7 @@ struct stock_writer *stock_writer_start(const struct stock_writer_opts *opts)
 	shutdown_request();
 	for (size_t i = 0; w->shops && i < opts->nshops; i++)
 		if (w->shops[i].started)
-			joined = stock_writer_join(w->shops[i].thread, &w->shops[i].ended, w->shops[i].conf->id) &&
-				 joined;
+			joined = shutdown_join(w->shops[i].thread, "stock writer: a shop's thread") && joined;
 	if (joined)
 		stock_writer_free(w);
 	return NULL;
@@ -735,11 +708,14 @@ void stock_writer_stop(struct stock_writer *w)
 {
 	if (!w)
 		return;
-	bool joined = !w->started || stock_writer_join(w->thread, &w->ended, "its main thread");
+	bool joined = !w->started || shutdown_join(w->thread, "stock writer: its main thread");
 	for (size_t i = 0; i < w->o.nshops; i++) {
 		struct stock_writer_shop *s = &w->shops[i];
+		char what[96];
+		snprintf(what, sizeof what, "stock writer: shop %s (%s)", s->conf->id,
+			 atomic_load(&s->ended) ? "ending" : "still in a call");
 		if (s->started)
-			joined = stock_writer_join(s->thread, &s->ended, s->conf->id) && joined;
+			joined = shutdown_join(s->thread, what) && joined;
 	}
 	if (joined)
 		stock_writer_free(w);
