@@ -1,6 +1,5 @@
 #include "stock_http.h"
 
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
