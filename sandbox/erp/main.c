@@ -13,6 +13,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "sandbox_fault.h"
+#include "sandbox_main.h"
 #include "shutdown.h"
 
 #define SERVICE "sandbox-erp"
@@ -57,38 +58,35 @@ static const struct config_key config_keys[] = {
 	CONFIG_KEY_END,
 };
 
+/* The webhook's settings go together. */
+static bool erp_config_check(const void *c)
+{
+	const struct config *cfg = c;
+	bool ok = true;
+	bool push = cfg->webhook_url && *cfg->webhook_url;
+	if (push && (!cfg->webhook_secret || !*cfg->webhook_secret)) {
+		log_error("SANDBOX_ERP_WEBHOOK_SECRET is required with SANDBOX_ERP_WEBHOOK_URL");
+		ok = false;
+	}
+	if (push && strncmp(cfg->webhook_url, "http://", 7) != 0 && strncmp(cfg->webhook_url, "https://", 8) != 0) {
+		log_error("SANDBOX_ERP_WEBHOOK_URL must start with http:// or https://");
+		ok = false;
+	}
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg = { 0 };
 	struct erp_api api = { 0 };
 	struct httpd *h = NULL;
 	char err[300];
-	enum log_level level = LOG_INFO;
-	int rc = 1;
-
-	if (argc > 1 && strcmp(argv[1], "--config-reference") == 0) {
-		config_print_reference(config_keys, SERVICE);
-		return 0;
-	}
-	log_init(SERVICE, LOG_INFO);
-	bool ok = config_load(config_keys, &cfg);
-	bool push = cfg.webhook_url && *cfg.webhook_url;
-	if (push && (!cfg.webhook_secret || !*cfg.webhook_secret)) {
-		log_error("SANDBOX_ERP_WEBHOOK_SECRET is required with SANDBOX_ERP_WEBHOOK_URL");
-		ok = false;
-	}
-	if (push && strncmp(cfg.webhook_url, "http://", 7) != 0 && strncmp(cfg.webhook_url, "https://", 8) != 0) {
-		log_error("SANDBOX_ERP_WEBHOOK_URL must start with http:// or https://");
-		ok = false;
-	}
-	if (!ok) {
-		rc = 2;
+	int rc = sandbox_main_start(SERVICE, config_keys, &cfg, offsetof(struct config, log_level), erp_config_check,
+				    argc, argv);
+	if (rc >= 0)
 		goto out;
-	}
-	(void)log_level_parse(cfg.log_level, &level);
-	log_init(SERVICE, level);
-	config_log(config_keys, &cfg);
-	shutdown_install();
+	rc = 1;
+	bool push = cfg.webhook_url && *cfg.webhook_url;
 
 	api.store = erp_store_new();
 	api.fault = sandbox_fault_new(&erp_api_faults);
@@ -130,8 +128,7 @@ int main(int argc, char **argv)
 	}
 	log_info("serving on %s:%d with %zu stock records, change feed %s", cfg.bind, httpd_port(h),
 		 erp_store_count(api.store), erp_store_feed_id(api.store));
-	while (!shutdown_requested())
-		shutdown_sleep_ms(1000);
+	sandbox_main_wait();
 	log_info("stopping");
 	rc = 0;
 out:

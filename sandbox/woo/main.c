@@ -9,6 +9,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "sandbox_fault.h"
+#include "sandbox_main.h"
 #include "shutdown.h"
 #include "woo_api.h"
 #include "woo_catalog.h"
@@ -61,22 +62,10 @@ int main(int argc, char **argv)
 	struct woo_api api = { 0 };
 	struct httpd *h = NULL;
 	char err[300];
-	enum log_level level = LOG_INFO;
-	int rc = 1;
-
-	if (argc > 1 && strcmp(argv[1], "--config-reference") == 0) {
-		config_print_reference(config_keys, SERVICE);
-		return 0;
-	}
-	log_init(SERVICE, LOG_INFO);
-	if (!config_load(config_keys, &cfg)) {
-		rc = 2;
+	int rc = sandbox_main_start(SERVICE, config_keys, &cfg, offsetof(struct config, log_level), NULL, argc, argv);
+	if (rc >= 0)
 		goto out;
-	}
-	(void)log_level_parse(cfg.log_level, &level);
-	log_init(SERVICE, level);
-	config_log(config_keys, &cfg);
-	shutdown_install();
+	rc = 1;
 
 	api.catalog = woo_catalog_new();
 	api.fault = sandbox_fault_new(&woo_api_faults);
@@ -105,8 +94,7 @@ int main(int argc, char **argv)
 	}
 	log_info("shop %s serving on %s:%d with %zu products and variations", cfg.shop_name, cfg.bind, httpd_port(h),
 		 woo_catalog_count(api.catalog));
-	while (!shutdown_requested())
-		shutdown_sleep_ms(1000);
+	sandbox_main_wait();
 	log_info("shop %s stopping", cfg.shop_name);
 	rc = 0;
 out:
