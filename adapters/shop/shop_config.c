@@ -20,7 +20,8 @@ static const struct shop_config_field shop_config_fields[] = {
 	{ "BUFFER",
 	  CONFIG_INT(NULL, "0", 0, 1000000, buffer, "safety buffer in units kept back from the shop's stock") },
 	{ "KEY", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, key, "API consumer key") },
-	{ "KIND", CONFIG_ONE_OF(NULL, "woocommerce", "woocommerce", kind, "shop platform") },
+	/* the choices are the registry's (shop_kinds), filled in where the table is made */
+	{ "KIND", CONFIG_ONE_OF(NULL, "woocommerce", NULL, kind, "shop platform") },
 	{ "RATE", CONFIG_INT(NULL, "10", 1, 10000, rate, "request budget of this credential, requests per second") },
 	{ "SECRET", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED | CONFIG_SECRET, secret, "API consumer secret") },
 	{ "URL", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, url, "base URL of the shop, e.g. https://shop.example.com") },
@@ -72,6 +73,8 @@ static void shop_config_table(const char *id, struct config_key *table, char nam
 		table[f] = shop_config_fields[f].key;
 		snprintf(names[f], 96, "SHOP_%s_%s", up, shop_config_fields[f].suffix);
 		table[f].env = names[f];
+		if (table[f].type == CONFIG_ENUM && !table[f].choices)
+			table[f].choices = shop_kinds();
 	}
 	table[SHOP_CONFIG_NFIELDS] = (struct config_key)CONFIG_KEY_END;
 }
@@ -214,11 +217,23 @@ void shop_config_print_reference(void)
 	       SHOP_CONFIG_MAX);
 	for (size_t f = 0; f < SHOP_CONFIG_NFIELDS; f++) {
 		const struct config_key *k = &shop_config_fields[f].key;
-		printf("| `SHOP_<ID>_%s` | %s | %s | %s | %s%s |\n", shop_config_fields[f].suffix,
+		char kinds[256] = "";
+		size_t o = 0;
+		/* the registry's kinds, comma-separated: '|' would end the Markdown cell */
+		for (const char *c = shop_kinds(); k->type == CONFIG_ENUM && *c && o + 3 < sizeof kinds; c++) {
+			if (*c == '|') {
+				kinds[o++] = ',';
+				kinds[o++] = ' ';
+			} else {
+				kinds[o++] = *c;
+			}
+		}
+		kinds[o] = '\0';
+		printf("| `SHOP_<ID>_%s` | %s | %s | %s | %s%s%s%s |\n", shop_config_fields[f].suffix,
 		       k->type == CONFIG_INT    ? "integer"
 		       : k->type == CONFIG_ENUM ? "enum"
 						: "string",
-		       k->def ? k->def : "—", k->required ? "yes" : "no", k->help,
+		       k->def ? k->def : "—", k->required ? "yes" : "no", k->help, *kinds ? ": one of " : "", kinds,
 		       k->secret ? " (secret: never logged)" : "");
 	}
 }
