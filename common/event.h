@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #define EVENT_ID_LEN    37 /* 36 characters + NUL */
 #define TRACEPARENT_LEN 56 /* "00-" 32 hex "-" 16 hex "-01" + NUL */
@@ -19,5 +20,8 @@ void traceparent_trace_id(const char *tp, char out[33]);
 
 int64_t event_now_us(void);       /* wall clock, unix microseconds */
 int64_t event_monotonic_us(void); /* for measuring durations */
+/* The time ms milliseconds from now on clock (CLOCK_MONOTONIC for a condition variable set to it,
+ * CLOCK_REALTIME for pthread_timedjoin_np and default conditions), as a deadline for a timed wait. */
+struct timespec event_deadline(clockid_t clock, long ms);
 
 #endif

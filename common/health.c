@@ -63,14 +63,7 @@ static bool health_wait(struct health *h, bool ever_ready)
 	long ms = h->interval_ms;
 	if (!ever_ready && ms > HEALTH_STARTING_INTERVAL_MS)
 		ms = HEALTH_STARTING_INTERVAL_MS;
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = event_deadline(CLOCK_MONOTONIC, ms);
 	pthread_mutex_lock(&h->lock);
 	while (!h->stop && pthread_cond_timedwait(&h->wake, &h->lock, &until) != ETIMEDOUT) {
 	}

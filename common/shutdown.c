@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "log.h"
 
 /* Written by the signal handler and by any thread: lock-free atomics are safe in both. */
@@ -110,12 +111,7 @@ bool shutdown_join(pthread_t t, const char *what)
 		return true;
 	}
 	long wait_ms = work + (left - work) / 2;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait_ms / 1000;
-	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
+	struct timespec ts = event_deadline(CLOCK_REALTIME, wait_ms);
 	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
 		return true;
 	log_error("%s did not stop within the stop's bound; left to the process's exit", what);

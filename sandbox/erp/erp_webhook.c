@@ -9,6 +9,7 @@
 
 #include "erp_api.h"
 #include "erp_push.h"
+#include "event.h"
 #include "http_client.h"
 #include "log.h"
 #include "metrics.h"
@@ -67,14 +68,7 @@ void erp_webhook_record(void *push, const struct erp_stock *s)
 /* Waits up to ms for a stop; true when the thread must end. Called with the lock held. */
 static bool erp_webhook_wait_locked(struct erp_webhook *p, long ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = event_deadline(CLOCK_MONOTONIC, ms);
 	if (!p->stop && !shutdown_requested())
 		pthread_cond_timedwait(&p->cond, &p->lock, &until);
 	return p->stop || shutdown_requested();

@@ -434,11 +434,7 @@ static void stock_writer_shop_await(struct stock_writer_shop *s, bool *wake, boo
 {
 	pthread_mutex_lock(&s->lock);
 	if (!s->wake && !s->reconcile) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += STOCK_WRITER_IDLE_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = event_deadline(CLOCK_MONOTONIC, STOCK_WRITER_IDLE_MS);
 		(void)pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 	}
 	*wake = s->wake;
