@@ -6,6 +6,9 @@
 #include <openssl/params.h>
 #include <string.h>
 
+#include "base64.h"
+#include "buf.h"
+
 bool hmac_sha256(const char *key, const struct hmac_part *parts, size_t nparts, unsigned char out[HMAC_SHA256_LEN])
 {
 	bool ok = false;
@@ -46,6 +49,28 @@ bool hmac_sha256_hex_verify(const char *key, const struct hmac_part *parts, size
 	if (!hmac_sha256(key, parts, nparts, mac))
 		return false;
 	return CRYPTO_memcmp(mac, given, sizeof mac) == 0;
+}
+
+bool hmac_sha256_base64(const char *key, const struct hmac_part *parts, size_t nparts,
+			char b64[HMAC_SHA256_BASE64_LEN + 1])
+{
+	unsigned char mac[HMAC_SHA256_LEN];
+	struct buf out = BUF_INIT;
+	bool ok = hmac_sha256(key, parts, nparts, mac) && base64_encode(&out, mac, sizeof mac) &&
+		  out.len == HMAC_SHA256_BASE64_LEN;
+	if (ok)
+		memcpy(b64, out.data, HMAC_SHA256_BASE64_LEN + 1);
+	buf_cleanup(&out);
+	return ok;
+}
+
+bool hmac_sha256_base64_verify(const char *key, const struct hmac_part *parts, size_t nparts, const char *b64)
+{
+	char want[HMAC_SHA256_BASE64_LEN + 1];
+	/* compared as text, not decoded: the last digit's two spare bits would give a second spelling */
+	if (!b64 || strlen(b64) != HMAC_SHA256_BASE64_LEN || !hmac_sha256_base64(key, parts, nparts, want))
+		return false;
+	return CRYPTO_memcmp(want, b64, HMAC_SHA256_BASE64_LEN) == 0;
 }
 
 void hex_encode(const unsigned char *in, size_t n, char *out)

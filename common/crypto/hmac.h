@@ -27,6 +27,17 @@ bool hmac_sha256_hex(const char *key, const struct hmac_part *parts, size_t npar
 bool hmac_sha256_hex_verify(const char *key, const struct hmac_part *parts, size_t nparts, const char *hex)
 	__attribute__((warn_unused_result));
 
+#define HMAC_SHA256_BASE64_LEN 44 /* standard base64 with its padding */
+
+/* The same, as standard base64 with padding (what WooCommerce's X-WC-Webhook-Signature carries). */
+bool hmac_sha256_base64(const char *key, const struct hmac_part *parts, size_t nparts,
+			char b64[HMAC_SHA256_BASE64_LEN + 1]) __attribute__((warn_unused_result));
+
+/* true when b64 is exactly the 44-character base64 of HMAC-SHA256(key, parts), compared in
+ * constant time; any other length or character is refused. */
+bool hmac_sha256_base64_verify(const char *key, const struct hmac_part *parts, size_t nparts, const char *b64)
+	__attribute__((warn_unused_result));
+
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 

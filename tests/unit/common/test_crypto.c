@@ -34,6 +34,18 @@ static void test_hmac_sha256(void)
 	EXPECT(!hmac_sha256_hex("", parts, 3, hex));
 }
 
+static void test_hmac_base64(void)
+{
+	/* printf '{"id":1}' | openssl dgst -sha256 -hmac wc-secret -binary | base64 */
+	const struct hmac_part part = { "{\"id\":1}", 8 };
+	char b64[HMAC_SHA256_BASE64_LEN + 1];
+	EXPECT(hmac_sha256_base64("wc-secret", &part, 1, b64));
+	EXPECT_STR(b64, "xspNGMrVWxIcQDyrXfbm2UqRDdmgJAuEN8sLb9BkThg=");
+	EXPECT(hmac_sha256_base64_verify("wc-secret", &part, 1, b64));
+	EXPECT(!hmac_sha256_base64_verify("wc-secret", &part, 1, "xspNGMrVWxIcQDyrXfbm2UqRDdmgJAuEN8sLb9BkThh="));
+	EXPECT(!hmac_sha256_base64_verify("wc-secret", &part, 1, NULL));
+}
+
 static void test_hex_strict(void)
 {
 	unsigned char out[2];
@@ -66,4 +78,4 @@ static void test_base64(void)
 	EXPECT(!base64_decode("Zg=", out, sizeof out, NULL));      /* padding without a full quantum */
 }
 
-UNIT_MAIN(test_fnv1a, test_hmac_sha256, test_hex_strict, test_base64)
+UNIT_MAIN(test_fnv1a, test_hmac_sha256, test_hmac_base64, test_hex_strict, test_base64)
