@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "erpsync/v1/order.pb-c.h"
+#include "erpsync/v1/payment.pb-c.h"
+#include "erpsync/v1/return.pb-c.h"
+
 #define ERP_SKU_MAX           64
 #define ERP_WAREHOUSE_MAX     32
 #define ERP_CURSOR_MAX        64
@@ -52,7 +56,107 @@ struct erp_stock_page {
 	char last_cursor[ERP_CURSOR_MAX + 1];
 };
 
+/* ---- orders, customers, payments, returns, complaints (order-sync) ---------------------------- */
+
+#define ERP_ID_MAX     64
+#define ERP_NUMBER_MAX 64
+#define ERP_REF_MAX    200 /* "shop-a|1042|refund-77" */
+#define ERP_STATUS_MAX 32
+#define ERP_TEXT_MAX   1024
+
+/* What a call that writes to the ERP came to. */
+enum erp_result {
+	ERP_FAILED = -1, /* transport, timeout, 5xx, 429, an answer not of the API's shape: unknown
+			  * whether it was done; look it up by its external reference, then retry */
+	ERP_REFUSED = 0, /* the ERP will not take it (4xx: unknown SKU, invalid address, not allowed
+			  * in this state); err says why. Retrying the same is pointless */
+	ERP_DONE = 1,
+};
+
+/* A document the ERP holds (order, payment, return, complaint): its id, number and state. */
+struct erp_doc {
+	char id[ERP_ID_MAX + 1];
+	char number[ERP_NUMBER_MAX + 1]; /* "SO/2026/00042"; "" when the ERP numbers none */
+	char status[ERP_STATUS_MAX + 1]; /* the ERP's own word: "confirmed", "accepted" */
+	char external_ref[ERP_REF_MAX + 1];
+	int64_t total_gross_minor; /* orders: the ERP's total; else the amount; 0 when none */
+	int64_t created_at_us;
+};
+
+/* An order's status changed in the ERP (the change feed: GET after a cursor, or pushed). */
+struct erp_order_change {
+	char order_id[ERP_ID_MAX + 1];
+	char number[ERP_NUMBER_MAX + 1];
+	char external_ref[ERP_REF_MAX + 1]; /* "" for an order erpsync did not book */
+	char status[ERP_STATUS_MAX + 1];    /* confirmed, ready_to_ship, shipped, completed, cancelled */
+	char reason[ERP_TEXT_MAX + 1];
+	int64_t changed_at_us;
+};
+
+/* A complaint case's decision changed in the ERP. */
+struct erp_complaint_change {
+	char complaint_id[ERP_ID_MAX + 1];
+	char external_ref[ERP_REF_MAX + 1];
+	char order_id[ERP_ID_MAX + 1];
+	char status[ERP_STATUS_MAX + 1];     /* open, accepted, rejected, resolved */
+	char resolution[ERP_STATUS_MAX + 1]; /* repair, replacement, refund, price_reduction; "" undecided */
+	char note[ERP_TEXT_MAX + 1];         /* the ERP's words for the customer */
+	int64_t refund_minor;                /* an accepted refund: gross, positive; 0 otherwise */
+	int64_t changed_at_us;
+};
+
+/* A page of a change feed after a cursor; items owned by the page (erp_change_page_cleanup). */
+struct erp_change_page {
+	struct erp_order_change *orders;         /* order_changes fills these */
+	struct erp_complaint_change *complaints; /* complaint_changes fills these */
+	size_t n;
+	char next_cursor[ERP_CURSOR_MAX + 1];
+	bool has_more;
+};
+
+void erp_change_page_cleanup(struct erp_change_page *p);
+
 struct erp;
+
+/* What order-sync asks of an ERP. The messages are the contract's (proto/erpsync/v1); external
+ * references are erpsync's keys ("<shop>|<order id>", "<shop>|<order id>|<payment id>"), which the
+ * ERP keeps on the document so that a call whose answer was lost can be found again. */
+struct erp_order_ops {
+	/* The ERP's orders that carry external_ref: 0, 1, or more when someone booked one twice
+	 * outside erpsync. Fills out[0..min(n, max)); returns n, or -1 with err. */
+	int (*find_orders)(struct erp *erp, const char *external_ref, struct erp_doc *out, size_t max, char *err,
+			   size_t errlen);
+	/* Creates the order with external_ref: lines by SKU, shipping and fees as lines, discounts,
+	 * VAT per line, the buyer found by NIP, else by e-mail, else created, both addresses, the
+	 * pickup point and the payment method. ERP_REFUSED names the cause (unknown SKU, ...).
+	 * Never retried inside: ERP_FAILED means "look it up". */
+	enum erp_result (*create_order)(struct erp *erp, const char *external_ref, const Erpsync__V1__Order *o,
+					struct erp_doc *out, char *err, size_t errlen);
+	/* Cancels the ERP's order; ERP_REFUSED when the ERP does not allow it any more (invoiced,
+	 * shipped). Cancelling a cancelled order is ERP_DONE. */
+	enum erp_result (*cancel_order)(struct erp *erp, const char *order_id, const char *reason, char *err,
+					size_t errlen);
+	/* Status changes after cursor ("" = from the start), oldest first, at most limit. */
+	bool (*order_changes)(struct erp *erp, const char *cursor, size_t limit, struct erp_change_page *out, char *err,
+			      size_t errlen);
+	/* Orders created in [from_us, to_us), one page (1-based), for reconciliation; *out malloc'ed. */
+	bool (*list_orders)(struct erp *erp, int64_t from_us, int64_t to_us, int page, struct erp_doc **out, size_t *n,
+			    bool *more, char *err, size_t errlen);
+	/* Registers a payment against the order, once: looked up by external_ref first. */
+	enum erp_result (*register_payment)(struct erp *erp, const char *order_id, const char *external_ref,
+					    const Erpsync__V1__Payment *p, struct erp_doc *out, char *err,
+					    size_t errlen);
+	/* A return document (goods and/or money back) for the order, once by external_ref. */
+	enum erp_result (*create_return)(struct erp *erp, const char *order_id, const char *external_ref,
+					 const Erpsync__V1__Return *r, struct erp_doc *out, char *err, size_t errlen);
+	/* A complaint case (r->kind RETURN_KIND_COMPLAINT), once by external_ref. */
+	enum erp_result (*create_complaint)(struct erp *erp, const char *order_id, const char *external_ref,
+					    const Erpsync__V1__Return *r, struct erp_doc *out, char *err,
+					    size_t errlen);
+	/* Complaint decisions after cursor, oldest first. */
+	bool (*complaint_changes)(struct erp *erp, const char *cursor, size_t limit, struct erp_change_page *out,
+				  char *err, size_t errlen);
+};
 
 struct erp_ops {
 	const char *kind;
@@ -68,6 +172,7 @@ struct erp_ops {
 
 struct erp {
 	const struct erp_ops *ops;
+	const struct erp_order_ops *orders; /* NULL when the adapter does not serve orders */
 };
 
 void erp_stock_page_cleanup(struct erp_stock_page *p);
