@@ -138,6 +138,7 @@ static bool service_open(struct service *svc, const void *cfg)
 		.max_connections = (unsigned)st->http_max_connections,
 		.max_connections_per_ip = (unsigned)st->http_max_connections_per_ip,
 		.client_timeout_s = (unsigned)((st->http_client_timeout + 999) / 1000),
+		.workers = svc->def->http_workers,
 		.builtin_routes = true,
 		.ready = health_ready,
 		.ready_ud = svc->health,

@@ -87,6 +87,7 @@ struct service_settings {
 struct service_def {
 	const char *name;                /* "stock-sync": logs, producer ids, DLQ headers */
 	const char *schema;              /* its own PostgreSQL schema */
+	unsigned http_workers;           /* threads running blocking routes (webhooks); 0: httpd's default */
 	const struct config_key *config; /* its table, SERVICE_CONFIG_ROWS first */
 	size_t config_size;              /* sizeof its config struct */
 	/* Optional loaders beside the table (the shops of ERPSYNC_SHOPS, say): load reports its

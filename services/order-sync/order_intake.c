@@ -1,0 +1,290 @@
+#include "order_intake.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "hash.h"
+#include "log.h"
+#include "order_event.h"
+#include "order_map.h"
+#include "pg.h"
+#include "shop_order.h"
+
+#define ORDER_INTAKE_TRIES 3 /* a transaction two writers raced on (the same new order) is tried again */
+
+/* The order's row, locked; *found false when there is none. */
+struct order_row {
+	bool found;
+	int64_t modified_us;
+	int64_t version;
+	char status[64];
+	char payment_hash[32];
+	bool deleted;
+};
+
+static bool order_intake_delivery(struct pg *db, const char *shop_id, const char *delivery_id, bool *fresh, char *err,
+				  size_t errlen)
+{
+	const char *p[] = { shop_id, delivery_id };
+	PGresult *r = pg_query(db, "INSERT INTO delivery (shop_id, delivery_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			       2, p, err, errlen);
+	if (!r)
+		return false;
+	*fresh = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	return true;
+}
+
+static bool order_intake_lock(struct pg *db, const char *shop_id, const char *external_id, struct order_row *row,
+			      char *err, size_t errlen)
+{
+	const char *p[] = { shop_id, external_id };
+	PGresult *r = pg_query(db,
+			       "SELECT modified_us, version, status, coalesce(payment_hash, ''), deleted FROM orders "
+			       "WHERE shop_id = $1 AND external_id = $2 FOR UPDATE",
+			       2, p, err, errlen);
+	if (!r)
+		return false;
+	memset(row, 0, sizeof *row);
+	if (PQntuples(r) == 1) {
+		row->found = true;
+		row->modified_us = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		row->version = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		snprintf(row->status, sizeof row->status, "%s", PQgetvalue(r, 0, 2));
+		snprintf(row->payment_hash, sizeof row->payment_hash, "%s", PQgetvalue(r, 0, 3));
+		row->deleted = PQgetvalue(r, 0, 4)[0] == 't';
+	}
+	PQclear(r);
+	return true;
+}
+
+/* Stores the order's row and queues its event; payment_hash "" = no payment. */
+static bool order_intake_store(struct pg *db, const struct order_topics *t, const struct order_intake_in *in,
+			       Erpsync__V1__OrderEvent *ev, const struct order_row *row, const char *hold,
+			       const char *payment_hash, char *err, size_t errlen)
+{
+	Erpsync__V1__Order *o = ev->order;
+	size_t len = erpsync__v1__order__get_packed_size(o);
+	uint8_t *snap = malloc(len ? len : 1);
+	if (!snap) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	erpsync__v1__order__pack(o, snap);
+	char hash[17], modified[24], version[24], first[24];
+	snprintf(hash, sizeof hash, "%016" PRIx64, hash_fnv1a64(snap, len));
+	snprintf(modified, sizeof modified, "%" PRId64, o->updated_at);
+	snprintf(version, sizeof version, "%" PRIu64, o->version);
+	snprintf(first, sizeof first, "%" PRId64, event_now_us());
+	const char *p[] = { o->shop_id, o->external_id,          modified,           hash,
+			    version,    o->source_status,        (const char *)snap, first,
+			    hold,       in->deleted ? "t" : "f", payment_hash };
+	const int lens[] = { 0, 0, 0, 0, 0, 0, (int)len, 0, 0, 0, 0 };
+	const int fmts[] = { 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0 };
+	PGresult *r = pg_query_params(
+		db,
+		row->found ? "UPDATE orders SET modified_us = $3, content_hash = $4, version = $5, status = $6,"
+			     " snapshot = $7, hold_reason = $9, deleted = $10, payment_hash = nullif($11, ''),"
+			     " updated_at = now() WHERE shop_id = $1 AND external_id = $2"
+			   : "INSERT INTO orders (shop_id, external_id, modified_us, content_hash, version, status,"
+			     " snapshot, first_seen_us, hold_reason, deleted, payment_hash)"
+			     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, ''))",
+		11, p, lens, fmts, 0, err, errlen);
+	free(snap);
+	if (!r)
+		return false;
+	PQclear(r);
+	return order_event_queue_order(db, t->shop_orders, ev, err, errlen);
+}
+
+/* Queues the order's Payment when it differs from the one published last. */
+static bool order_intake_payment(struct pg *db, const struct order_topics *t, const struct order_intake_in *in,
+				 const Erpsync__V1__Order *o, const Erpsync__V1__EventMeta *cause, char *hash_out,
+				 size_t hash_len, const char *old_hash, char *err, size_t errlen)
+{
+	int64_t refunded = 0;
+	for (size_t i = 0; i < in->order->n_refunds; i++)
+		refunded += in->order->refunds[i].amount_minor;
+	Erpsync__V1__Payment pay;
+	Erpsync__V1__Money amount, back;
+	hash_out[0] = '\0';
+	if (!order_map_payment(NULL, o, in->order->transaction_id, refunded, &pay, &amount, &back))
+		return true;
+	size_t len = erpsync__v1__payment__get_packed_size(&pay);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	erpsync__v1__payment__pack(&pay, buf);
+	snprintf(hash_out, hash_len, "%016" PRIx64, hash_fnv1a64(buf, len));
+	free(buf);
+	if (strcmp(hash_out, old_hash) == 0)
+		return true;
+	const char *p[] = { pay.shop_id, pay.order_external_id, pay.payment_id, hash_out };
+	PGresult *r = pg_query(
+		db,
+		"INSERT INTO payment (shop_id, external_id, payment_id, state_hash, version)"
+		" VALUES ($1, $2, $3, $4, 1) ON CONFLICT (shop_id, external_id, payment_id) DO UPDATE"
+		" SET state_hash = EXCLUDED.state_hash, version = payment.version + 1, updated_at = now()"
+		" RETURNING version",
+		4, p, err, errlen);
+	if (!r)
+		return false;
+	pay.version = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	struct order_event_ids ids;
+	Erpsync__V1__EventMeta meta;
+	char source[96];
+	snprintf(source, sizeof source, "shop:%s", pay.shop_id);
+	order_event_meta(&meta, &ids, cause->traceparent, o->paid_at > 0 ? o->paid_at : o->updated_at, source,
+			 cause->origin, cause->event_id);
+	pay.meta = &meta;
+	return order_event_queue_payment(db, t->payments, &pay, err, errlen);
+}
+
+static enum order_intake_result order_intake_once(struct pg *db, const struct order_topics *t,
+						  const struct order_intake_in *in, struct order_msg *m,
+						  const char *hold, char *err, size_t errlen)
+{
+	if (!pg_begin(db, err, errlen))
+		return ORDER_INTAKE_FAILED;
+	bool fresh = true;
+	struct order_row row;
+	if ((in->delivery_id && !order_intake_delivery(db, in->shop_id, in->delivery_id, &fresh, err, errlen)) ||
+	    (fresh && !order_intake_lock(db, in->shop_id, in->order->external_id, &row, err, errlen)))
+		goto failed;
+	Erpsync__V1__Order *o = &m->order;
+	/* not newer than what is kept: a repeat (same modification time) or a late one */
+	if (!fresh || (row.found && !in->force && !in->deleted && o->updated_at <= row.modified_us) ||
+	    (row.found && row.deleted)) {
+		if (!pg_commit(db, err, errlen))
+			return ORDER_INTAKE_FAILED;
+		return ORDER_INTAKE_DUPLICATE;
+	}
+	o->version = (uint64_t)row.version + 1;
+	Erpsync__V1__OrderEvent ev = ERPSYNC__V1__ORDER_EVENT__INIT;
+	Erpsync__V1__OrderStatusChanged sc = ERPSYNC__V1__ORDER_STATUS_CHANGED__INIT;
+	Erpsync__V1__EventMeta meta;
+	struct order_event_ids ids;
+	char source[96];
+	snprintf(source, sizeof source, "shop:%s", in->shop_id);
+	order_event_meta(&meta, &ids, in->traceparent, o->updated_at, source, in->origin, NULL);
+	ev.meta = &meta;
+	ev.order = o;
+	if (in->deleted) {
+		ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED;
+	} else if (!row.found) {
+		ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_PLACED;
+	} else if (strcmp(row.status, o->source_status) != 0) {
+		ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_STATUS_CHANGED;
+		sc.old_status = order_map_status(row.status);
+		sc.new_status = o->status;
+		sc.changed_at = o->updated_at;
+		ev.status_change = &sc;
+	} else {
+		ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_UPDATED;
+	}
+	/* refunds not seen before: their lines are read from the shop when the record is consumed */
+	for (size_t i = 0; i < in->order->n_refunds; i++) {
+		const char *rp[] = { in->shop_id, in->order->external_id, in->order->refunds[i].refund_id };
+		PGresult *rr = pg_query(
+			db,
+			"INSERT INTO return_case (shop_id, external_id, return_id, kind, status, version,"
+			" snapshot) VALUES ($1, $2, $3, 'refund', 'new', 0, '') ON CONFLICT DO NOTHING",
+			3, rp, err, errlen);
+		if (!rr)
+			goto failed;
+		PQclear(rr);
+	}
+	char payment_hash[32];
+	if (!order_intake_payment(db, t, in, o, &meta, payment_hash, sizeof payment_hash,
+				  row.found ? row.payment_hash : "", err, errlen) ||
+	    !order_intake_store(db, t, in, &ev, &row, hold, payment_hash, err, errlen))
+		goto failed;
+	if (!pg_commit(db, err, errlen))
+		return ORDER_INTAKE_FAILED;
+	return ORDER_INTAKE_TAKEN;
+failed:
+	pg_rollback(db);
+	return ORDER_INTAKE_FAILED;
+}
+
+enum order_intake_result order_intake(struct pg *db, const struct order_topics *t, const struct order_intake_in *in,
+				      char *err, size_t errlen)
+{
+	struct order_msg m;
+	if (!order_map_build(&m, in->shop_id, in->order)) {
+		order_msg_cleanup(&m);
+		snprintf(err, errlen, "out of memory");
+		return ORDER_INTAKE_FAILED;
+	}
+	char why[512] = "";
+	const char *hold = shop_order_check_totals(in->order, why, sizeof why) ? NULL : why;
+	enum order_intake_result res = ORDER_INTAKE_FAILED;
+	for (int i = 0; i < ORDER_INTAKE_TRIES && res == ORDER_INTAKE_FAILED; i++) {
+		res = order_intake_once(db, t, in, &m, hold, err, errlen);
+		/* two writers took in the same new order at once: the loser finds the row next time */
+		if (res == ORDER_INTAKE_FAILED && strcmp(pg_last_sqlstate(db), "23505") != 0 &&
+		    strcmp(pg_last_sqlstate(db), "40001") != 0 && strcmp(pg_last_sqlstate(db), "40P01") != 0)
+			break;
+	}
+	order_msg_cleanup(&m);
+	return res;
+}
+
+enum order_intake_result order_intake_deleted(struct pg *db, const struct order_topics *t, const char *shop_id,
+					      const char *external_id, const char *delivery_id, char *err,
+					      size_t errlen)
+{
+	if (!pg_begin(db, err, errlen))
+		return ORDER_INTAKE_FAILED;
+	bool fresh = true;
+	if (delivery_id && !order_intake_delivery(db, shop_id, delivery_id, &fresh, err, errlen))
+		goto failed;
+	const char *p[] = { shop_id, external_id };
+	PGresult *r =
+		fresh ? pg_query(db,
+				 "UPDATE orders SET deleted = true, version = version + 1, updated_at = now()"
+				 " WHERE shop_id = $1 AND external_id = $2 AND NOT deleted RETURNING snapshot, version",
+				 2, p, err, errlen)
+		      : NULL;
+	if (fresh && !r)
+		goto failed;
+	if (!fresh || PQntuples(r) == 0) {
+		PQclear(r);
+		return pg_commit(db, err, errlen) ? ORDER_INTAKE_DUPLICATE : ORDER_INTAKE_FAILED;
+	}
+	size_t n = 0;
+	unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 0), &n);
+	uint64_t version = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	Erpsync__V1__Order *o = raw ? erpsync__v1__order__unpack(NULL, n, raw) : NULL;
+	PQfreemem(raw);
+	if (!o) {
+		snprintf(err, errlen, "order %s|%s: its kept state does not decode", shop_id, external_id);
+		goto failed;
+	}
+	o->version = version;
+	Erpsync__V1__OrderEvent ev = ERPSYNC__V1__ORDER_EVENT__INIT;
+	Erpsync__V1__EventMeta meta;
+	struct order_event_ids ids;
+	char source[96];
+	snprintf(source, sizeof source, "shop:%s", shop_id);
+	order_event_meta(&meta, &ids, NULL, event_now_us(), source, ERPSYNC__V1__EVENT_ORIGIN__EVENT_ORIGIN_WEBHOOK,
+			 NULL);
+	ev.meta = &meta;
+	ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_DELETED;
+	ev.order = o;
+	bool ok = order_event_queue_order(db, t->shop_orders, &ev, err, errlen);
+	erpsync__v1__order__free_unpacked(o, NULL);
+	if (!ok)
+		goto failed;
+	return pg_commit(db, err, errlen) ? ORDER_INTAKE_TAKEN : ORDER_INTAKE_FAILED;
+failed:
+	pg_rollback(db);
+	return ORDER_INTAKE_FAILED;
+}

@@ -1,0 +1,108 @@
+#include "order_relay.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "event.h"
+#include "kafka.h"
+#include "log.h"
+#include "pg.h"
+#include "shutdown.h"
+
+#define ORDER_RELAY_IDLE_MS 200
+#define ORDER_RELAY_MAX     2000 /* rows a call relays */
+#define ORDER_RELAY_BACKOFF 500  /* ms after a failed call */
+
+struct order_relay {
+	struct pg *db;
+	struct kafka_producer *producer;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool woken, stopping, started;
+};
+
+void order_relay_wake(struct order_relay *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->woken = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *order_relay_main(void *ud)
+{
+	struct order_relay *r = ud;
+	long wait_ms = 0;
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		if (!r->woken && !r->stopping && wait_ms > 0) {
+			struct timespec dl = event_deadline(CLOCK_MONOTONIC, wait_ms);
+			pthread_cond_timedwait(&r->cond, &r->mu, &dl);
+		}
+		bool stopping = r->stopping;
+		r->woken = false;
+		pthread_mutex_unlock(&r->mu);
+		char err[256];
+		int n = pg_ensure(r->db, err, sizeof err)
+				? pg_outbox_relay(r->db, r->producer, ORDER_RELAY_MAX, err, sizeof err)
+				: -1;
+		if (n < 0) {
+			if (!stopping)
+				log_warn("outbox relay: %s", err);
+			wait_ms = ORDER_RELAY_BACKOFF;
+		} else {
+			wait_ms = n == ORDER_RELAY_MAX ? 0 : ORDER_RELAY_IDLE_MS;
+		}
+		if (stopping && (n <= 0 || shutdown_work_left_ms() <= 0))
+			break;
+	}
+	return NULL;
+}
+
+struct order_relay *order_relay_start(const char *dsn, const char *schema)
+{
+	struct order_relay *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	char err[256] = "out of memory";
+	r->db = pg_new(dsn, schema);
+	r->producer = r->db ? kafka_producer_new("order-sync", err, sizeof err) : NULL;
+	if (!r->producer || pthread_create(&r->thread, NULL, order_relay_main, r) != 0) {
+		log_error("outbox relay: cannot start: %s", err);
+		order_relay_stop(r);
+		return NULL;
+	}
+	r->started = true;
+	return r;
+}
+
+void order_relay_stop(struct order_relay *r)
+{
+	if (!r)
+		return;
+	if (r->started) {
+		pthread_mutex_lock(&r->mu);
+		r->stopping = true;
+		pthread_cond_signal(&r->cond);
+		pthread_mutex_unlock(&r->mu);
+		if (!shutdown_join(r->thread, "outbox relay"))
+			return; /* still running past the bound: leave it what it uses */
+	}
+	if (r->producer && !kafka_producer_flush(r->producer, (int)shutdown_left_ms()))
+		log_warn("outbox relay: producer not drained at stop (the rows stay in the outbox)");
+	kafka_producer_free(r->producer);
+	pg_free(r->db);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
