@@ -6,6 +6,10 @@
  *            [-l SKU:QTY[,SKU:QTY...]] [-e event-id] [-v version]
  *   ordergen -t topic -s shop -o order-id -R return-id -l SKU:QTY[,...] [-w warehouse] [-r] [-v version]
  *            (a return; -r: the goods were received)
+ *   ordergen -t topic -s shop -o order-id -T tracking-number [-U tracking-url] [-d] [-e event-id]
+ *            (a shipment of the whole order by InPost; -d: delivered)
+ *   ordergen -t topic -s shop -o order-id -I invoice-number [-U pdf-url] [-e event-id]
+ *            (an invoice issued for the order)
  * -v: the order's or return's version (default 0: none set).
  * Quantities in units. Brokers from KAFKA_BOOTSTRAP_SERVERS. */
 #include <stdio.h>
@@ -13,8 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "erpsync/v1/invoice.pb-c.h"
 #include "erpsync/v1/order.pb-c.h"
 #include "erpsync/v1/return.pb-c.h"
+#include "erpsync/v1/shipment.pb-c.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -140,14 +146,55 @@ static size_t ordergen_pack_return(const char *shop, const char *oid, const char
 	return *buf ? erpsync__v1__return__pack(&r, *buf) : 0;
 }
 
+static size_t ordergen_pack_shipment(const char *shop, const char *oid, const char *tracking, const char *url,
+				     int delivered, Erpsync__V1__EventMeta *meta, uint8_t **buf)
+{
+	char ref[160];
+	snprintf(ref, sizeof ref, "%s-%s-1", shop, oid);
+	Erpsync__V1__Shipment s = ERPSYNC__V1__SHIPMENT__INIT;
+	s.shop_id = (char *)shop;
+	s.order_external_id = (char *)oid;
+	s.order_number = (char *)oid;
+	s.shipment_ref = ref;
+	s.carrier = (char *)"inpost";
+	s.tracking_number = (char *)tracking;
+	s.tracking_url = (char *)(url ? url : "");
+	s.status = delivered ? ERPSYNC__V1__SHIPMENT_STATUS__SHIPMENT_STATUS_DELIVERED
+			     : ERPSYNC__V1__SHIPMENT_STATUS__SHIPMENT_STATUS_DISPATCHED;
+	Erpsync__V1__ShipmentEvent ev = ERPSYNC__V1__SHIPMENT_EVENT__INIT;
+	ev.meta = meta;
+	ev.kind = ERPSYNC__V1__SHIPMENT_EVENT_KIND__SHIPMENT_EVENT_KIND_STATUS_CHANGED;
+	ev.shipment = &s;
+	size_t len = erpsync__v1__shipment_event__get_packed_size(&ev);
+	*buf = malloc(len + 1);
+	return *buf ? erpsync__v1__shipment_event__pack(&ev, *buf) : 0;
+}
+
+static size_t ordergen_pack_invoice(const char *shop, const char *oid, const char *number, const char *url,
+				    Erpsync__V1__EventMeta *meta, uint8_t **buf)
+{
+	Erpsync__V1__Invoice inv = ERPSYNC__V1__INVOICE__INIT;
+	inv.meta = meta;
+	inv.number = (char *)number;
+	inv.shop_id = (char *)shop;
+	inv.order_external_id = (char *)oid;
+	inv.order_number = (char *)oid;
+	inv.currency = (char *)"PLN";
+	inv.pdf_url = (char *)(url ? url : "");
+	inv.version = 1;
+	size_t len = erpsync__v1__invoice__get_packed_size(&inv);
+	*buf = malloc(len + 1);
+	return *buf ? erpsync__v1__invoice__pack(&inv, *buf) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *topic = NULL, *shop = NULL, *oid = NULL, *kind_s = NULL, *status_s = NULL, *lines_s = NULL;
-	const char *eid = NULL, *rid = NULL, *wh = NULL;
-	int received = 0, c;
+	const char *eid = NULL, *rid = NULL, *wh = NULL, *tracking = NULL, *invoice = NULL, *url = NULL;
+	int received = 0, delivered = 0, c;
 	unsigned long long version = 0;
 	char err[512], id[EVENT_ID_LEN], tp[TRACEPARENT_LEN], key[200];
-	while ((c = getopt(argc, argv, "t:s:o:k:S:l:e:R:w:rv:")) != -1) {
+	while ((c = getopt(argc, argv, "t:s:o:k:S:l:e:R:w:rv:T:I:U:d")) != -1) {
 		switch (c) {
 		case 't':
 			topic = optarg;
@@ -181,6 +228,18 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			version = strtoull(optarg, NULL, 10);
+			break;
+		case 'T':
+			tracking = optarg;
+			break;
+		case 'I':
+			invoice = optarg;
+			break;
+		case 'U':
+			url = optarg;
+			break;
+		case 'd':
+			delivered = 1;
 			break;
 		default:
 			return 2;
@@ -219,8 +278,10 @@ int main(int argc, char **argv)
 	meta.traceparent = tp;
 	meta.schema_version = 1;
 	uint8_t *buf = NULL;
-	size_t len = rid ? ordergen_pack_return(shop, oid, rid, wh, version, received, lines, n, &meta, &buf)
-			 : ordergen_pack_order(shop, oid, kind, status, version, lines, n, &meta, &buf);
+	size_t len = tracking  ? ordergen_pack_shipment(shop, oid, tracking, url, delivered, &meta, &buf)
+		     : invoice ? ordergen_pack_invoice(shop, oid, invoice, url, &meta, &buf)
+		     : rid     ? ordergen_pack_return(shop, oid, rid, wh, version, received, lines, n, &meta, &buf)
+			       : ordergen_pack_order(shop, oid, kind, status, version, lines, n, &meta, &buf);
 	snprintf(key, sizeof key, "%s|%s", shop, oid);
 	log_init("ordergen", LOG_WARN);
 	struct kafka_producer *p = kafka_producer_new("ordergen", err, sizeof err);
@@ -234,7 +295,10 @@ int main(int argc, char **argv)
 				       .event_id = id,
 				       .traceparent = tp,
 				       .source_time_us = meta.occurred_at,
-				       .message_type = rid ? "erpsync.v1.Return" : "erpsync.v1.OrderEvent" };
+				       .message_type = tracking  ? "erpsync.v1.ShipmentEvent"
+						       : invoice ? "erpsync.v1.Invoice"
+						       : rid     ? "erpsync.v1.Return"
+								 : "erpsync.v1.OrderEvent" };
 		if (kafka_produce(p, &m, err, sizeof err) && kafka_producer_flush(p, 30000))
 			rc = 0;
 		else
