@@ -60,7 +60,7 @@ struct woo_webhook {
 	unsigned long long delivered, failed_attempts, gave_up, dropped, duplicated, overflowed, pings, seq;
 	enum woo_webhook_fault fault;
 	long long fault_left; /* -1: until disarmed */
-	char last_error[256];
+	char last_error[512];
 	uint64_t rnd;
 	bool stop;
 	pthread_t threads[WOO_WEBHOOK_THREADS_MAX];
