@@ -32,7 +32,13 @@ struct woo_order_store {
 	size_t nextra;
 	woo_order_listener fn;
 	void *ud;
+	int64_t (*clock)(void); /* unix seconds */
 };
+
+static int64_t woo_clock_wall(void)
+{
+	return (int64_t)time(NULL);
+}
 
 /* wc_get_order_statuses() without the "wc-" prefix, and how its notes name them. */
 static const char *const woo_statuses[][2] = {
@@ -61,10 +67,10 @@ static int woo_mod_cmp(const struct woo_order_rec *r, int64_t modified_s, int64_
 	return r->id < id ? -1 : r->id > id;
 }
 
-/* First index of by_mod not before (modified_s, id). */
-static size_t woo_mod_lower(const struct woo_order_store *s, int64_t modified_s, int64_t id)
+/* First index of by_mod[0..n) not before (modified_s, id). */
+static size_t woo_mod_lower_n(const struct woo_order_store *s, size_t n, int64_t modified_s, int64_t id)
 {
-	size_t lo = 0, hi = s->n;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (woo_mod_cmp(s->by_mod[mid], modified_s, id) < 0)
@@ -73,6 +79,11 @@ static size_t woo_mod_lower(const struct woo_order_store *s, int64_t modified_s,
 			hi = mid;
 	}
 	return lo;
+}
+
+static size_t woo_mod_lower(const struct woo_order_store *s, int64_t modified_s, int64_t id)
+{
+	return woo_mod_lower_n(s, s->n, modified_s, id);
 }
 
 static size_t woo_id_lower(const struct woo_order_store *s, int64_t id)
@@ -130,9 +141,10 @@ static void woo_index_unmod(struct woo_order_store *s, struct woo_order_rec *r)
 	woo_array_remove(s->by_mod, s->n, woo_mod_lower(s, r->modified_s, r->id));
 }
 
+/* Puts r back into by_mod, which holds n - 1 orders since woo_index_unmod. */
 static void woo_index_remod(struct woo_order_store *s, struct woo_order_rec *r)
 {
-	woo_array_insert(s->by_mod, s->n - 1, woo_mod_lower(s, r->modified_s, r->id), r);
+	woo_array_insert(s->by_mod, s->n - 1, woo_mod_lower_n(s, s->n - 1, r->modified_s, r->id), r);
 }
 
 /* ---- the store ---- */
@@ -152,6 +164,7 @@ struct woo_order_store *woo_order_store_new(woo_order_listener fn, void *ud)
 	s->rnd = (uint64_t)time(NULL) * 6364136223846793005ULL + 1442695040888963407ULL;
 	s->fn = fn;
 	s->ud = ud;
+	s->clock = woo_clock_wall;
 	return s;
 }
 
@@ -179,6 +192,11 @@ void woo_order_store_free(struct woo_order_store *s)
 	free(s->by_mod);
 	pthread_rwlock_destroy(&s->lock);
 	free(s);
+}
+
+void woo_order_store_clock(struct woo_order_store *s, int64_t (*now_s)(void))
+{
+	s->clock = now_s ? now_s : woo_clock_wall;
 }
 
 size_t woo_order_store_count(struct woo_order_store *s)
@@ -369,7 +387,7 @@ json_t *woo_order_store_create(struct woo_order_store *s, const json_t *body, st
 	struct woo_order_rec *r = calloc(1, sizeof *r);
 	json_t *o = json_is_object(body) ? json_deep_copy(body) : NULL;
 	char key[32], number[24];
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = s->clock();
 	pthread_rwlock_wrlock(&s->lock);
 	if (!woo_create_check(s, body, e))
 		goto fail;
@@ -491,7 +509,7 @@ json_t *woo_order_store_update(struct woo_order_store *s, int64_t id, const json
 {
 	static const char *const texts[] = { "customer_note", "transaction_id" };
 	json_t *o = NULL;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = s->clock();
 	bool changed = false;
 	pthread_rwlock_wrlock(&s->lock);
 	struct woo_order_rec *r = woo_find(s, id);
@@ -560,7 +578,7 @@ json_t *woo_order_store_delete(struct woo_order_store *s, int64_t id, bool force
 		json_t *t = json_deep_copy(o);
 		snprintf(r->status, sizeof r->status, "trash");
 		json_object_set_new(t, "status", json_string("trash"));
-		woo_touch(s, r, t, (int64_t)time(NULL));
+		woo_touch(s, r, t, s->clock());
 		if (t && woo_commit(s, r, t, NULL) && s->fn)
 			s->fn(s->ud, "order.deleted", id, body, strlen(body));
 		json_decref(o);
@@ -685,8 +703,7 @@ json_t *woo_order_store_note_add(struct woo_order_store *s, int64_t id, const js
 	if (!r) {
 		woo_error_set(e, 404, "woocommerce_rest_order_invalid_id", "Invalid order ID.");
 	} else {
-		note = woo_note_new(s, json_string_value(text), customer, by_user ? "admin" : "system",
-				    (int64_t)time(NULL));
+		note = woo_note_new(s, json_string_value(text), customer, by_user ? "admin" : "system", s->clock());
 		json_t *kept = note;
 		note = json_deep_copy(kept); /* what leaves the store is never shared with it */
 		if (!note) {
@@ -737,7 +754,7 @@ static json_t *woo_refund_summary(const json_t *refunds)
 json_t *woo_order_store_refund_add(struct woo_order_store *s, int64_t id, const json_t *body, struct woo_error *e)
 {
 	json_t *o = NULL, *refund = NULL;
-	int64_t now = (int64_t)time(NULL), left = 0;
+	int64_t now = s->clock(), left = 0;
 	pthread_rwlock_wrlock(&s->lock);
 	struct woo_order_rec *r = woo_find(s, id);
 	if (!r) {

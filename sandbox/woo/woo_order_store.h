@@ -37,6 +37,9 @@ struct woo_order_store *woo_order_store_new(woo_order_listener fn, void *ud) __a
 void woo_order_store_free(struct woo_order_store *s);  /* NULL-safe */
 void woo_order_store_clear(struct woo_order_store *s); /* forgets every order; registered statuses stay */
 size_t woo_order_store_count(struct woo_order_store *s);
+/* The clock the store dates changes by (unix seconds; NULL: the wall clock). For tests; call before
+ * the store is shared. */
+void woo_order_store_clock(struct woo_order_store *s, int64_t (*now_s)(void));
 
 /* Registers a status slug as a plugin would (register_post_status "wc-<slug>"); [a-z0-9_-], 1..20. */
 bool woo_order_store_status_add(struct woo_order_store *s, const char *slug, struct woo_error *e)
