@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "shop_woo_orders.h"
 
 struct shop_config_field {
 	const char *suffix;
@@ -22,11 +23,25 @@ static const struct shop_config_field shop_config_fields[] = {
 	{ "KEY", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, key, "API consumer key") },
 	/* the choices are the registry's (shop_kinds), filled in where the table is made */
 	{ "KIND", CONFIG_ONE_OF(NULL, "woocommerce", NULL, kind, "shop platform") },
+	{ "LOCKER_META_KEY", CONFIG_STR(NULL, "_paczkomat_id", CONFIG_OPTIONAL, locker_meta_key,
+					"meta key of a shipping line that holds the parcel locker") },
+	{ "NIP_META_KEY", CONFIG_STR(NULL, "_billing_nip", CONFIG_OPTIONAL, nip_meta_key,
+				     "order meta key that holds the buyer's NIP") },
 	{ "RATE", CONFIG_INT(NULL, "10", 1, 10000, rate, "request budget of this credential, requests per second") },
 	{ "SECRET", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED | CONFIG_SECRET, secret, "API consumer secret") },
+	{ "SHIPPING_TAX_CLASS", CONFIG_STR(NULL, "", CONFIG_OPTIONAL, shipping_tax_class,
+					   "tax class delivery is charged in; empty: standard") },
+	{ "STATUS_MAP", CONFIG_STR(NULL, SHOP_CONFIG_STATUS_MAP_DEFAULT, CONFIG_OPTIONAL, status_map_text,
+				   "ERP order status=shop status slug, comma-separated; an ERP status not listed "
+				   "leaves the shop's status alone") },
+	{ "TAX_CLASSES", CONFIG_STR(NULL, NULL, CONFIG_OPTIONAL, tax_classes,
+				    "tax class=VAT percent, comma-separated (reduced-rate=8,zero-rate=0); "
+				    "unset: standard 23, reduced-rate 8, super-reduced-rate 5, zero-rate 0") },
 	{ "URL", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, url, "base URL of the shop, e.g. https://shop.example.com") },
 	{ "WAREHOUSES", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, warehouses_csv,
 				   "comma-separated ERP warehouses whose stock this shop sells") },
+	{ "WEBHOOK_SECRET", CONFIG_STR(NULL, NULL, CONFIG_OPTIONAL | CONFIG_SECRET, webhook_secret,
+				       "key the shop signs its order webhooks with; unset: every delivery refused") },
 };
 #define SHOP_CONFIG_NFIELDS (sizeof shop_config_fields / sizeof shop_config_fields[0])
 
@@ -59,6 +74,92 @@ static bool shop_config_split(struct shop_config *s)
 		p = comma ? comma + 1 : NULL;
 	}
 	return s->nwarehouses > 0;
+}
+
+static bool shop_config_status_name(const char *p, size_t len, char out[SHOP_CONFIG_STATUS_LEN + 1])
+{
+	if (len == 0 || len > SHOP_CONFIG_STATUS_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(islower((unsigned char)p[i]) || isdigit((unsigned char)p[i]) || p[i] == '_' || p[i] == '-'))
+			return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
+bool shop_config_status_map_parse(const char *text, struct shop_config_status *out, size_t *n, char *err, size_t errlen)
+{
+	*n = 0;
+	if (!text || !*text)
+		return true;
+	for (const char *p = text; p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		struct shop_config_status st;
+		if (*n == SHOP_CONFIG_STATUS_MAX) {
+			snprintf(err, errlen, "more than %d statuses", SHOP_CONFIG_STATUS_MAX);
+			return false;
+		}
+		if (!eq || !shop_config_status_name(p, (size_t)(eq - p), st.erp) ||
+		    !shop_config_status_name(eq + 1, len - (size_t)(eq - p) - 1, st.shop)) {
+			snprintf(err, errlen, "\"%.*s\" is not erp_status=shop_status (each 1..%d of [a-z0-9_-])",
+				 (int)(len < 80 ? len : 80), p, SHOP_CONFIG_STATUS_LEN);
+			return false;
+		}
+		for (size_t i = 0; i < *n; i++) {
+			if (strcmp(out[i].erp, st.erp) == 0) {
+				snprintf(err, errlen, "ERP status %s is mapped twice", st.erp);
+				return false;
+			}
+		}
+		out[(*n)++] = st;
+		p = comma ? comma + 1 : NULL;
+	}
+	return true;
+}
+
+const char *shop_config_status_for(const struct shop_config *s, const char *erp_status)
+{
+	for (size_t i = 0; erp_status && i < s->nstatus_map; i++)
+		if (strcmp(s->status_map[i].erp, erp_status) == 0)
+			return s->status_map[i].shop;
+	return NULL;
+}
+
+/* The order settings a table row cannot check: every problem logged, false if any. */
+static bool shop_config_orders_check(struct shop_config *s)
+{
+	char err[200];
+	struct shop_woo_tax_class *tc = NULL;
+	size_t ntc = 0;
+	bool ok = true;
+	if (!shop_config_status_map_parse(s->status_map_text, s->status_map, &s->nstatus_map, err, sizeof err)) {
+		log_error("config: shop %s: STATUS_MAP: %s", s->id, err);
+		ok = false;
+	}
+	if (!shop_woo_tax_classes_parse(s->tax_classes, &tc, &ntc, err, sizeof err)) {
+		log_error("config: shop %s: TAX_CLASSES: %s", s->id, err);
+		ok = false;
+	}
+	shop_woo_tax_classes_free(tc, ntc);
+	size_t stc = s->shipping_tax_class ? strlen(s->shipping_tax_class) : 0;
+	if (stc > SHOP_WOO_TAX_CLASS_LEN ||
+	    strspn(s->shipping_tax_class ?: "", "abcdefghijklmnopqrstuvwxyz0123456789_-") != stc) {
+		log_error("config: shop %s: SHIPPING_TAX_CLASS: not a tax class slug ([a-z0-9_-], at most %d)", s->id,
+			  SHOP_WOO_TAX_CLASS_LEN);
+		ok = false;
+	}
+	const char *keys[] = { s->nip_meta_key, s->locker_meta_key };
+	for (size_t i = 0; i < 2; i++) {
+		if (keys[i] && strlen(keys[i]) > 255) {
+			log_error("config: shop %s: %s: a meta key has at most 255 bytes", s->id,
+				  i ? "LOCKER_META_KEY" : "NIP_META_KEY");
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 /* Builds this shop's table: env names SHOP_<ID>_<SUFFIX>. names[] holds their storage. */
@@ -109,7 +210,7 @@ bool shop_config_load(struct shop_config **out, size_t *n)
 		char names[SHOP_CONFIG_NFIELDS][96];
 		shop_config_table(id, table, names);
 		s->id = strdup(id);
-		if (!s->id || !config_load(table, s) || !shop_config_split(s))
+		if (!s->id || !config_load(table, s) || !shop_config_split(s) || !shop_config_orders_check(s))
 			ok = false;
 	}
 	if (!ok) {
@@ -133,6 +234,14 @@ void shop_config_free(struct shop_config *shops, size_t n)
 		free(s->key);
 		free(s->secret);
 		free(s->warehouses_csv);
+		if (s->webhook_secret)
+			memset(s->webhook_secret, 0, strlen(s->webhook_secret));
+		free(s->webhook_secret);
+		free(s->nip_meta_key);
+		free(s->locker_meta_key);
+		free(s->tax_classes);
+		free(s->shipping_tax_class);
+		free(s->status_map_text);
 		for (size_t w = 0; w < s->nwarehouses; w++)
 			free(s->warehouses[w]);
 	}
@@ -177,8 +286,10 @@ void shop_config_log(const struct shop_config *shops, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char url[256];
 		shop_config_url_safe(shops[i].url, url, sizeof url);
-		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***", shops[i].id,
-			 shops[i].kind, url, shops[i].warehouses_csv, shops[i].buffer, shops[i].rate);
+		log_info("shop %s: %s at %s, warehouses %s, buffer %lld, budget %lld req/s, secret ***, webhook secret "
+			 "%s, status map %s",
+			 shops[i].id, shops[i].kind, url, shops[i].warehouses_csv, shops[i].buffer, shops[i].rate,
+			 shops[i].webhook_secret ? "***" : "unset (every webhook refused)", shops[i].status_map_text);
 		/* Basic auth carries the key and secret with every call: in clear unless TLS ends on this
 		 * machine (a local proxy) */
 		if (shop_config_cleartext_remote(shops[i].url))
@@ -204,6 +315,11 @@ struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t 
 		.key = s->key,
 		.secret = s->secret,
 		.rate_per_sec = (double)s->rate,
+		.webhook_secret = s->webhook_secret,
+		.nip_meta_key = s->nip_meta_key,
+		.locker_meta_key = s->locker_meta_key,
+		.tax_classes = s->tax_classes,
+		.shipping_tax_class = s->shipping_tax_class,
 	};
 	return shop_connect(s->kind, &o, err, errlen);
 }

@@ -16,18 +16,10 @@
 #include "hash.h"
 #include "http_client.h"
 #include "log.h"
+#include "shop_woo_api.h"
+#include "shop_woo_orders.h"
 
-#define WOO_API                 "/wp-json/wc/v3"
 #define WOO_VARIATION_PAGES_MAX 100 /* 10,000 variations of one product (WooCommerce's own limit is far lower) */
-
-struct shop_woo {
-	struct shop base; /* first */
-	char *id;
-	char *base_url;
-	char *auth; /* "Basic base64(key:secret)" */
-	unsigned batch_max;
-	struct http_client *http;
-};
 
 static char *woo_basic_auth(const char *user, const char *pass)
 {
@@ -49,32 +41,7 @@ static char *woo_basic_auth(const char *user, const char *pass)
 static json_t *woo_call(struct shop_woo *w, const char *method, const char *path, const char *body, char *err,
 			size_t errlen)
 {
-	char url[1024];
-	struct http_response resp;
-	json_t *root = NULL;
-	snprintf(url, sizeof url, "%s" WOO_API "%s", w->base_url, path);
-	struct http_header h[] = { { "Authorization", w->auth },
-				   { "Accept", "application/json" },
-				   { "Content-Type", "application/json" } };
-	http_response_init(&resp);
-	if (!http_request(w->http, method, url, h, body ? 3 : 2, body, body ? strlen(body) : 0, &resp)) {
-		snprintf(err, errlen, "shop %s unreachable: %s", w->id, resp.error);
-		goto out;
-	}
-	if (resp.status < 200 || resp.status > 299) {
-		json_t *e = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-		const char *code = json_string_value(json_object_get(e, "code"));
-		snprintf(err, errlen, "shop %s answered HTTP %ld %s", w->id, resp.status, code ? code : "");
-		json_decref(e);
-		goto out;
-	}
-	json_error_t jerr;
-	root = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, &jerr);
-	if (!root)
-		snprintf(err, errlen, "shop %s answered malformed JSON: %s", w->id, jerr.text);
-out:
-	http_response_cleanup(&resp);
-	return root;
+	return shop_woo_api_call(w, method, path, body, NULL, err, errlen);
 }
 
 static bool woo_item_from_json(json_t *o, struct shop_item *it)
@@ -324,6 +291,13 @@ static void woo_free(struct shop *s)
 	if (w->auth)
 		memset(w->auth, 0, strlen(w->auth));
 	free(w->auth);
+	if (w->webhook_secret)
+		memset(w->webhook_secret, 0, strlen(w->webhook_secret));
+	free(w->webhook_secret);
+	free(w->nip_meta_key);
+	free(w->locker_meta_key);
+	free(w->shipping_tax_class);
+	shop_woo_tax_classes_free(w->tax_classes, w->n_tax_classes);
 	free(w);
 }
 
@@ -333,6 +307,17 @@ static const struct shop_stock_ops woo_stock_ops = {
 	.list_items = woo_list_items,
 };
 
+/* Copies of the order settings; NULL stays NULL (the parser's default). */
+static bool woo_order_settings(struct shop_woo *w, const struct shop_woo_opts *o)
+{
+	const char *src[] = { o->webhook_secret, o->nip_meta_key, o->locker_meta_key, o->shipping_tax_class };
+	char **dst[] = { &w->webhook_secret, &w->nip_meta_key, &w->locker_meta_key, &w->shipping_tax_class };
+	for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
+		if (src[i] && !(*dst[i] = strdup(src[i])))
+			return false;
+	return true;
+}
+
 struct shop *shop_woo_new(const struct shop_woo_opts *o)
 {
 	struct shop_woo *w = calloc(1, sizeof *w);
@@ -340,6 +325,7 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 		return NULL;
 	w->base.kind = "woocommerce";
 	w->base.stock = &woo_stock_ops;
+	w->base.orders = &shop_woo_order_ops;
 	w->base.free = woo_free;
 	w->id = strdup(o->shop_id);
 	w->base.id = w->id;
@@ -359,7 +345,14 @@ struct shop *shop_woo_new(const struct shop_woo_opts *o)
 		.metrics_system = o->shop_id,
 	};
 	w->http = http_client_new(&ho);
-	if (!w->id || !w->base_url || !w->auth || !w->http) {
+	char terr[200] = "";
+	bool orders_ok = woo_order_settings(w, o) && shop_woo_tax_classes_parse(o->tax_classes, &w->tax_classes,
+										&w->n_tax_classes, terr, sizeof terr);
+	w->order_opts = (struct shop_woo_order_opts){ w->nip_meta_key, w->locker_meta_key, w->tax_classes,
+						      w->n_tax_classes, w->shipping_tax_class };
+	if (terr[0])
+		log_error("shop %s: tax classes: %s", o->shop_id, terr);
+	if (!w->id || !w->base_url || !w->auth || !w->http || !orders_ok) {
 		woo_free(&w->base);
 		return NULL;
 	}
@@ -375,6 +368,11 @@ struct shop *shop_woo_connect(const struct shop_connect_opts *o)
 		.consumer_secret = o->secret,
 		.rate_per_sec = o->rate_per_sec,
 		.batch_max = 100,
+		.webhook_secret = o->webhook_secret,
+		.nip_meta_key = o->nip_meta_key,
+		.locker_meta_key = o->locker_meta_key,
+		.tax_classes = o->tax_classes,
+		.shipping_tax_class = o->shipping_tax_class,
 	};
 	return shop_woo_new(&wo);
 }

@@ -15,8 +15,15 @@ struct shop_woo_opts {
 	const char *consumer_secret; /* secret */
 	double rate_per_sec;         /* request budget of this credential; 0 = none */
 	unsigned batch_max;          /* items per batch call; WooCommerce accepts at most 100 */
+	/* Orders (NULL: WooCommerce's and Poland's defaults; shop_woo_order.h). */
+	const char *webhook_secret;     /* secret; NULL/"": every delivery refused */
+	const char *nip_meta_key;       /* "_billing_nip" */
+	const char *locker_meta_key;    /* "_paczkomat_id" */
+	const char *tax_classes;        /* "reduced-rate=8,zero-rate=0" (shop_woo_tax_classes_parse) */
+	const char *shipping_tax_class; /* "" = standard */
 };
 
+/* NULL when out of memory or when tax_classes does not parse (the configuration checks it first). */
 struct shop *shop_woo_new(const struct shop_woo_opts *o);
 
 /* One WooCommerce batch call: the writes idx[start..end), all under one parent. */

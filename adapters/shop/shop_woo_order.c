@@ -174,7 +174,7 @@ static int64_t woo_order_days(int64_t y, int64_t m, int64_t d)
 }
 
 /* "2024-05-01T10:20:30" (WooCommerce's *_gmt; a trailing Z is taken too) into unix micros. */
-static bool woo_order_time(const char *s, int64_t *us)
+bool shop_woo_order_time(const char *s, int64_t *us)
 {
 	static const int at[6] = { 0, 5, 8, 11, 14, 17 }, width[6] = { 4, 2, 2, 2, 2, 2 };
 	static const char sep[6] = "--T::";
@@ -209,7 +209,7 @@ static bool woo_order_date(struct woo_order_ctx *c, json_t *obj, const char *key
 	*us = 0;
 	if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
 		return true;
-	if (!json_is_string(v) || !woo_order_time(json_string_value(v), us))
+	if (!json_is_string(v) || !shop_woo_order_time(json_string_value(v), us))
 		return woo_order_fail(c, "%s is not a date of the form 2024-05-01T10:20:30", key);
 	return true;
 }

@@ -16,6 +16,7 @@
 #ifndef ERPSYNC_SHOP_WOO_ORDER_H
 #define ERPSYNC_SHOP_WOO_ORDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,9 @@ struct shop_woo_order_opts {
 enum shop_order_parsed shop_woo_order_parse(const char *body, size_t len, const struct shop_woo_order_opts *o,
 					    struct shop_order **out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+
+/* A WooCommerce *_gmt date, "2024-05-01T10:20:30" (a trailing "Z" allowed), into unix micros UTC;
+ * false for anything else (a year before 1970, a day the month lacks). */
+bool shop_woo_order_time(const char *s, int64_t *us) __attribute__((warn_unused_result));
 
 #endif

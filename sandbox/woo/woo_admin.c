@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "woo_api.h"
+#include "woo_orders.h"
 
 typedef void (*woo_admin_fn)(const struct woo_api *api, const struct httpd_req *req, const json_t *body,
 			     struct httpd_resp *resp);
@@ -40,6 +41,7 @@ static void woo_admin_stats(const struct woo_api *api, const struct httpd_req *r
 	if (j) {
 		json_object_set_new(j, "shop", json_string(api->shop_name));
 		json_object_set_new(j, "items", json_integer((json_int_t)woo_catalog_count(api->catalog)));
+		json_object_set_new(j, "orders", json_integer((json_int_t)woo_order_store_count(api->orders)));
 	}
 	woo_api_json(resp, 200, j);
 }
@@ -75,6 +77,8 @@ static void woo_admin_reset(const struct woo_api *api, const struct httpd_req *r
 	(void)body;
 	sandbox_fault_reset(api->fault);
 	woo_stats_reset(api->stats);
+	woo_order_store_clear(api->orders);
+	woo_webhook_stats_reset(api->hooks);
 	if (!woo_demo_load(api->catalog, &api->demo, err, sizeof err)) {
 		httpd_resp_error(resp, 500, "internal_server_error", err);
 		return;
@@ -151,6 +155,12 @@ static const struct woo_admin_route {
 	{ "GET", "/sandbox/writes", false, woo_admin_writes },
 	{ "POST", "/sandbox/reset", false, woo_admin_reset },
 	{ "POST", "/sandbox/products", true, woo_admin_products },
+	{ "POST", "/sandbox/orders", true, woo_orders_admin_create },
+	{ "POST", "/sandbox/orders/batch", true, woo_orders_admin_batch },
+	{ "POST", "/sandbox/statuses", true, woo_orders_admin_statuses },
+	{ "GET", "/sandbox/statuses", false, woo_orders_admin_statuses },
+	{ "POST", "/sandbox/webhooks/faults", true, woo_orders_admin_hook_faults },
+	{ "GET", "/sandbox/webhooks/stats", false, woo_orders_admin_hook_stats },
 };
 
 void woo_admin_handle(const struct httpd_req *req, struct httpd_resp *resp)

@@ -9,6 +9,7 @@
 #include "base64.h"
 #include "shutdown.h"
 #include "woo_admin.h"
+#include "woo_orders.h"
 #include "woo_products.h"
 
 #define WOO_CONTENT_TYPE "application/json; charset=UTF-8"
@@ -180,7 +181,7 @@ bool woo_api_paginate(const struct httpd_req *req, struct httpd_resp *resp, size
 }
 
 /* WP_REST_Server::READABLE, CREATABLE and EDITABLE. */
-enum { WOO_M_READ = 1, WOO_M_CREATE = 2, WOO_M_EDIT = 4 };
+enum { WOO_M_READ = 1, WOO_M_CREATE = 2, WOO_M_EDIT = 4, WOO_M_DELETE = 8 };
 
 struct woo_route {
 	unsigned methods;
@@ -196,6 +197,7 @@ struct woo_route {
 #define WOO_DENY_VIEW   "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."
 #define WOO_DENY_EDIT   "woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."
 #define WOO_DENY_CREATE "woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources."
+#define WOO_DENY_DELETE "woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource."
 #define WOO_DENY_BATCH  "woocommerce_rest_cannot_batch", "Sorry, you are not allowed to batch manipulate this resource."
 
 static const struct woo_route woo_routes[] = {
@@ -212,6 +214,22 @@ static const struct woo_route woo_routes[] = {
 	  WOO_DENY_VIEW, false },
 	{ WOO_M_EDIT, "products/{id}/variations/{id}", woo_products_variation_update,
 	  "PUT /products/{id}/variations/{id}", WOO_DENY_EDIT, false },
+	{ WOO_M_READ, "orders", woo_orders_list, "GET /orders", WOO_DENY_LIST, false },
+	{ WOO_M_READ, "orders/{id}", woo_orders_get, "GET /orders/{id}", WOO_DENY_VIEW, false },
+	{ WOO_M_EDIT, "orders/{id}", woo_orders_update, "PUT /orders/{id}", WOO_DENY_EDIT, false },
+	{ WOO_M_DELETE, "orders/{id}", woo_orders_delete, "DELETE /orders/{id}", WOO_DENY_DELETE, false },
+	{ WOO_M_READ, "orders/{id}/notes", woo_orders_notes_list, "GET /orders/{id}/notes", WOO_DENY_LIST, false },
+	{ WOO_M_CREATE, "orders/{id}/notes", woo_orders_notes_create, "POST /orders/{id}/notes", WOO_DENY_CREATE,
+	  false },
+	{ WOO_M_READ, "orders/{id}/refunds", woo_orders_refunds_list, "GET /orders/{id}/refunds", WOO_DENY_LIST,
+	  false },
+	{ WOO_M_CREATE, "orders/{id}/refunds", woo_orders_refunds_create, "POST /orders/{id}/refunds", WOO_DENY_CREATE,
+	  false },
+	{ WOO_M_READ, "webhooks", woo_orders_webhooks_list, "GET /webhooks", WOO_DENY_LIST, false },
+	{ WOO_M_CREATE, "webhooks", woo_orders_webhooks_create, "POST /webhooks", WOO_DENY_CREATE, false },
+	{ WOO_M_READ, "webhooks/{id}", woo_orders_webhooks_get, "GET /webhooks/{id}", WOO_DENY_VIEW, false },
+	{ WOO_M_EDIT, "webhooks/{id}", woo_orders_webhooks_update, "PUT /webhooks/{id}", WOO_DENY_EDIT, false },
+	{ WOO_M_DELETE, "webhooks/{id}", woo_orders_webhooks_delete, "DELETE /webhooks/{id}", WOO_DENY_DELETE, false },
 };
 
 static unsigned woo_method_bit(const char *m)
@@ -222,6 +240,8 @@ static unsigned woo_method_bit(const char *m)
 		return WOO_M_CREATE | WOO_M_EDIT;
 	if (strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0)
 		return WOO_M_EDIT;
+	if (strcmp(m, "DELETE") == 0)
+		return WOO_M_DELETE;
 	return 0;
 }
 

@@ -16,7 +16,9 @@
 #include "woo_catalog.h"
 #include "woo_demo.h"
 #include "woo_error.h"
+#include "woo_order_store.h"
 #include "woo_stats.h"
+#include "woo_webhook.h"
 
 #define WOO_API_BASE "/wp-json/wc/v3/"
 
@@ -25,6 +27,8 @@ struct woo_api {
 	struct woo_catalog *catalog;
 	struct sandbox_fault *fault; /* the fault switch and per-status counts */
 	struct woo_stats *stats;     /* the shop's own call statistics */
+	struct woo_order_store *orders;
+	struct woo_webhook *hooks;
 	const char *consumer_key;
 	const char *consumer_secret; /* secret */
 	const char *shop_name;
