@@ -72,8 +72,6 @@ bool shop_config_status_map_parse(const char *text, struct shop_config_status *o
 const char *shop_config_status_for(const struct shop_config *s, const char *erp_status);
 /* The adapter of the shop's kind (shop_registry.c); NULL with err when there is none. */
 struct shop *shop_config_connect(const struct shop_config *s, char *err, size_t errlen);
-/* The shop's status slug for an ERP order status (SHOP_<ID>_STATUS_MAP); NULL: left as it is. */
-const char *shop_config_status_for(const struct shop_config *s, const char *erp_status);
 /* Markdown reference of the per-shop keys. */
 void shop_config_print_reference(void);
 

@@ -20,6 +20,9 @@ ERP_PORT=${SANDBOX_ERP_PORT:-19180}
 WOO_A_PORT=${SANDBOX_WOO_A_PORT:-19181}
 WOO_B_PORT=${SANDBOX_WOO_B_PORT:-19182}
 STOCK_PORT=${STOCK_HTTP_PORT:-19101}
+ORDER_PORT=${ORDER_HTTP_PORT:-19102}
+WHSEC_A=${SHOP_WOO_A_WEBHOOK_SECRET:-whsec-dev-a}
+WHSEC_B=${SHOP_WOO_B_WEBHOOK_SECRET:-whsec-dev-b}
 DEMO_SKUS=${ERPSYNC_DEMO_SKUS:-200}
 
 say() { printf 'erpsync: %s\n' "$*"; }
@@ -47,10 +50,13 @@ start_all() {
 	mkdir -p "$LOGS"
 	: >"$PIDS"
 	spawn sandbox-erp env SANDBOX_ERP_PORT="$ERP_PORT" SANDBOX_ERP_DEMO="$DEMO_SKUS" "$BIN/sandbox-erp"
+	# each shop delivers its order webhooks to order-sync, signed as WooCommerce signs them
 	spawn sandbox-woo-a env SANDBOX_WOO_PORT="$WOO_A_PORT" SANDBOX_WOO_SHOP_NAME="Shop A" \
-		SANDBOX_WOO_DEMO="$DEMO_SKUS" "$BIN/sandbox-woo"
+		SANDBOX_WOO_DEMO="$DEMO_SKUS" SANDBOX_WOO_WEBHOOK="http://127.0.0.1:$ORDER_PORT/webhooks/shop/woo-a,$WHSEC_A" \
+		"$BIN/sandbox-woo"
 	spawn sandbox-woo-b env SANDBOX_WOO_PORT="$WOO_B_PORT" SANDBOX_WOO_SHOP_NAME="Shop B" \
-		SANDBOX_WOO_DEMO="$DEMO_SKUS" "$BIN/sandbox-woo"
+		SANDBOX_WOO_DEMO="$DEMO_SKUS" SANDBOX_WOO_WEBHOOK="http://127.0.0.1:$ORDER_PORT/webhooks/shop/woo-b,$WHSEC_B" \
+		"$BIN/sandbox-woo"
 	spawn stock-sync env PG_DSN="$PG_DSN" KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP_SERVERS" \
 		HTTP_PORT="$STOCK_PORT" ERP_URL="http://127.0.0.1:$ERP_PORT" ERP_TOKEN="${ERP_TOKEN:-erp-dev-token}" \
 		ERPSYNC_SHOPS="${ERPSYNC_SHOPS:-woo-a,woo-b}" \
@@ -60,14 +66,26 @@ start_all() {
 		SHOP_WOO_B_URL="${SHOP_WOO_B_URL:-http://127.0.0.1:$WOO_B_PORT}" SHOP_WOO_B_KEY="${SHOP_WOO_B_KEY:-ck_dev}" \
 		SHOP_WOO_B_SECRET="${SHOP_WOO_B_SECRET:-cs_dev}" SHOP_WOO_B_WAREHOUSES="${SHOP_WOO_B_WAREHOUSES:-WH-MAIN}" \
 		SHOP_WOO_B_BUFFER="${SHOP_WOO_B_BUFFER:-5}" "$BIN/stock-sync"
-	if ! wait_ready "http://127.0.0.1:$STOCK_PORT/readyz" 60; then
-		say "stock-sync did not become ready; see $LOGS/stock-sync.log"
-		return 1
-	fi
+	spawn order-sync env PG_DSN="$PG_DSN" KAFKA_BOOTSTRAP_SERVERS="$KAFKA_BOOTSTRAP_SERVERS" \
+		HTTP_PORT="$ORDER_PORT" ERP_URL="http://127.0.0.1:$ERP_PORT" ERP_TOKEN="${ERP_TOKEN:-erp-dev-token}" \
+		ERPSYNC_SHOPS="${ERPSYNC_SHOPS:-woo-a,woo-b}" \
+		SHOP_WOO_A_URL="${SHOP_WOO_A_URL:-http://127.0.0.1:$WOO_A_PORT}" SHOP_WOO_A_KEY="${SHOP_WOO_A_KEY:-ck_dev}" \
+		SHOP_WOO_A_SECRET="${SHOP_WOO_A_SECRET:-cs_dev}" SHOP_WOO_A_WEBHOOK_SECRET="$WHSEC_A" \
+		SHOP_WOO_B_URL="${SHOP_WOO_B_URL:-http://127.0.0.1:$WOO_B_PORT}" SHOP_WOO_B_KEY="${SHOP_WOO_B_KEY:-ck_dev}" \
+		SHOP_WOO_B_SECRET="${SHOP_WOO_B_SECRET:-cs_dev}" SHOP_WOO_B_WEBHOOK_SECRET="$WHSEC_B" "$BIN/order-sync"
+	local svc port
+	for svc in stock-sync:$STOCK_PORT order-sync:$ORDER_PORT; do
+		port=${svc#*:}
+		if ! wait_ready "http://127.0.0.1:$port/readyz" 60; then
+			say "${svc%%:*} did not become ready; see $LOGS/${svc%%:*}.log"
+			return 1
+		fi
+	done
 	t1=$(date +%s%3N)
 	cat <<TXT
 erpsync: everything ready in $(( (t1 - t0) / 1000 )).$(( (t1 - t0) % 1000 / 100 )) s
   stock-sync      http://127.0.0.1:$STOCK_PORT/metrics  /readyz  /healthz
+  order-sync      http://127.0.0.1:$ORDER_PORT/metrics  /readyz  /healthz  /admin/orders/<shop>/<id>
   sandbox ERP     http://127.0.0.1:$ERP_PORT/api/v1/stock?since=0   (Bearer erp-dev-token)
   sandbox shop A  http://127.0.0.1:$WOO_A_PORT/sandbox/stock          (ck_dev:cs_dev)
   sandbox shop B  http://127.0.0.1:$WOO_B_PORT/sandbox/stock
@@ -75,6 +93,7 @@ erpsync: everything ready in $(( (t1 - t0) / 1000 )).$(( (t1 - t0) % 1000 / 100 
   PostgreSQL      $PG_DSN
   logs            $LOGS/
   try: curl -X POST -H 'Authorization: Bearer erp-dev-token' -d '{"sku":"SKU-000001","warehouse":"WH-MAIN","on_hand":7}' http://127.0.0.1:$ERP_PORT/sandbox/stock
+       curl -u ck_dev:cs_dev -X POST -d @deploy/local/demo-order.json http://127.0.0.1:$WOO_A_PORT/sandbox/orders   (then GET /admin/orders/woo-a/<id> on order-sync)
 TXT
 }
 
