@@ -67,6 +67,42 @@ static bool dlq_opt_number(int c, const char *arg, struct dlq_opts *o)
 	return true;
 }
 
+/* Takes one option (c as getopt_long gave it) into o; false (said why) on a bad one. */
+static bool dlq_opt_take(int c, char *arg, struct dlq_opts *o)
+{
+	switch (c) {
+	case 'b':
+		o->brokers = arg;
+		return true;
+	case 't':
+		o->topic = arg;
+		return true;
+	case DLQ_OPT_KEY:
+		if (strlen(arg) > DLQ_KEY_MAX)
+			return dlq_usage_error("--key: longer than %d bytes", DLQ_KEY_MAX);
+		o->key = arg;
+		return true;
+	case DLQ_OPT_JSON:
+		o->json = true;
+		return true;
+	case DLQ_OPT_ALL:
+		o->all = true;
+		return true;
+	case DLQ_OPT_DRY_RUN:
+		o->dry_run = true;
+		return true;
+	case DLQ_OPT_SINCE:
+	case DLQ_OPT_OFFSET:
+	case DLQ_OPT_TIMEOUT:
+		return dlq_opt_number(c, arg, o);
+	case 'h':
+		o->help = true;
+		return true;
+	default:
+		return dlq_usage_error("unknown option or missing argument");
+	}
+}
+
 bool dlq_opts_parse(int argc, char **argv, struct dlq_opts *o)
 {
 	static const struct option longopts[] = {
@@ -80,57 +116,32 @@ bool dlq_opts_parse(int argc, char **argv, struct dlq_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool replay;
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->timeout_ms = DLQ_TIMEOUT_MS;
 	if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "replay") != 0))
-		return dlq_usage_error("dlq %s: expected list or replay", argc < 2 ? "" : argv[1]);
-	replay = strcmp(argv[1], "replay") == 0;
+		return dlq_usage_error("dlq: expected list or replay");
+	bool replay = strcmp(argv[1], "replay") == 0;
 	optind = 1; /* getopt sees argv[1] ("list"/"replay") as the program name */
 	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, "b:t:h", longopts, NULL)) != -1) {
-		if (!dlq_opt_allowed(replay, c))
-			return dlq_usage_error("dlq %s: option not taken here", argv[1]);
-		switch (c) {
-		case 'b':
-			o->brokers = optarg;
-			break;
-		case 't':
-			o->topic = optarg;
-			break;
-		case DLQ_OPT_KEY:
-			if (strlen(optarg) > DLQ_KEY_MAX)
-				return dlq_usage_error("--key: longer than %d bytes", DLQ_KEY_MAX);
-			o->key = optarg;
-			break;
-		case DLQ_OPT_JSON:
-			o->json = true;
-			break;
-		case DLQ_OPT_ALL:
-			o->all = true;
-			break;
-		case DLQ_OPT_DRY_RUN:
-			o->dry_run = true;
-			break;
-		case DLQ_OPT_SINCE:
-		case DLQ_OPT_OFFSET:
-		case DLQ_OPT_TIMEOUT:
-			if (!dlq_opt_number(c, optarg, o))
-				return false;
-			break;
-		case 'h':
-			o->help = true;
-			return true;
-		default:
-			return dlq_usage_error("dlq %s: unknown option or missing argument", argv[1]);
+	while ((c = getopt_long(argc - 1, argv + 1, "b:t:h", longopts, NULL)) != -1 && !o->help) {
+		if (!dlq_opt_allowed(replay, c)) {
+			const struct option *lo = longopts;
+			while (lo->name && lo->val != c)
+				lo++;
+			return dlq_usage_error("dlq %s: --%s is an option of dlq %s", argv[1], lo->name,
+					       replay ? "list" : "replay");
 		}
+		if (!dlq_opt_take(c, optarg, o))
+			return false;
 	}
+	if (o->help)
+		return true;
 	if (!o->brokers || !o->topic)
 		return dlq_usage_error("dlq %s: -b BROKERS and -t TOPIC.dlq are required", argv[1]);
 	if (optind != argc - 1)
-		return dlq_usage_error("dlq %s: unexpected argument", argv[1]);
+		return dlq_usage_error("dlq %s: unexpected argument %s", argv[1], argv[optind + 1]);
 	size_t tl = strlen(o->topic);
 	if (tl <= 4 || tl > DLQ_TOPIC_MAX || strcmp(o->topic + tl - 4, ".dlq") != 0)
 		return dlq_usage_error("-t %s: not a dead-letter topic (<topic>.dlq)", o->topic);
