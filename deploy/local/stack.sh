@@ -403,11 +403,11 @@ stop_pg() {
 
 # ---- topics ------------------------------------------------------------------------------------
 
-# Prints the path of an erpsyncctl at least as new as its source: $ERPSYNCCTL, the Makefile's
-# build/bin/erpsyncctl, or one built here with gcc into build/local/.
+# Prints the path of an erpsyncctl at least as new as its sources: $ERPSYNCCTL, the Makefile's
+# build/bin/erpsyncctl, or one built here with gcc into build/local/ (it needs librdkafka only).
 erpsyncctl_bin() {
-	local src=$REPO_ROOT/tools/erpsyncctl/main.c made=$REPO_ROOT/build/bin/erpsyncctl
-	local own=$REPO_ROOT/build/local/erpsyncctl
+	local src made=$REPO_ROOT/build/bin/erpsyncctl own=$REPO_ROOT/build/local/erpsyncctl
+	src=$(ls -t "$REPO_ROOT"/tools/erpsyncctl/*.[ch] | head -n 1)
 	if [[ -n ${ERPSYNCCTL:-} ]]; then
 		printf '%s\n' "$ERPSYNCCTL"
 	elif [[ -x $made && ! $made -ot $src ]]; then
@@ -416,8 +416,8 @@ erpsyncctl_bin() {
 		if [[ ! -x $own || $own -ot $src ]]; then
 			need gcc
 			mkdir -p "${own%/*}"
-			gcc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$own.$$" "$src" -lrdkafka >&2 ||
-				die "building $own failed"
+			gcc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -I"$REPO_ROOT/common/kafka" -o "$own.$$" \
+				"$REPO_ROOT"/tools/erpsyncctl/*.c -lrdkafka >&2 || die "building $own failed"
 			mv -f "$own.$$" "$own"
 		fi
 		printf '%s\n' "$own"

@@ -1,4 +1,5 @@
-/* erpsyncctl: operator tool for erpsync; one binary, subcommands dispatched on argv (see usage below).
+/* erpsyncctl: operator tool for erpsync; one binary, subcommands dispatched on argv (usage: ctl.c).
+ * topics (here) and dlq (dlq_cmd.c: list and replay dead letters).
  * FILE is deploy/topics.tsv: TAB-separated name, partitions, cleanup.policy (delete|compact),
  * retention.ms (-1 = forever), description; '#' comments and blank lines are ignored.
  * `topics create` is idempotent: an existing topic counts as success and is left as it is.
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
+
+#include "ctl.h"
+#include "dlq_cmd.h"
 
 #define TOPIC_NAME_MAX   249
 #define TOPIC_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
@@ -35,20 +39,6 @@ struct opts {
 	int replication, timeout_ms;
 };
 
-static const char usage[] = "usage: erpsyncctl topics create -b BROKERS -f FILE [-r REPLICATION] [-t TIMEOUT_MS]\n"
-			    "       erpsyncctl topics check  -b BROKERS -f FILE [-t TIMEOUT_MS]\n";
-
-static int parse_long(const char *s, long min, long max, long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Parses one declaration line (modified in place); returns NULL or what is wrong with it. */
 static const char *parse_line(char *line, struct topic_decl *t)
 {
@@ -69,11 +59,11 @@ static const char *parse_line(char *line, struct topic_decl *t)
 	if (len == 0 || len > TOPIC_NAME_MAX || strspn(f[0], TOPIC_NAME_CHARS) != len || strcmp(f[0], ".") == 0 ||
 	    strcmp(f[0], "..") == 0)
 		return "bad topic name (1-249 characters of [a-zA-Z0-9._-])";
-	if (parse_long(f[1], 1, PARTITIONS_MAX, &parts) != 0)
+	if (ctl_parse_long(f[1], 1, PARTITIONS_MAX, &parts) != 0)
 		return "partitions must be an integer 1..10000";
 	if (strcmp(f[2], "delete") != 0 && strcmp(f[2], "compact") != 0)
 		return "cleanup.policy must be delete or compact";
-	if (parse_long(f[3], -1, LONG_MAX, &retention) != 0)
+	if (ctl_parse_long(f[3], -1, LONG_MAX, &retention) != 0)
 		return "retention.ms must be an integer >= -1";
 	if (f[4][0] == '\0')
 		return "empty description";
@@ -382,17 +372,17 @@ static int cmd_topics(int argc, char **argv)
 			o.file = optarg;
 			break;
 		case 'r':
-			if (parse_long(optarg, 1, 32767, &v) != 0)
+			if (ctl_parse_long(optarg, 1, 32767, &v) != 0)
 				goto bad_usage;
 			o.replication = (int)v;
 			break;
 		case 't':
-			if (parse_long(optarg, 100, 600000, &v) != 0)
+			if (ctl_parse_long(optarg, 100, 600000, &v) != 0)
 				goto bad_usage;
 			o.timeout_ms = (int)v;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			ctl_usage(stdout);
 			return 0;
 		default:
 			goto bad_usage;
@@ -405,7 +395,7 @@ static int cmd_topics(int argc, char **argv)
 	free(tl.v);
 	return rc;
 bad_usage:
-	fputs(usage, stderr);
+	ctl_usage(stderr);
 	return 2;
 }
 
@@ -415,7 +405,9 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "topics") == 0)
 		return cmd_topics(argc - 1, argv + 1);
+	if (strcmp(cmd, "dlq") == 0)
+		return dlq_cmd(argc - 1, argv + 1);
 	int help = strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0;
-	fputs(usage, help ? stdout : stderr);
+	ctl_usage(help ? stdout : stderr);
 	return help ? 0 : 2;
 }
