@@ -8,6 +8,7 @@
 #   BENCH_STOCK_ENV: more VAR=value settings for stock-sync (e.g. STOCK_COALESCE_WINDOW=1s).
 #   BENCH_LOG_LEVEL (default info): stock-sync's LOG_LEVEL; with IT_KEEP=1 its log stays in /tmp.
 #   BENCH_PERF=<file>: a system-wide perf profile of the catch-up into <file> (perf must be installed).
+#   BENCH_ORDER=0: without order-sync's part (tests/bench/order.sh, which says what it measures).
 # Prints the figures; docs/benchmarks.md keeps the reported ones and explains the method.
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -256,3 +257,11 @@ bench: $(date -u +%FT%TZ), $(nproc) cores, $N records of $SKUS SKUs, topic with 
     CPU in those $(secs $((t3 - t2))) s: stock-sync $(secs $(((cpu3[0] - cpu2[0]) * 10))) s, its PostgreSQL sessions $(secs $(((cpu3[1] - cpu2[1]) * 10))) s, Kafka broker $(secs $(((cpu3[2] - cpu2[2]) * 10))) s, both shops $(secs $(((cpu3[3] - cpu2[3]) * 10))) s
   stock-sync peak resident memory         $((rss_kb / 1024)) MB (after the catch-up: $((rss_catchup_kb / 1024)) MB)
 TXT
+
+# order-sync's part (tests/bench/order.sh) on the same stack, once stock-sync and its peers stopped;
+# BENCH_ORDER=0 leaves it out
+if [ "${BENCH_ORDER:-1}" = 1 ]; then
+	it_cleanup
+	trap 'bench_stack stop >/dev/null' EXIT
+	tests/bench/order.sh
+fi
