@@ -180,7 +180,7 @@ erp_stats >"$IT_DIR/erp_stats"
 erp_orders=$(jq -r '.external_refs // empty' "$IT_DIR/erp_stats")
 dup_refs=$(jq -r '.duplicated_external_refs // empty' "$IT_DIR/erp_stats")
 erp_calls=$(jq -r --argjson n $((b0 + N)) '.calls_by_endpoint // {} | to_entries
-	| map("\(.key) \(.value * 100 / $n | floor / 100)") | join(", ")' "$IT_DIR/erp_stats")
+	| map(select(.value > 0) | "\(.key) \(.value * 100 / $n | floor / 100)") | join(", ")' "$IT_DIR/erp_stats")
 
 # the raw baseline: a plain librdkafka read of the same topic (now holding every order's record)
 kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$IT_ORDERS_TOPIC" -o beginning -e -q -f 'x\n' >/dev/null
