@@ -260,7 +260,7 @@ void erp_admin_handle(const struct httpd_req *req, struct httpd_resp *resp)
 		return;
 	if (!r) {
 		erp_api_error(resp, path_known ? 405 : 404, path_known ? "method_not_allowed" : "not_found",
-				 path_known ? "method not allowed here" : "no such endpoint");
+			      path_known ? "method not allowed here" : "no such endpoint");
 		return;
 	}
 	json_t *body = NULL;

@@ -38,8 +38,9 @@ const struct sandbox_fault_modes erp_api_faults = {
 	sizeof erp_fault_names / sizeof erp_fault_names[0],
 	erp_malformed_names,
 	sizeof erp_malformed_names / sizeof erp_malformed_names[0],
-	(1u << ERP_FAULT_LOST_ANSWER) | (1u << ERP_FAULT_TIMEOUT_AFTER_COMMIT),
 };
+
+const unsigned erp_api_write_faults = (1u << ERP_FAULT_LOST_ANSWER) | (1u << ERP_FAULT_TIMEOUT_AFTER_COMMIT);
 
 void erp_api_error(struct httpd_resp *resp, int status, const char *code, const char *message)
 {

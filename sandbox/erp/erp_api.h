@@ -35,6 +35,8 @@ struct erp_api {
  * for writes only: "lost_answer" (carried out, then the connection is closed without an answer)
  * and "timeout_after_commit" (carried out, answered only after delay_ms). */
 extern const struct sandbox_fault_modes erp_api_faults;
+/* Those of them only writes take (sandbox_fault_writes_only). */
+extern const unsigned erp_api_write_faults;
 
 /* Registers the /api/v1/ and /sandbox/ prefixes. */
 bool erp_api_routes(struct erp_api *api, struct httpd *h) __attribute__((warn_unused_result));

@@ -53,10 +53,9 @@ static bool erp_cases_lines(const json_t *b, bool money, bool required, char *wh
 		bool ok = json_is_object(l) && erp_check_text(l, "sku", 64, false, &s, what, sizeof what) &&
 			  erp_check_int(l, "quantity_milli", 0, ERP_CHECK_QTY_MAX, false, 0, &v, what, sizeof what) &&
 			  erp_check_text(l, "reason", 1000, false, &s, what, sizeof what) &&
-			  (!money || (erp_check_int(l, "net_minor", 0, ERP_CHECK_MONEY_MAX, false, 0, &v, what,
-						    sizeof what) &&
-				      erp_check_int(l, "tax_minor", 0, ERP_CHECK_MONEY_MAX, false, 0, &v, what,
-						    sizeof what)));
+			  (!money ||
+			   (erp_check_int(l, "net_minor", 0, ERP_CHECK_MONEY_MAX, false, 0, &v, what, sizeof what) &&
+			    erp_check_int(l, "tax_minor", 0, ERP_CHECK_MONEY_MAX, false, 0, &v, what, sizeof what)));
 		if (!ok) {
 			snprintf(why, len, "line %zu: %s", i + 1, json_is_object(l) ? what : "not an object");
 			return false;
@@ -81,8 +80,7 @@ static bool erp_cases_complaint(const json_t *b, char *why, size_t len)
 {
 	const char *s;
 	return erp_cases_lines(b, false, true, why, len) && erp_check_text(b, "reason", 2000, false, &s, why, len) &&
-	       erp_check_word(b, "requested_remedy", "repair|replacement|refund|price_reduction", NULL, &s, why,
-			      len) &&
+	       erp_check_word(b, "requested_remedy", "repair|replacement|refund|price_reduction", NULL, &s, why, len) &&
 	       erp_check_text(b, "note", 2000, false, &s, why, len);
 }
 
@@ -127,8 +125,7 @@ static void erp_cases_post(const struct erp_api *api, const struct erp_case_kind
 	}
 }
 
-bool erp_cases_route(const struct erp_api *api, const struct httpd_req *req, const char *rest,
-		     struct httpd_resp *resp)
+bool erp_cases_route(const struct erp_api *api, const struct httpd_req *req, const char *rest, struct httpd_resp *resp)
 {
 	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	bool post = strcmp(req->method, "POST") == 0;

@@ -14,7 +14,6 @@
 struct erp_api;
 
 /* Serves rest (the path after /api/v1/) when it is one of the endpoints above; false otherwise. */
-bool erp_cases_route(const struct erp_api *api, const struct httpd_req *req, const char *rest,
-		     struct httpd_resp *resp);
+bool erp_cases_route(const struct erp_api *api, const struct httpd_req *req, const char *rest, struct httpd_resp *resp);
 
 #endif

@@ -28,8 +28,8 @@ bool erp_check_text(const json_t *obj, const char *key, size_t max, bool require
 	return true;
 }
 
-bool erp_check_word(const json_t *obj, const char *key, const char *words, const char *def, const char **out,
-		    char *why, size_t len)
+bool erp_check_word(const json_t *obj, const char *key, const char *words, const char *def, const char **out, char *why,
+		    size_t len)
 {
 	const char *s;
 	if (!erp_check_text(obj, key, 64, def == NULL, &s, why, len))

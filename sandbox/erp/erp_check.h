@@ -21,8 +21,8 @@ bool erp_check_text(const json_t *obj, const char *key, size_t max, bool require
 		    size_t len) __attribute__((warn_unused_result));
 /* A string member that is one of the '|'-separated words ("net|gross"); def when absent (NULL:
  * required). */
-bool erp_check_word(const json_t *obj, const char *key, const char *words, const char *def, const char **out,
-		    char *why, size_t len) __attribute__((warn_unused_result));
+bool erp_check_word(const json_t *obj, const char *key, const char *words, const char *def, const char **out, char *why,
+		    size_t len) __attribute__((warn_unused_result));
 /* An integer member within [min, max]; required, or def when absent. */
 bool erp_check_int(const json_t *obj, const char *key, int64_t min, int64_t max, bool required, int64_t def,
 		   int64_t *out, char *why, size_t len) __attribute__((warn_unused_result));

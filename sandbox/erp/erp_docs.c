@@ -16,8 +16,8 @@
 struct erp_docs_rec {
 	json_t *doc; /* the store's own: only copies leave it */
 	int64_t created_us;
-	size_t order;          /* payments, returns, complaints: the order's slot */
-	int64_t amount_minor;  /* see erp_docs_new */
+	size_t order;           /* payments, returns, complaints: the order's slot */
+	int64_t amount_minor;   /* see erp_docs_new */
 	int64_t refunded_minor; /* orders: what their returns refund */
 	bool invoiced;
 	char status[ERP_DOCS_STATUS_MAX];
@@ -288,11 +288,11 @@ static bool erp_docs_order_change(struct erp_docs *d, const struct erp_docs_rec 
 	char when[32];
 	erp_docs_time(now, when);
 	json_t *doc = r->doc;
-	return erp_docs_log_add(
-		d, ERP_DOCS_FEED_ORDERS,
-		json_pack("{s:O,s:O,s:O,s:s,s:s,s:s}", "order_id", json_object_get(doc, "id"), "number",
-			  json_object_get(doc, "number"), "external_ref", json_object_get(doc, "external_ref"),
-			  "status", r->status, "reason", reason ? reason : "", "changed_at", when));
+	return erp_docs_log_add(d, ERP_DOCS_FEED_ORDERS,
+				json_pack("{s:O,s:O,s:O,s:s,s:s,s:s}", "order_id", json_object_get(doc, "id"), "number",
+					  json_object_get(doc, "number"), "external_ref",
+					  json_object_get(doc, "external_ref"), "status", r->status, "reason",
+					  reason ? reason : "", "changed_at", when));
 }
 
 static bool erp_docs_complaint_change(struct erp_docs *d, const struct erp_docs_rec *r, int64_t now)
@@ -302,14 +302,13 @@ static bool erp_docs_complaint_change(struct erp_docs *d, const struct erp_docs_
 	json_t *doc = r->doc;
 	const char *res = json_string_value(json_object_get(doc, "resolution"));
 	const char *note = json_string_value(json_object_get(doc, "decision_note"));
-	return erp_docs_log_add(d, ERP_DOCS_FEED_COMPLAINTS,
-				json_pack("{s:O,s:O,s:O,s:O,s:s,s:s,s:s,s:I,s:s}", "complaint_id",
-					  json_object_get(doc, "id"), "number", json_object_get(doc, "number"),
-					  "external_ref", json_object_get(doc, "external_ref"), "order_id",
-					  json_object_get(doc, "order_id"), "status", r->status, "resolution",
-					  res ? res : "", "note", note ? note : "", "refund_minor",
-					  (json_int_t)json_integer_value(json_object_get(doc, "refund_minor")),
-					  "changed_at", when));
+	return erp_docs_log_add(
+		d, ERP_DOCS_FEED_COMPLAINTS,
+		json_pack("{s:O,s:O,s:O,s:O,s:s,s:s,s:s,s:I,s:s}", "complaint_id", json_object_get(doc, "id"), "number",
+			  json_object_get(doc, "number"), "external_ref", json_object_get(doc, "external_ref"),
+			  "order_id", json_object_get(doc, "order_id"), "status", r->status, "resolution",
+			  res ? res : "", "note", note ? note : "", "refund_minor",
+			  (json_int_t)json_integer_value(json_object_get(doc, "refund_minor")), "changed_at", when));
 }
 
 json_t *erp_docs_changes(struct erp_docs *d, enum erp_docs_feed feed, uint64_t since, size_t limit)
@@ -343,8 +342,8 @@ json_t *erp_docs_changes(struct erp_docs *d, enum erp_docs_feed feed, uint64_t s
 	snprintf(last, sizeof last, "%llu", (unsigned long long)l->seq);
 	pthread_mutex_unlock(&d->lock);
 	snprintf(next, sizeof next, "%llu", (unsigned long long)cursor);
-	return arr ? json_pack("{s:o,s:s,s:b,s:s}", "items", arr, "next_cursor", next, "has_more", more,
-			       "last_cursor", last)
+	return arr ? json_pack("{s:o,s:s,s:b,s:s}", "items", arr, "next_cursor", next, "has_more", more, "last_cursor",
+			       last)
 		   : NULL;
 }
 
@@ -438,10 +437,11 @@ enum erp_docs_result erp_docs_create(struct erp_docs *d, enum erp_docs_kind kind
 		return ERP_DOCS_NOMEM;
 	r.amount_minor = how->amount_minor;
 	snprintf(r.status, sizeof r.status, "%s",
-		 kind == ERP_DOCS_ORDER ? "confirmed" : kind == ERP_DOCS_COMPLAINT ? "open"
-						      : kind == ERP_DOCS_RETURN  ? "registered"
-						      : kind == ERP_DOCS_PAYMENT ? "booked"
-										 : "");
+		 kind == ERP_DOCS_ORDER       ? "confirmed"
+		 : kind == ERP_DOCS_COMPLAINT ? "open"
+		 : kind == ERP_DOCS_RETURN    ? "registered"
+		 : kind == ERP_DOCS_PAYMENT   ? "booked"
+					      : "");
 	pthread_mutex_lock(&d->lock);
 	struct erp_docs_set *s = &d->set[kind];
 	enum erp_docs_result res = erp_docs_check_order(d, kind, how, &r, err, errlen, errmsg, msglen);
@@ -576,14 +576,13 @@ json_t *erp_docs_stats(struct erp_docs *d)
 	pthread_mutex_lock(&d->lock);
 	erp_index_counts(&d->set[ERP_DOCS_ORDER].by_ref, &refs, &dup);
 	erp_index_counts(&d->skus, &skus, &none);
-	json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "orders",
-			      (json_int_t)d->set[ERP_DOCS_ORDER].n, "external_refs", (json_int_t)refs,
-			      "duplicated_external_refs", (json_int_t)dup, "customers",
-			      (json_int_t)d->set[ERP_DOCS_CUSTOMER].n, "payments", (json_int_t)d->set[ERP_DOCS_PAYMENT].n,
-			      "returns", (json_int_t)d->set[ERP_DOCS_RETURN].n, "complaints",
-			      (json_int_t)d->set[ERP_DOCS_COMPLAINT].n, "skus", (json_int_t)skus, "order_changes",
-			      (json_int_t)d->log[ERP_DOCS_FEED_ORDERS].seq, "complaint_changes",
-			      (json_int_t)d->log[ERP_DOCS_FEED_COMPLAINTS].seq, "calls_by_endpoint", calls);
+	json_t *j = json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "orders", (json_int_t)d->set[ERP_DOCS_ORDER].n,
+		"external_refs", (json_int_t)refs, "duplicated_external_refs", (json_int_t)dup, "customers",
+		(json_int_t)d->set[ERP_DOCS_CUSTOMER].n, "payments", (json_int_t)d->set[ERP_DOCS_PAYMENT].n, "returns",
+		(json_int_t)d->set[ERP_DOCS_RETURN].n, "complaints", (json_int_t)d->set[ERP_DOCS_COMPLAINT].n, "skus",
+		(json_int_t)skus, "order_changes", (json_int_t)d->log[ERP_DOCS_FEED_ORDERS].seq, "complaint_changes",
+		(json_int_t)d->log[ERP_DOCS_FEED_COMPLAINTS].seq, "calls_by_endpoint", calls);
 	pthread_mutex_unlock(&d->lock);
 	return j;
 }

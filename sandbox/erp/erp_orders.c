@@ -23,8 +23,8 @@ struct erp_orders_sums {
 };
 
 /* One line's shape (400 when wrong); kind and sku returned for the ERP's own checks. */
-static bool erp_orders_line(const json_t *l, size_t i, struct erp_orders_sums *sum, const char **kind,
-			    const char **sku, char *why, size_t len)
+static bool erp_orders_line(const json_t *l, size_t i, struct erp_orders_sums *sum, const char **kind, const char **sku,
+			    char *why, size_t len)
 {
 	char what[160];
 	const char *s;
@@ -84,8 +84,8 @@ static bool erp_orders_deliverable(const json_t *body)
 	return true;
 }
 
-int erp_orders_check(const json_t *body, bool (*known)(void *ud, const char *sku), void *ud, int64_t *gross,
-		     char *code, size_t codelen, char *msg, size_t msglen)
+int erp_orders_check(const json_t *body, bool (*known)(void *ud, const char *sku), void *ud, int64_t *gross, char *code,
+		     size_t codelen, char *msg, size_t msglen)
 {
 	const char *s, *cur;
 	int64_t tn, tt, tg;
@@ -107,8 +107,8 @@ int erp_orders_check(const json_t *body, bool (*known)(void *ud, const char *sku
 		snprintf(msg, msglen, "\"prices_include_tax\" must be true or false");
 		ok = false;
 	}
-	if (ok && (!json_is_array(lines) || json_array_size(lines) == 0 ||
-		   json_array_size(lines) > ERP_ORDERS_LINES_MAX)) {
+	if (ok &&
+	    (!json_is_array(lines) || json_array_size(lines) == 0 || json_array_size(lines) > ERP_ORDERS_LINES_MAX)) {
 		snprintf(msg, msglen, "\"lines\" must be an array of 1..%d lines", ERP_ORDERS_LINES_MAX);
 		ok = false;
 	}
@@ -247,7 +247,8 @@ static void erp_orders_post(const struct erp_api *api, const json_t *body, struc
 {
 	static const char *const keys[] = { "external_ref",   "customer_id", "currency", "prices_include_tax",
 					    "lines",          "billing",     "shipping", "pickup_point",
-					    "payment_method", "shop_number", "totals",   "note" };
+					    "payment_method", "shop_number", "totals",   "note",
+					    "coupons",        "warehouse" };
 	char code[64], msg[300];
 	int64_t gross = 0;
 	int status = erp_orders_check(body, erp_orders_known, (void *)api, &gross, code, sizeof code, msg, sizeof msg);
@@ -271,8 +272,8 @@ static void erp_orders_post(const struct erp_api *api, const json_t *body, struc
 	struct erp_docs_new how = { .external_ref = json_string_value(json_object_get(body, "external_ref")),
 				    .amount_minor = gross };
 	json_t *out = NULL;
-	enum erp_docs_result r =
-		erp_docs_create(api->docs, ERP_DOCS_ORDER, doc, &how, &out, code, sizeof code, msg, sizeof msg);
+	enum erp_docs_result r = erp_docs_create(api->docs, ERP_DOCS_ORDER, doc, &how, &out, code, sizeof code, msg,
+						 sizeof msg);
 	erp_orders_answer(resp, r, out, 201, code, msg);
 }
 
@@ -303,8 +304,7 @@ static void erp_orders_list(const struct erp_api *api, const struct httpd_req *r
 	erp_api_json(resp, 200, arr ? json_pack("{s:o,s:b}", "items", arr, "has_more", more) : NULL);
 }
 
-static void erp_orders_cancel(const struct erp_api *api, const char *id, const json_t *body,
-			      struct httpd_resp *resp)
+static void erp_orders_cancel(const struct erp_api *api, const char *id, const json_t *body, struct httpd_resp *resp)
 {
 	const char *reason;
 	char code[64], msg[300];
@@ -338,8 +338,7 @@ static json_t *erp_orders_body(const struct httpd_req *req, struct httpd_resp *r
 	return erp_api_body(req, resp);
 }
 
-bool erp_orders_route(const struct erp_api *api, const struct httpd_req *req, const char *rest,
-		      struct httpd_resp *resp)
+bool erp_orders_route(const struct erp_api *api, const struct httpd_req *req, const char *rest, struct httpd_resp *resp)
 {
 	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	bool post = strcmp(req->method, "POST") == 0;
@@ -373,7 +372,7 @@ bool erp_orders_route(const struct erp_api *api, const struct httpd_req *req, co
 	} else if (get) {
 		erp_orders_list(api, req, resp);
 	} else {
-		enum erp_docs_call c = cancel ? ERP_CALL_CANCEL_ORDER
+		enum erp_docs_call c = cancel                           ? ERP_CALL_CANCEL_ORDER
 				       : strcmp(rest, "customers") == 0 ? ERP_CALL_POST_CUSTOMERS
 									: ERP_CALL_POST_ORDERS;
 		erp_docs_count_call(api->docs, c);

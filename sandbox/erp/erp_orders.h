@@ -27,7 +27,7 @@ void erp_orders_feed(const struct erp_api *api, enum erp_docs_feed feed, const s
 /* Checks an order body as POST /api/v1/orders does, without storing it (pure but for the
  * catalogue: known(ud, sku) tells whether the ERP sells a SKU). 0 when it is acceptable, else the
  * status (400 or 422) with the code and the message. *gross: the order's gross total. */
-int erp_orders_check(const json_t *body, bool (*known)(void *ud, const char *sku), void *ud, int64_t *gross,
-		     char *code, size_t codelen, char *msg, size_t msglen);
+int erp_orders_check(const json_t *body, bool (*known)(void *ud, const char *sku), void *ud, int64_t *gross, char *code,
+		     size_t codelen, char *msg, size_t msglen);
 
 #endif

@@ -26,7 +26,7 @@
 struct erp_webhook_item {
 	const char *event; /* static: ERP_PUSH_EVENT_* */
 	struct erp_stock s;
-	char *body; /* NULL for a stock record */
+	char *body;     /* NULL for a stock record */
 	char what[136]; /* for the log: "SKU-1/WH-MAIN version 3", "order ord_7 shipped" */
 };
 

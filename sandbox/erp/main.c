@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 		log_error("out of memory");
 		goto out;
 	}
+	sandbox_fault_writes_only(api.fault, erp_api_write_faults);
 	erp_store_version_base(api.store, cfg.version_base);
 	if (push) {
 		/* before the catalogue is loaded: the demo and seed records are changes, pushed too */

@@ -19,11 +19,12 @@ struct sandbox_fault {
 	long remaining; /* calls still to fail; SANDBOX_FAULT_FOREVER: until disarmed */
 	long retry_after_s;
 	long delay_ms;
-	int variant;         /* SANDBOX_VARIANT_ALTERNATE: the calls take the variants in turn;
+	int variant;                         /* SANDBOX_VARIANT_ALTERNATE: the calls take the variants in turn;
 				      * 0 until first armed */
-	unsigned long shots; /* calls served by the armed fault so far */
+	unsigned long shots;                 /* calls served by the armed fault so far */
 	char path[SANDBOX_PATH_MAX + 1];     /* "": every path */
 	char method[SANDBOX_METHOD_MAX + 1]; /* "": every method */
+	unsigned writes_only;                /* see sandbox_fault_writes_only */
 	unsigned long calls;
 	unsigned long by_status[SANDBOX_STATUS_MAX - SANDBOX_STATUS_MIN + 1];
 };
@@ -36,6 +37,11 @@ struct sandbox_fault *sandbox_fault_new(const struct sandbox_fault_modes *m)
 	pthread_mutex_init(&f->lock, NULL);
 	f->m = m;
 	return f;
+}
+
+void sandbox_fault_writes_only(struct sandbox_fault *f, unsigned modes)
+{
+	f->writes_only = modes;
 }
 
 void sandbox_fault_free(struct sandbox_fault *f)
@@ -158,7 +164,7 @@ struct sandbox_fault_shot sandbox_fault_take(struct sandbox_fault *f)
 static bool sandbox_fault_matches(const struct sandbox_fault *f, const char *method, const char *path)
 {
 	bool read = method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
-	if (read && f->mode < 32 && (f->m->writes_only >> f->mode) & 1u)
+	if (read && f->mode < 32 && (f->writes_only >> f->mode) & 1u)
 		return false;
 	if (*f->method && method && strcmp(f->method, method) != 0)
 		return false;

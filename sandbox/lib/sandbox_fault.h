@@ -21,9 +21,6 @@ struct sandbox_fault_modes {
 	size_t nmodes;
 	const char *const *variants;
 	size_t nvariants;
-	/* bit i set: mode i is taken only by calls that write (not GET or HEAD), so that the reads a
-	 * client makes around a write do not use it up (a lost answer is a write's) */
-	unsigned writes_only;
 };
 
 /* One call's share of the armed fault. */
@@ -38,6 +35,10 @@ struct sandbox_fault;
 
 struct sandbox_fault *sandbox_fault_new(const struct sandbox_fault_modes *m) __attribute__((warn_unused_result));
 void sandbox_fault_free(struct sandbox_fault *f); /* NULL-safe */
+/* Bit i set: mode i is taken only by calls that write (not GET or HEAD), so that the reads a
+ * client makes around a write do not use it up (a lost answer is a write's). Set before the
+ * switch is shared between threads. */
+void sandbox_fault_writes_only(struct sandbox_fault *f, unsigned modes);
 
 /* Arms the switch from a JSON body {"mode","count","retry_after","delay_ms"[,"variant"]
  * [,"path"][,"method"]}; count -1: until "none" is armed; count 0 disarms. "path" (a prefix such
