@@ -94,7 +94,7 @@ struct order_app {
 static bool order_load_shops(void *cfg)
 {
 	struct order_config *c = cfg;
-	return shop_config_load(&c->shops, &c->nshops);
+	return shop_config_load(&c->shops, &c->nshops, SHOP_CONFIG_ORDERS);
 }
 
 static void order_log_shops(const void *cfg)

@@ -87,7 +87,8 @@ static bool order_intake_store(struct pg *db, const struct order_topics *t, cons
 	PGresult *r = pg_query_params(
 		db,
 		row->found ? "UPDATE orders SET modified_us = $3, content_hash = $4, version = $5, status = $6,"
-			     " snapshot = $7, hold_reason = $9, deleted = $10, payment_hash = nullif($11, ''),"
+			     " snapshot = $7, first_seen_us = least(first_seen_us, $8::bigint), hold_reason = $9,"
+			     " deleted = $10, payment_hash = nullif($11, ''),"
 			     " updated_at = now() WHERE shop_id = $1 AND external_id = $2"
 			   : "INSERT INTO orders (shop_id, external_id, modified_us, content_hash, version, status,"
 			     " snapshot, first_seen_us, hold_reason, deleted, payment_hash)"

@@ -75,7 +75,12 @@ order_setup() {
 	start_woo "$WOO_A_PORT" 0
 	start_woo "$WOO_B_PORT" 0
 	start_order "$@"
-	check "order-sync becomes ready" order_ready 30
+	if ! order_ready 30; then
+		fail "order-sync becomes ready"
+		tail -5 "$IT_DIR/order-sync.log"
+		exit 1
+	fi
+	pass "order-sync becomes ready"
 	order_assigned
 }
 
