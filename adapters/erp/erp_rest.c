@@ -393,9 +393,11 @@ struct erp *erp_rest_new(const char *base_url, const char *token, double rate_pe
 		.metrics_system = "erp",
 	};
 	r->conn.http = http_client_new(&o);
-	/* a create the client repeated after a lost answer would book twice: one attempt, and the
-	 * caller looks the document up by its external reference before trying again */
+	/* a create the client repeated after a lost answer would book twice: one attempt, on a
+	 * connection of its own (libcurl repeats a request itself on a kept connection found closed),
+	 * and the caller looks the document up by its external reference before trying again */
 	o.max_attempts = 1;
+	o.fresh_connection = true;
 	r->conn.once = http_client_new(&o);
 	if (!r->conn.base_url || !r->conn.auth_header || !r->conn.http || !r->conn.once) {
 		erp_rest_free(&r->base);

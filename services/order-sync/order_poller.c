@@ -129,7 +129,9 @@ static bool order_poller_ref(const char *ref, char *shop, size_t shoplen, const 
 	return strchr(*id, '|') == NULL;
 }
 
-/* Inside a transaction: the order's new ERP status recorded and published; nothing when unchanged. */
+/* Inside a transaction: the order's new ERP status recorded and published; nothing when unchanged,
+ * and nothing for an order not booked yet (its booking takes the ERP's status as it is then: the
+ * booker alone records bookings, and with them applies what waited for them). */
 static bool order_poller_status(struct order_poller *p, const struct erp_order_change *c, char *err, size_t errlen)
 {
 	char shop[65];
@@ -139,9 +141,9 @@ static bool order_poller_status(struct order_poller *p, const struct erp_order_c
 	const char *q[] = { shop, id, c->status, c->order_id, c->number };
 	PGresult *r = pg_query(p->db,
 			       "UPDATE orders SET erp_status = $3, erp_version = erp_version + 1,"
-			       " erp_id = coalesce(erp_id, $4), erp_number = coalesce(erp_number, nullif($5, ''))"
+			       " erp_number = coalesce(erp_number, nullif($5, ''))"
 			       " WHERE shop_id = $1 AND external_id = $2 AND erp_status IS DISTINCT FROM $3"
-			       " AND (erp_id IS NULL OR erp_id = $4)"
+			       " AND erp_id = $4"
 			       " RETURNING snapshot, erp_version, erp_id, coalesce(erp_number, ''),"
 			       " (SELECT o.erp_status FROM orders o WHERE o.shop_id = $1 AND o.external_id = $2)",
 			       5, q, err, errlen);
