@@ -234,9 +234,11 @@ bool shop_config_load(struct shop_config **out, size_t *n, unsigned needs)
 		char names[SHOP_CONFIG_NFIELDS][96];
 		shop_config_table(id, table, names);
 		s->id = strdup(id);
-		if (!s->id || !config_load(table, s) || !shop_config_split(s) || !shop_config_orders_check(s))
+		/* every problem of every shop in one start */
+		bool loaded = s->id && config_load(table, s);
+		if (!loaded || !shop_config_split(s) || !shop_config_orders_check(s))
 			ok = false;
-		else
+		if (s->id)
 			ok = shop_config_needs(s, needs) && ok;
 	}
 	if (!ok) {
