@@ -12,6 +12,13 @@ void erp_stock_page_cleanup(struct erp_stock_page *p)
 	memset(p, 0, sizeof *p);
 }
 
+void erp_change_page_cleanup(struct erp_change_page *p)
+{
+	free(p->orders);
+	free(p->complaints);
+	memset(p, 0, sizeof *p);
+}
+
 void erp_free(struct erp *erp)
 {
 	if (erp)

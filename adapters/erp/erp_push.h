@@ -1,9 +1,15 @@
-/* erp_push — the contract of an ERP pushing stock changes to erpsync, in one place: stock-sync
- * verifies with it, the sandbox ERP signs with it.
+/* erp_push — the contract of an ERP pushing changes to erpsync, in one place: stock-sync (and
+ * order-sync) verify with it, the sandbox ERP signs with it.
  *
- *   POST <receiver>   body: one stock record, or {"items": [records]} (the REST API's item shape)
+ *   POST <receiver>   body: one stock record, or {"items": [records]} (the REST API's item shape);
+ *                     or one item of the order or complaint change feed
+ *   X-ERP-Event:      what the body is: stock.changed, order.status_changed, complaint.decided
+ *                     (absent: stock.changed, as before the header existed)
  *   X-ERP-Timestamp:  unix seconds at signing
  *   X-ERP-Signature:  hex(HMAC-SHA256(secret, "<timestamp>.<raw body>")), 64 lower-case digits
+ *
+ * The event header is not signed: a body moved to another event fails that event's parsing, since
+ * the shapes have no member in common that is required by both.
  *
  * Signing the timestamp with the body means a captured push cannot be sent again once its
  * timestamp is out of the receiver's tolerance, nor given a fresh timestamp without the secret. */
@@ -15,6 +21,10 @@
 
 #include "erp.h"
 
+#define ERP_PUSH_EVENT_HEADER     "X-ERP-Event"
+#define ERP_PUSH_EVENT_STOCK      "stock.changed"
+#define ERP_PUSH_EVENT_ORDER      "order.status_changed"
+#define ERP_PUSH_EVENT_COMPLAINT  "complaint.decided"
 #define ERP_PUSH_TIMESTAMP_HEADER "X-ERP-Timestamp"
 #define ERP_PUSH_SIGNATURE_HEADER "X-ERP-Signature"
 #define ERP_PUSH_TIMESTAMP_MAX    24 /* room for the decimal timestamp and its NUL */

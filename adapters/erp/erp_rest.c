@@ -7,14 +7,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "erp_rest_orders.h"
 #include "http_client.h"
 
 struct erp_rest {
 	struct erp base; /* first: a struct erp * is a struct erp_rest * */
-	char *base_url;
-	char *auth_header; /* "Bearer <token>" */
-	struct http_client *http;
+	struct erp_rest_conn conn;
 };
+
+struct erp_rest_conn *erp_rest_conn(struct erp *erp)
+{
+	return &((struct erp_rest *)erp)->conn;
+}
 
 /* How a record can fail. A member missing or of the wrong JSON type: the answer is not the API's
  * (a cut or garbled answer, usually passing), so the page is refused as a whole and asked for
@@ -51,8 +55,7 @@ static enum erp_check erp_get_int(json_t *obj, const char *key, int64_t min, int
 	return ERP_OK;
 }
 
-/* RFC 3339 UTC ("2026-11-26T14:00:00.123456Z") -> unix microseconds. */
-static bool erp_parse_time(const char *s, int64_t *us)
+bool erp_rest_parse_time(const char *s, int64_t *us)
 {
 	struct tm tm;
 	memset(&tm, 0, sizeof tm);
@@ -110,7 +113,7 @@ static enum erp_check erp_parse_item(json_t *it, struct erp_stock_item *out, cha
 	    /* epoch milliseconds and row versions are versions too: the whole of bigint */
 	    erp_get_int(it, "version", 1, INT64_MAX, &out->version, err, len) != ERP_OK)
 		return ERP_REJECT;
-	if (!erp_parse_time(json_string_value(json_object_get(it, "changed_at")), &out->changed_at_us)) {
+	if (!erp_rest_parse_time(json_string_value(json_object_get(it, "changed_at")), &out->changed_at_us)) {
 		snprintf(err, len, "\"changed_at\" is not RFC 3339 UTC");
 		return ERP_REJECT;
 	}
@@ -333,10 +336,11 @@ static bool erp_rest_stock_changes(struct erp *erp, const char *cursor, size_t l
 			return false;
 		}
 	}
-	snprintf(url, sizeof url, "%s/api/v1/stock?since=%s&limit=%zu", r->base_url, *cursor ? cursor : "0", limit);
-	struct http_header h[] = { { "Authorization", r->auth_header }, { "Accept", "application/json" } };
+	snprintf(url, sizeof url, "%s/api/v1/stock?since=%s&limit=%zu", r->conn.base_url, *cursor ? cursor : "0",
+		 limit);
+	struct http_header h[] = { { "Authorization", r->conn.auth_header }, { "Accept", "application/json" } };
 	http_response_init(&resp);
-	if (!http_request(r->http, "GET", url, h, 2, NULL, 0, &resp)) {
+	if (!http_request(r->conn.http, "GET", url, h, 2, NULL, 0, &resp)) {
 		snprintf(err, errlen, "ERP unreachable: %s", resp.error);
 		goto out;
 	}
@@ -353,9 +357,12 @@ out:
 static void erp_rest_free(struct erp *erp)
 {
 	struct erp_rest *r = (struct erp_rest *)erp;
-	http_client_free(r->http);
-	free(r->base_url);
-	free(r->auth_header);
+	http_client_free(r->conn.http);
+	http_client_free(r->conn.once);
+	free(r->conn.base_url);
+	if (r->conn.auth_header)
+		explicit_bzero(r->conn.auth_header, strlen(r->conn.auth_header));
+	free(r->conn.auth_header);
 	free(r);
 }
 
@@ -371,21 +378,28 @@ struct erp *erp_rest_new(const char *base_url, const char *token, double rate_pe
 	if (!r)
 		return NULL;
 	r->base.ops = &erp_rest_ops;
+	r->base.orders = &erp_rest_orders;
 	size_t n = strlen(base_url);
 	while (n && base_url[n - 1] == '/')
 		n--;
-	r->base_url = strndup(base_url, n);
+	r->conn.base_url = strndup(base_url, n);
 	size_t alen = strlen(token) + sizeof "Bearer ";
-	r->auth_header = malloc(alen);
-	if (r->auth_header)
-		snprintf(r->auth_header, alen, "Bearer %s", token);
+	r->conn.auth_header = malloc(alen);
+	if (r->conn.auth_header)
+		snprintf(r->conn.auth_header, alen, "Bearer %s", token);
 	struct http_client_opts o = {
 		.budget_key = "erp",
 		.rate_per_sec = rate_per_sec,
 		.metrics_system = "erp",
 	};
-	r->http = http_client_new(&o);
-	if (!r->base_url || !r->auth_header || !r->http) {
+	r->conn.http = http_client_new(&o);
+	/* a create the client repeated after a lost answer would book twice: one attempt, on a
+	 * connection of its own (libcurl repeats a request itself on a kept connection found closed),
+	 * and the caller looks the document up by its external reference before trying again */
+	o.max_attempts = 1;
+	o.fresh_connection = true;
+	r->conn.once = http_client_new(&o);
+	if (!r->conn.base_url || !r->conn.auth_header || !r->conn.http || !r->conn.once) {
 		erp_rest_free(&r->base);
 		return NULL;
 	}

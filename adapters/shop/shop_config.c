@@ -38,10 +38,11 @@ static const struct shop_config_field shop_config_fields[] = {
 				    "tax class=VAT percent, comma-separated (reduced-rate=8,zero-rate=0); "
 				    "unset: standard 23, reduced-rate 8, super-reduced-rate 5, zero-rate 0") },
 	{ "URL", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, url, "base URL of the shop, e.g. https://shop.example.com") },
-	{ "WAREHOUSES", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, warehouses_csv,
-				   "comma-separated ERP warehouses whose stock this shop sells") },
+	{ "WAREHOUSES",
+	  CONFIG_STR(NULL, NULL, CONFIG_OPTIONAL, warehouses_csv,
+		     "comma-separated ERP warehouses whose stock this shop sells (required by stock-sync)") },
 	{ "WEBHOOK_SECRET", CONFIG_STR(NULL, NULL, CONFIG_OPTIONAL | CONFIG_SECRET, webhook_secret,
-				       "key the shop signs its order webhooks with; unset: every delivery refused") },
+				       "key the shop signs its order webhooks with (required by order-sync)") },
 };
 #define SHOP_CONFIG_NFIELDS (sizeof shop_config_fields / sizeof shop_config_fields[0])
 
@@ -73,7 +74,30 @@ static bool shop_config_split(struct shop_config *s)
 			return false;
 		p = comma ? comma + 1 : NULL;
 	}
-	return s->nwarehouses > 0;
+	return true;
+}
+
+/* What the service that loads the shops needs of each. */
+static bool shop_config_needs(const struct shop_config *s, unsigned needs)
+{
+	char env_id[64];
+	size_t i = 0;
+	for (; s->id[i] && i + 1 < sizeof env_id; i++)
+		env_id[i] = s->id[i] == '-' ? '_' : (char)toupper((unsigned char)s->id[i]);
+	env_id[i] = '\0';
+	bool ok = true;
+	if ((needs & SHOP_CONFIG_STOCK) && s->nwarehouses == 0) {
+		log_error("config: SHOP_%s_WAREHOUSES is required: comma-separated ERP warehouses whose stock this "
+			  "shop sells",
+			  env_id);
+		ok = false;
+	}
+	if ((needs & SHOP_CONFIG_ORDERS) && (!s->webhook_secret || !*s->webhook_secret)) {
+		log_error("config: SHOP_%s_WEBHOOK_SECRET is required: the key the shop signs its order webhooks with",
+			  env_id);
+		ok = false;
+	}
+	return ok;
 }
 
 static bool shop_config_status_name(const char *p, size_t len, char out[SHOP_CONFIG_STATUS_LEN + 1])
@@ -180,7 +204,7 @@ static void shop_config_table(const char *id, struct config_key *table, char nam
 	table[SHOP_CONFIG_NFIELDS] = (struct config_key)CONFIG_KEY_END;
 }
 
-bool shop_config_load(struct shop_config **out, size_t *n)
+bool shop_config_load(struct shop_config **out, size_t *n, unsigned needs)
 {
 	const char *list = getenv("ERPSYNC_SHOPS");
 	struct shop_config *shops = calloc(SHOP_CONFIG_MAX, sizeof *shops);
@@ -210,8 +234,12 @@ bool shop_config_load(struct shop_config **out, size_t *n)
 		char names[SHOP_CONFIG_NFIELDS][96];
 		shop_config_table(id, table, names);
 		s->id = strdup(id);
-		if (!s->id || !config_load(table, s) || !shop_config_split(s) || !shop_config_orders_check(s))
+		/* every problem of every shop in one start */
+		bool loaded = s->id && config_load(table, s);
+		if (!loaded || !shop_config_split(s) || !shop_config_orders_check(s))
 			ok = false;
+		if (s->id)
+			ok = shop_config_needs(s, needs) && ok;
 	}
 	if (!ok) {
 		shop_config_free(shops, count);

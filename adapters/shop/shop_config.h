@@ -57,7 +57,10 @@ struct shop_config {
 };
 
 /* Reads ERPSYNC_SHOPS and each shop's keys, logging every problem; false if any. */
-bool shop_config_load(struct shop_config **out, size_t *n) __attribute__((warn_unused_result));
+/* What a service needs of every shop: stock-sync its warehouses, order-sync its webhook secret. */
+#define SHOP_CONFIG_STOCK  1u
+#define SHOP_CONFIG_ORDERS 2u
+bool shop_config_load(struct shop_config **out, size_t *n, unsigned needs) __attribute__((warn_unused_result));
 void shop_config_free(struct shop_config *shops, size_t n);
 /* Logs the shops (secrets as ***), warning about any whose credentials would go in clear. */
 void shop_config_log(const struct shop_config *shops, size_t n);

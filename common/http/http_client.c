@@ -357,11 +357,17 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *ud)
 
 /* ---- requests --------------------------------------------------------------------------------- */
 
-static bool http_build_headers(const struct http_header *headers, size_t n, struct curl_slist **out)
+static bool http_build_headers(const struct http_header *headers, size_t n, bool close, struct curl_slist **out)
 {
 	/* "Expect:" stops curl's 100-continue round trip before large bodies. */
 	struct curl_slist *list = curl_slist_append(NULL, "Expect:");
 	bool ok = list != NULL;
+	if (ok && close) {
+		struct curl_slist *next = curl_slist_append(list, "Connection: close");
+		ok = next != NULL;
+		if (ok)
+			list = next;
+	}
 	for (size_t i = 0; ok && i < n; i++) {
 		const char *name = headers[i].name, *value = headers[i].value ? headers[i].value : "";
 		struct buf line = BUF_INIT;
@@ -430,6 +436,10 @@ static CURLcode http_perform(struct http_client *c, const char *method, const ch
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (c->opts.fresh_connection) {
+		curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+	}
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_on_header);
@@ -541,7 +551,7 @@ bool http_request_hooked(struct http_client *c, const char *method, const char *
 		if (!hdrs || hook) {
 			curl_slist_free_all(hdrs);
 			hdrs = NULL;
-			if (!http_build_headers(headers, n, &hdrs)) {
+			if (!http_build_headers(headers, n, c->opts.fresh_connection, &hdrs)) {
 				snprintf(resp->error, sizeof resp->error, "invalid request header (or out of memory)");
 				goto out;
 			}

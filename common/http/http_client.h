@@ -30,6 +30,11 @@ struct http_client_opts {
 	long max_retry_after_ms;    /* default 60000 */
 	const char *user_agent;     /* default "erpsync/<version>" */
 	const char *metrics_system; /* label "system" of erpsync_http_client_* metrics; default "http" */
+	/* Every request on a connection of its own, closed by the peer after its answer ("Connection:
+	 * close"). libcurl sends a request again by itself when a kept connection turns out to have
+	 * been closed before any answer came: for a create that is not idempotent (with max_attempts 1)
+	 * that would be a second document. The peer closing first keeps the TIME_WAIT on its side. */
+	bool fresh_connection;
 };
 
 struct http_header {

@@ -349,7 +349,7 @@ static enum MHD_Result httpd_answer(struct httpd *h, struct httpd_conn *c, const
 {
 	c->state = HTTPD_CONN_ANSWERED;
 	httpd_count(h, r, resp->status);
-	enum MHD_Result ret = httpd_send(c->conn, resp);
+	enum MHD_Result ret = resp->drop ? MHD_NO : httpd_send(c->conn, resp);
 	httpd_resp_cleanup(resp);
 	return ret;
 }

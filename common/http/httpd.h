@@ -38,6 +38,9 @@ struct httpd_resp {
 	/* extra response headers, "Name: value" each; up to 8 */
 	char *headers[8];
 	size_t nheaders;
+	/* close the connection without answering: a sandbox peer losing the answer of a call it
+	 * carried out, as a crashed proxy or a cut line would */
+	bool drop;
 };
 
 /* Returns nothing: the handler sets resp->status and body. */

@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "erp_admin.h"
+#include "erp_cases.h"
+#include "erp_orders.h"
 #include "shutdown.h"
 
 #define ERP_API_PREFIX    "/api/v1/"
@@ -22,10 +24,13 @@ enum erp_fault_mode {
 	ERP_FAULT_SLOW,
 	ERP_FAULT_MALFORMED,
 	ERP_FAULT_REPEAT,
+	ERP_FAULT_LOST_ANSWER,
+	ERP_FAULT_TIMEOUT_AFTER_COMMIT,
 };
 enum erp_malformed { ERP_MALFORMED_TRUNCATED, ERP_MALFORMED_MISSING_FIELDS };
 
-static const char *const erp_fault_names[] = { "none", "500", "429", "slow", "malformed", "repeat" };
+static const char *const erp_fault_names[] = { "none",      "500",    "429",         "slow",
+					       "malformed", "repeat", "lost_answer", "timeout_after_commit" };
 static const char *const erp_malformed_names[] = { "truncated", "missing_fields" };
 
 const struct sandbox_fault_modes erp_api_faults = {
@@ -34,6 +39,35 @@ const struct sandbox_fault_modes erp_api_faults = {
 	erp_malformed_names,
 	sizeof erp_malformed_names / sizeof erp_malformed_names[0],
 };
+
+const unsigned erp_api_write_faults = (1u << ERP_FAULT_LOST_ANSWER) | (1u << ERP_FAULT_TIMEOUT_AFTER_COMMIT);
+
+void erp_api_error(struct httpd_resp *resp, int status, const char *code, const char *message)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s}", "error", code, "code", code, "message", message ? message : "");
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	httpd_resp_error(resp, status, code, message); /* the stock API's shape, if out of memory */
+	if (text) {
+		buf_reset(&resp->body);
+		if (!buf_puts(&resp->body, text))
+			httpd_resp_error(resp, status, code, message);
+	}
+	free(text);
+}
+
+json_t *erp_api_body(const struct httpd_req *req, struct httpd_resp *resp)
+{
+	json_error_t jerr;
+	json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
+	if (json_is_object(body))
+		return body;
+	char why[256];
+	snprintf(why, sizeof why, "the body must be a JSON object%s%s", body ? "" : ": ", body ? "" : jerr.text);
+	json_decref(body);
+	erp_api_error(resp, 400, "bad_request", why);
+	return NULL;
+}
 
 void erp_api_json(struct httpd_resp *resp, int status, json_t *body)
 {
@@ -54,9 +88,9 @@ bool erp_api_authorized(const struct erp_api *api, const struct httpd_req *req, 
 	const char *h = httpd_req_header(req, "Authorization");
 	if (h && strncasecmp(h, "Bearer ", 7) == 0 && httpd_secret_equal(h + 7, api->token))
 		return true;
-	httpd_resp_error(resp, 401, "unauthorized", "missing or invalid bearer token");
+	erp_api_error(resp, 401, "unauthorized", "missing or invalid bearer token");
 	if (!httpd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"erp\""))
-		httpd_resp_error(resp, 500, "internal_error", "out of memory");
+		erp_api_error(resp, 500, "internal_error", "out of memory");
 	return false;
 }
 
@@ -112,17 +146,17 @@ static void erp_get_changes(const struct erp_api *api, const struct httpd_req *r
 	bool has_more;
 	char cursor[24], last[24];
 	if (!erp_query_u64(req, "since", 0, 0, UINT64_MAX, &since)) {
-		httpd_resp_error(resp, 400, "bad_request", "since must be a change sequence number");
+		erp_api_error(resp, 400, "bad_request", "since must be a change sequence number");
 		return;
 	}
 	if (!erp_query_u64(req, "limit", ERP_LIMIT_DEFAULT, 1, ERP_LIMIT_MAX, &limit)) {
-		httpd_resp_error(resp, 400, "bad_request", "limit must be an integer 1..1000");
+		erp_api_error(resp, 400, "bad_request", "limit must be an integer 1..1000");
 		return;
 	}
 	const char *wh = httpd_req_query(req, "warehouse");
 	struct erp_stock *v = malloc(limit * sizeof *v);
 	if (!v) {
-		httpd_resp_error(resp, 500, "internal_error", "out of memory");
+		erp_api_error(resp, 500, "internal_error", "out of memory");
 		return;
 	}
 	size_t n = erp_store_changes(api->store, since, limit, wh && *wh ? wh : NULL, v, &has_more);
@@ -140,7 +174,7 @@ static void erp_get_sku(const struct erp_api *api, const char *sku, struct httpd
 	struct erp_stock v[ERP_STORE_WAREHOUSES_MAX];
 	size_t n = erp_store_sku(api->store, sku, v, ERP_STORE_WAREHOUSES_MAX);
 	if (n == 0) {
-		httpd_resp_error(resp, 404, "not_found", "no stock record for this SKU");
+		erp_api_error(resp, 404, "not_found", "no stock record for this SKU");
 		return;
 	}
 	if (n > ERP_STORE_WAREHOUSES_MAX)
@@ -191,11 +225,12 @@ static void erp_route(const struct erp_api *api, const struct httpd_req *req, st
 	bool known = strcmp(rest, "stock") == 0 || strcmp(rest, "warehouses") == 0 ||
 		     (strncmp(rest, "stock/", 6) == 0 && rest[6] && !strchr(rest + 6, '/'));
 	if (!known) {
-		httpd_resp_error(resp, 404, "not_found", "no such endpoint");
+		if (!erp_orders_route(api, req, rest, resp) && !erp_cases_route(api, req, rest, resp))
+			erp_api_error(resp, 404, "not_found", "no such endpoint");
 	} else if (!get) {
-		httpd_resp_error(resp, 405, "method_not_allowed", "only GET is allowed here");
+		erp_api_error(resp, 405, "method_not_allowed", "only GET is allowed here");
 		if (!httpd_resp_header(resp, "Allow", "GET"))
-			httpd_resp_error(resp, 500, "internal_error", "out of memory");
+			erp_api_error(resp, 500, "internal_error", "out of memory");
 	} else if (strcmp(rest, "stock") == 0) {
 		erp_get_changes(api, req, resp);
 	} else if (strcmp(rest, "warehouses") == 0) {
@@ -225,13 +260,13 @@ static bool erp_apply_fault(const struct sandbox_fault_shot *f, struct httpd_res
 	char secs[24];
 	switch ((enum erp_fault_mode)f->mode) {
 	case ERP_FAULT_500:
-		httpd_resp_error(resp, 500, "internal_error", "simulated ERP failure");
+		erp_api_error(resp, 500, "internal_error", "simulated ERP failure");
 		return true;
 	case ERP_FAULT_429:
 		snprintf(secs, sizeof secs, "%ld", f->retry_after_s);
-		httpd_resp_error(resp, 429, "rate_limited", "too many requests, retry later");
+		erp_api_error(resp, 429, "rate_limited", "too many requests, retry later");
 		if (!httpd_resp_header(resp, "Retry-After", secs))
-			httpd_resp_error(resp, 500, "internal_error", "out of memory");
+			erp_api_error(resp, 500, "internal_error", "out of memory");
 		return true;
 	case ERP_FAULT_SLOW:
 		(void)shutdown_sleep_ms(f->delay_ms);
@@ -239,6 +274,8 @@ static bool erp_apply_fault(const struct sandbox_fault_shot *f, struct httpd_res
 	case ERP_FAULT_NONE:
 	case ERP_FAULT_MALFORMED:
 	case ERP_FAULT_REPEAT:
+	case ERP_FAULT_LOST_ANSWER:
+	case ERP_FAULT_TIMEOUT_AFTER_COMMIT:
 		return false;
 	}
 	return false;
@@ -248,13 +285,18 @@ static void erp_api_handle(const struct httpd_req *req, struct httpd_resp *resp)
 {
 	const struct erp_api *api = req->route_data;
 	if (erp_api_authorized(api, req, resp)) {
-		struct sandbox_fault_shot f = sandbox_fault_take(api->fault);
+		struct sandbox_fault_shot f = sandbox_fault_take_call(api->fault, req->method, req->path);
 		if (!erp_apply_fault(&f, resp)) {
 			erp_route(api, req, resp);
 			if (f.mode == ERP_FAULT_MALFORMED && resp->status == 200)
 				erp_break_body(resp, (enum erp_malformed)f.variant);
 			if (f.mode == ERP_FAULT_REPEAT && resp->status == 200)
 				erp_repeat_cursor(req, resp);
+			/* the write is done; its answer never arrives, or too late */
+			if (f.mode == ERP_FAULT_LOST_ANSWER)
+				resp->drop = true;
+			if (f.mode == ERP_FAULT_TIMEOUT_AFTER_COMMIT)
+				(void)shutdown_sleep_ms(f.delay_ms);
 		}
 	}
 	sandbox_fault_count(api->fault, resp->status);

@@ -22,6 +22,14 @@
 /* The thread re-checks the process-wide shutdown flag at least this often while idle. */
 #define ERP_WEBHOOK_IDLE_MS 200
 
+/* A queued delivery: a stock record (rendered when sent) or a change already rendered. */
+struct erp_webhook_item {
+	const char *event; /* static: ERP_PUSH_EVENT_* */
+	struct erp_stock s;
+	char *body;     /* NULL for a stock record */
+	char what[136]; /* for the log: "SKU-1/WH-MAIN version 3", "order ord_7 shipped" */
+};
+
 struct erp_webhook {
 	char *url;
 	char *secret;
@@ -29,7 +37,7 @@ struct erp_webhook {
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t cond;  /* a record was queued, or stop */
 	bool stop;
-	struct erp_stock *ring; /* the queue: len records from head, oldest first */
+	struct erp_webhook_item *ring; /* the queue: len records from head, oldest first */
 	size_t cap, head, len;
 	unsigned long long sent, retried, rejected, dropped;
 	char last_error[300];
@@ -42,19 +50,20 @@ static bool erp_webhook_log_due(unsigned long long n)
 	return n <= ERP_WEBHOOK_LOG_FIRST || n % ERP_WEBHOOK_LOG_EVERY == 0;
 }
 
-void erp_webhook_record(void *push, const struct erp_stock *s)
+/* Takes it->body. */
+static void erp_webhook_queue(struct erp_webhook *p, struct erp_webhook_item *it)
 {
-	struct erp_webhook *p = push;
 	unsigned long long dropped = 0;
 	pthread_mutex_lock(&p->lock);
 	if (p->len == p->cap) {
 		/* full: the oldest waiting record gives way to the newest */
+		free(p->ring[p->head].body);
 		p->head = (p->head + 1) % p->cap;
 		p->len--;
 		dropped = ++p->dropped;
 		metrics_inc(p->m_dropped);
 	}
-	p->ring[(p->head + p->len) % p->cap] = *s;
+	p->ring[(p->head + p->len) % p->cap] = *it;
 	p->len++;
 	metrics_set(p->m_queue, (double)p->len);
 	pthread_cond_signal(&p->cond);
@@ -63,6 +72,30 @@ void erp_webhook_record(void *push, const struct erp_stock *s)
 		log_warn("webhook: queue full (%zu records); the oldest waiting change was dropped (%llu dropped so "
 			 "far)",
 			 p->cap, dropped);
+}
+
+void erp_webhook_record(void *push, const struct erp_stock *s)
+{
+	struct erp_webhook_item it = { ERP_PUSH_EVENT_STOCK, *s, NULL, "" };
+	snprintf(it.what, sizeof it.what, "%s/%s version %lld", s->sku, s->warehouse, (long long)s->version);
+	erp_webhook_queue(push, &it);
+}
+
+void erp_webhook_change(void *push, enum erp_docs_feed feed, const json_t *item)
+{
+	bool order = feed == ERP_DOCS_FEED_ORDERS;
+	struct erp_webhook_item it;
+	memset(&it, 0, sizeof it);
+	it.event = order ? ERP_PUSH_EVENT_ORDER : ERP_PUSH_EVENT_COMPLAINT;
+	snprintf(it.what, sizeof it.what, "%s %s %s", order ? "order" : "complaint",
+		 json_string_value(json_object_get(item, order ? "order_id" : "complaint_id")),
+		 json_string_value(json_object_get(item, "status")));
+	it.body = json_dumps(item, JSON_COMPACT);
+	if (!it.body) {
+		log_error("webhook: cannot queue %s (out of memory); dropped", it.what);
+		return;
+	}
+	erp_webhook_queue(push, &it);
 }
 
 /* Waits up to ms for a stop; true when the thread must end. Called with the lock held. */
@@ -121,34 +154,35 @@ static bool erp_webhook_sign_attempt(void *ud, unsigned attempt)
 
 /* Delivers one record, retrying until it is delivered or refused; false when the thread must end
  * first (the record is then lost: counted as dropped). */
-static bool erp_webhook_deliver(struct erp_webhook *p, const struct erp_stock *s)
+static bool erp_webhook_deliver(struct erp_webhook *p, struct erp_webhook_item *it)
 {
-	json_t *j = erp_api_stock_json(s);
-	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_t *j = it->body ? NULL : erp_api_stock_json(&it->s);
+	char *body = it->body ? it->body : j ? json_dumps(j, JSON_COMPACT) : NULL;
 	char why[300];
 	unsigned long long n;
 	bool alive = true;
+	it->body = NULL; /* now owned here */
 	json_decref(j);
 	if (!body) {
 		erp_webhook_note(p, "cannot build the record (out of memory)", &p->rejected, p->m_rejected, &n);
-		log_error("webhook: cannot build the record of %s/%s; dropped", s->sku, s->warehouse);
-		free(body);
+		log_error("webhook: cannot build the record of %s; dropped", it->what);
 		return true;
 	}
 	struct erp_webhook_signing signing = { p->secret, body, strlen(body), "", "", false };
 	const struct http_header h[] = { { "Content-Type", "application/json" },
 					 { ERP_PUSH_SIGNATURE_HEADER, signing.sig },
-					 { ERP_PUSH_TIMESTAMP_HEADER, signing.ts } };
+					 { ERP_PUSH_TIMESTAMP_HEADER, signing.ts },
+					 { ERP_PUSH_EVENT_HEADER, it->event } };
 	const struct http_attempt_hook hook = { erp_webhook_sign_attempt, &signing };
 	long backoff = ERP_WEBHOOK_BACKOFF_MIN_MS;
 	for (unsigned attempt = 1;; attempt++) {
 		struct http_response resp;
 		http_response_init(&resp);
-		bool answered = http_request_hooked(p->http, "POST", p->url, h, 3, body, strlen(body), &hook, &resp);
+		bool answered = http_request_hooked(p->http, "POST", p->url, h, 4, body, strlen(body), &hook, &resp);
 		if (!answered && !signing.signed_ok) {
 			http_response_cleanup(&resp);
 			erp_webhook_note(p, "cannot sign the record (out of memory)", &p->rejected, p->m_rejected, &n);
-			log_error("webhook: cannot sign the record of %s/%s; dropped", s->sku, s->warehouse);
+			log_error("webhook: cannot sign the record of %s; dropped", it->what);
 			break;
 		}
 		long status = answered ? resp.status : 0;
@@ -159,8 +193,7 @@ static bool erp_webhook_deliver(struct erp_webhook *p, const struct erp_stock *s
 			pthread_mutex_unlock(&p->lock);
 			metrics_inc(p->m_sent);
 			if (attempt > 1)
-				log_info("webhook: %s/%s version %lld delivered after %u attempts", s->sku,
-					 s->warehouse, (long long)s->version, attempt);
+				log_info("webhook: %s delivered after %u attempts", it->what, attempt);
 			break;
 		}
 		if (!answered)
@@ -178,14 +211,14 @@ static bool erp_webhook_deliver(struct erp_webhook *p, const struct erp_stock *s
 		if (!retry) {
 			erp_webhook_note(p, why, &p->rejected, p->m_rejected, &n);
 			if (erp_webhook_log_due(n))
-				log_warn("webhook: the receiver refused %s/%s version %lld (%s); dropped, not retried "
-					 "(%llu refused so far)",
-					 s->sku, s->warehouse, (long long)s->version, why, n);
+				log_warn("webhook: the receiver refused %s (%s); dropped, not retried (%llu refused so "
+					 "far)",
+					 it->what, why, n);
 			break;
 		}
 		erp_webhook_note(p, why, &p->retried, p->m_retried, &n);
-		log_warn("webhook: delivery of %s/%s version %lld failed (attempt %u: %s); retrying in %ld ms", s->sku,
-			 s->warehouse, (long long)s->version, attempt, why, wait);
+		log_warn("webhook: delivery of %s failed (attempt %u: %s); retrying in %ld ms", it->what, attempt, why,
+			 wait);
 		if (erp_webhook_backoff(p, wait)) {
 			pthread_mutex_lock(&p->lock);
 			p->dropped++;
@@ -204,7 +237,7 @@ static void *erp_webhook_main(void *arg)
 {
 	struct erp_webhook *p = arg;
 	for (;;) {
-		struct erp_stock rec;
+		struct erp_webhook_item rec;
 		bool end = false;
 		pthread_mutex_lock(&p->lock);
 		while (!end && p->len == 0)
@@ -225,6 +258,8 @@ static void *erp_webhook_main(void *arg)
 
 static void erp_webhook_free(struct erp_webhook *p)
 {
+	for (size_t i = 0; p->ring && i < p->len; i++)
+		free(p->ring[(p->head + i) % p->cap].body);
 	http_client_free(p->http);
 	free(p->ring);
 	free(p->url);

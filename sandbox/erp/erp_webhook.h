@@ -1,6 +1,9 @@
-/* erp_webhook — the sandbox ERP's optional webhook: every stock change is also POSTed to a URL, one
- * JSON record per call (the shape of an item of GET /api/v1/stock), with the header
- *   X-ERP-Signature: hex HMAC-SHA256(secret, raw body)
+/* erp_webhook — the sandbox ERP's optional webhooks: every stock change (or, on a second instance,
+ * every order status change and complaint decision) is also POSTed to a URL, one JSON record per
+ * call (the shape of an item of GET /api/v1/stock, /order-changes, /complaint-changes), with the
+ * headers (adapters/erp/erp_push.h)
+ *   X-ERP-Event:     stock.changed | order.status_changed | complaint.decided
+ *   X-ERP-Timestamp, X-ERP-Signature: hex HMAC-SHA256(secret, "<timestamp>.<raw body>")
  *
  * The store's change listener only copies the record into a bounded queue (a mutex, never I/O),
  * so API handlers never wait for the receiver; one background thread delivers the queue in change
@@ -21,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "erp_docs.h"
 #include "erp_store.h"
 
 #define ERP_WEBHOOK_BACKOFF_MIN_MS 250
@@ -44,6 +48,9 @@ void erp_webhook_stop(struct erp_webhook *p);
 
 /* Queues a copy of the record; never blocks on I/O. The erp_store listener signature. */
 void erp_webhook_record(void *push, const struct erp_stock *s);
+/* Queues a copy of a feed's change (an order's status, a complaint's decision); the erp_docs
+ * listener signature. */
+void erp_webhook_change(void *push, enum erp_docs_feed feed, const json_t *item);
 
 /* {"queued","sent","retried","rejected","dropped","last_error"} (new reference). */
 json_t *erp_webhook_stats_json(struct erp_webhook *p);

@@ -1,5 +1,5 @@
-/* sandbox-erp: an ERP's stock API (REST, JSON) in memory, for `make run` and the integration
- * tests. Wiring only; README.md in this folder documents the endpoints. */
+/* sandbox-erp: an ERP's stock and order API (REST, JSON) in memory, for `make run` and the
+ * integration tests. Wiring only; README.md in this folder documents the endpoints. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "erp_api.h"
+#include "erp_docs.h"
 #include "erp_seed.h"
 #include "erp_store.h"
 #include "erp_webhook.h"
@@ -29,6 +30,7 @@ struct config {
 	long long threads;
 	char *log_level;
 	char *webhook_url;
+	char *order_webhook_url;
 	char *webhook_secret;
 	long long webhook_queue;
 	long long version_base;
@@ -40,6 +42,9 @@ static const struct config_key config_keys[] = {
 	CONFIG_INT("SANDBOX_ERP_DEMO", "0", 0, 1000000, demo,
 		   "demo SKUs SKU-000001.. created at start, each in WH-MAIN and WH-SOUTH"),
 	CONFIG_ONE_OF("SANDBOX_ERP_LOG_LEVEL", "info", "debug|info|warn|error", log_level, "lowest level logged"),
+	CONFIG_URL_("SANDBOX_ERP_ORDER_WEBHOOK_URL", NULL, CONFIG_OPTIONAL, order_webhook_url,
+		    "every order status change and complaint decision is also POSTed here, signed with "
+		    "SANDBOX_ERP_WEBHOOK_SECRET; unset: no push"),
 	CONFIG_INT("SANDBOX_ERP_PORT", "19180", 1, 65535, port, "TCP port of the API"),
 	CONFIG_STR("SANDBOX_ERP_SEED_FILE", NULL, CONFIG_OPTIONAL, seed_file,
 		   "JSON file of stock records loaded at start and on reset ({\"items\":[...]})"),
@@ -52,7 +57,7 @@ static const struct config_key config_keys[] = {
 	CONFIG_INT("SANDBOX_ERP_WEBHOOK_QUEUE", "10000", 1, 1000000, webhook_queue,
 		   "stock changes held for the webhook; when full the oldest is dropped (counted)"),
 	CONFIG_STR("SANDBOX_ERP_WEBHOOK_SECRET", NULL, CONFIG_SECRET, webhook_secret,
-		   "HMAC-SHA256 key of X-ERP-Signature; required with SANDBOX_ERP_WEBHOOK_URL"),
+		   "HMAC-SHA256 key of X-ERP-Signature; required with either webhook URL"),
 	CONFIG_URL_("SANDBOX_ERP_WEBHOOK_URL", NULL, CONFIG_OPTIONAL, webhook_url,
 		    "every stock change is also POSTed here, one signed JSON record a call; unset: no push"),
 	CONFIG_KEY_END,
@@ -63,14 +68,18 @@ static bool erp_config_check(const void *c)
 {
 	const struct config *cfg = c;
 	bool ok = true;
-	bool push = cfg->webhook_url && *cfg->webhook_url;
-	if (push && (!cfg->webhook_secret || !*cfg->webhook_secret)) {
-		log_error("SANDBOX_ERP_WEBHOOK_SECRET is required with SANDBOX_ERP_WEBHOOK_URL");
-		ok = false;
-	}
-	if (push && strncmp(cfg->webhook_url, "http://", 7) != 0 && strncmp(cfg->webhook_url, "https://", 8) != 0) {
-		log_error("SANDBOX_ERP_WEBHOOK_URL must start with http:// or https://");
-		ok = false;
+	const char *names[] = { "SANDBOX_ERP_WEBHOOK_URL", "SANDBOX_ERP_ORDER_WEBHOOK_URL" };
+	const char *urls[] = { cfg->webhook_url, cfg->order_webhook_url };
+	for (int i = 0; i < 2; i++) {
+		bool push = urls[i] && *urls[i];
+		if (push && (!cfg->webhook_secret || !*cfg->webhook_secret)) {
+			log_error("SANDBOX_ERP_WEBHOOK_SECRET is required with %s", names[i]);
+			ok = false;
+		}
+		if (push && strncmp(urls[i], "http://", 7) != 0 && strncmp(urls[i], "https://", 8) != 0) {
+			log_error("%s must start with http:// or https://", names[i]);
+			ok = false;
+		}
 	}
 	return ok;
 }
@@ -89,14 +98,16 @@ int main(int argc, char **argv)
 	bool push = cfg.webhook_url && *cfg.webhook_url;
 
 	api.store = erp_store_new();
+	api.docs = erp_docs_new();
 	api.fault = sandbox_fault_new(&erp_api_faults);
 	api.token = cfg.token;
 	api.demo = cfg.demo;
 	api.seed_file = cfg.seed_file;
-	if (!api.store || !api.fault) {
+	if (!api.store || !api.docs || !api.fault) {
 		log_error("out of memory");
 		goto out;
 	}
+	sandbox_fault_writes_only(api.fault, erp_api_write_faults);
 	erp_store_version_base(api.store, cfg.version_base);
 	if (push) {
 		/* before the catalogue is loaded: the demo and seed records are changes, pushed too */
@@ -110,6 +121,17 @@ int main(int argc, char **argv)
 		erp_store_listen(api.store, erp_webhook_record, api.push);
 		log_info("webhook on: every stock change is POSTed, signed, to the configured URL (queue %lld)",
 			 cfg.webhook_queue);
+	}
+	if (cfg.order_webhook_url && *cfg.order_webhook_url) {
+		struct erp_webhook_opts po = { cfg.order_webhook_url, cfg.webhook_secret, (size_t)cfg.webhook_queue };
+		api.order_push = erp_webhook_start(&po, err, sizeof err);
+		if (!api.order_push) {
+			log_error("order webhook: %s", err);
+			rc = 2;
+			goto out;
+		}
+		erp_docs_listen(api.docs, erp_webhook_change, api.order_push);
+		log_info("order webhook on: every order status change and complaint decision is POSTed, signed");
 	}
 	if (!erp_seed_load(api.store, cfg.demo, cfg.seed_file, err, sizeof err)) {
 		log_error("%s", err);
@@ -135,7 +157,11 @@ out:
 	httpd_free(h); /* first: no handler may run past this point */
 	if (api.store)
 		erp_store_listen(api.store, NULL, NULL);
+	if (api.docs)
+		erp_docs_listen(api.docs, NULL, NULL);
 	erp_webhook_stop(api.push);
+	erp_webhook_stop(api.order_push);
+	erp_docs_free(api.docs);
 	sandbox_fault_free(api.fault);
 	erp_store_free(api.store);
 	config_free(config_keys, &cfg);

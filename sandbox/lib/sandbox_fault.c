@@ -9,6 +9,8 @@
 #define SANDBOX_STATUS_MAX        599
 #define SANDBOX_FAULT_FOREVER     -1
 #define SANDBOX_VARIANT_ALTERNATE -1
+#define SANDBOX_PATH_MAX          128
+#define SANDBOX_METHOD_MAX        15
 
 struct sandbox_fault {
 	pthread_mutex_t lock;
@@ -17,9 +19,12 @@ struct sandbox_fault {
 	long remaining; /* calls still to fail; SANDBOX_FAULT_FOREVER: until disarmed */
 	long retry_after_s;
 	long delay_ms;
-	int variant;         /* SANDBOX_VARIANT_ALTERNATE: the calls take the variants in turn;
+	int variant;                         /* SANDBOX_VARIANT_ALTERNATE: the calls take the variants in turn;
 				      * 0 until first armed */
-	unsigned long shots; /* calls served by the armed fault so far */
+	unsigned long shots;                 /* calls served by the armed fault so far */
+	char path[SANDBOX_PATH_MAX + 1];     /* "": every path */
+	char method[SANDBOX_METHOD_MAX + 1]; /* "": every method */
+	unsigned writes_only;                /* see sandbox_fault_writes_only */
 	unsigned long calls;
 	unsigned long by_status[SANDBOX_STATUS_MAX - SANDBOX_STATUS_MIN + 1];
 };
@@ -32,6 +37,11 @@ struct sandbox_fault *sandbox_fault_new(const struct sandbox_fault_modes *m)
 	pthread_mutex_init(&f->lock, NULL);
 	f->m = m;
 	return f;
+}
+
+void sandbox_fault_writes_only(struct sandbox_fault *f, unsigned modes)
+{
+	f->writes_only = modes;
 }
 
 void sandbox_fault_free(struct sandbox_fault *f)
@@ -97,8 +107,26 @@ static bool sandbox_fault_variant(const struct sandbox_fault_modes *m, const jso
 	return true;
 }
 
+/* An optional text member of at most max printable characters; "" when absent. */
+static bool sandbox_json_text(const json_t *body, const char *key, size_t max, char *out, char *err, size_t errlen)
+{
+	const json_t *v = json_object_get(body, key);
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+	bool ok = !v || (s && n <= max && json_string_length(v) == n);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] > ' ' && s[i] <= '~';
+	if (!ok) {
+		snprintf(err, errlen, "\"%s\" must be a string of at most %zu printable characters", key, max);
+		return false;
+	}
+	memcpy(out, s ? s : "", n + 1);
+	return true;
+}
+
 bool sandbox_fault_arm(struct sandbox_fault *f, const json_t *body, char *err, size_t errlen)
 {
+	char path[SANDBOX_PATH_MAX + 1], method[SANDBOX_METHOD_MAX + 1];
 	const struct sandbox_fault_modes *m = f->m;
 	long count, retry_after, delay_ms;
 	int variant;
@@ -110,7 +138,9 @@ bool sandbox_fault_arm(struct sandbox_fault *f, const json_t *body, char *err, s
 	if (!sandbox_json_long(body, "count", 1, SANDBOX_FAULT_FOREVER, 1000000000L, &count, err, errlen) ||
 	    !sandbox_json_long(body, "retry_after", 1, 0, 86400, &retry_after, err, errlen) ||
 	    !sandbox_json_long(body, "delay_ms", 2000, 0, 600000, &delay_ms, err, errlen) ||
-	    !sandbox_fault_variant(m, body, &variant, err, errlen))
+	    !sandbox_fault_variant(m, body, &variant, err, errlen) ||
+	    !sandbox_json_text(body, "path", SANDBOX_PATH_MAX, path, err, errlen) ||
+	    !sandbox_json_text(body, "method", SANDBOX_METHOD_MAX, method, err, errlen))
 		return false;
 	pthread_mutex_lock(&f->lock);
 	f->mode = count == 0 ? SANDBOX_FAULT_NONE : mode;
@@ -119,15 +149,33 @@ bool sandbox_fault_arm(struct sandbox_fault *f, const json_t *body, char *err, s
 	f->delay_ms = delay_ms;
 	f->variant = variant;
 	f->shots = 0;
+	memcpy(f->path, path, sizeof path);
+	memcpy(f->method, method, sizeof method);
 	pthread_mutex_unlock(&f->lock);
 	return true;
 }
 
 struct sandbox_fault_shot sandbox_fault_take(struct sandbox_fault *f)
 {
+	return sandbox_fault_take_call(f, NULL, NULL);
+}
+
+/* Whether the armed fault is for this call; lock held. NULL method and path: any call. */
+static bool sandbox_fault_matches(const struct sandbox_fault *f, const char *method, const char *path)
+{
+	bool read = method && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
+	if (read && f->mode < 32 && (f->writes_only >> f->mode) & 1u)
+		return false;
+	if (*f->method && method && strcmp(f->method, method) != 0)
+		return false;
+	return !*f->path || !path || strncmp(path, f->path, strlen(f->path)) == 0;
+}
+
+struct sandbox_fault_shot sandbox_fault_take_call(struct sandbox_fault *f, const char *method, const char *path)
+{
 	struct sandbox_fault_shot s = { SANDBOX_FAULT_NONE, 0, 0, 0 };
 	pthread_mutex_lock(&f->lock);
-	if (f->mode != SANDBOX_FAULT_NONE) {
+	if (f->mode != SANDBOX_FAULT_NONE && sandbox_fault_matches(f, method, path)) {
 		s.mode = f->mode;
 		s.retry_after_s = f->retry_after_s;
 		s.delay_ms = f->delay_ms;
@@ -151,6 +199,11 @@ json_t *sandbox_fault_json(struct sandbox_fault *f)
 	if (j && f->m->variants &&
 	    json_object_set_new(j, "variant",
 				json_string(f->variant >= 0 ? f->m->variants[f->variant] : "alternate")) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	if (j && ((*f->path && json_object_set_new(j, "path", json_string(f->path)) != 0) ||
+		  (*f->method && json_object_set_new(j, "method", json_string(f->method)) != 0))) {
 		json_decref(j);
 		j = NULL;
 	}

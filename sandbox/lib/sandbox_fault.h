@@ -35,15 +35,24 @@ struct sandbox_fault;
 
 struct sandbox_fault *sandbox_fault_new(const struct sandbox_fault_modes *m) __attribute__((warn_unused_result));
 void sandbox_fault_free(struct sandbox_fault *f); /* NULL-safe */
+/* Bit i set: mode i is taken only by calls that write (not GET or HEAD), so that the reads a
+ * client makes around a write do not use it up (a lost answer is a write's). Set before the
+ * switch is shared between threads. */
+void sandbox_fault_writes_only(struct sandbox_fault *f, unsigned modes);
 
-/* Arms the switch from a JSON body {"mode","count","retry_after","delay_ms"[,"variant"]};
- * count -1: until "none" is armed; count 0 disarms. A bad body leaves the switch as it was and
- * says why in err. */
+/* Arms the switch from a JSON body {"mode","count","retry_after","delay_ms"[,"variant"]
+ * [,"path"][,"method"]}; count -1: until "none" is armed; count 0 disarms. "path" (a prefix such
+ * as "/api/v1/orders") and "method" ("POST") narrow the calls that take the fault (default: every
+ * call). A bad body leaves the switch as it was and says why in err. */
 bool sandbox_fault_arm(struct sandbox_fault *f, const json_t *body, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Consumes one call's share of the armed fault (mode SANDBOX_FAULT_NONE when none is armed). */
 struct sandbox_fault_shot sandbox_fault_take(struct sandbox_fault *f);
-/* {"mode","remaining","retry_after","delay_ms"[,"variant"]} (new reference; NULL: no memory). */
+/* The same for a call of method to path: a call the armed "path", "method" or writes_only
+ * rule leaves out gets SANDBOX_FAULT_NONE and uses nothing up. */
+struct sandbox_fault_shot sandbox_fault_take_call(struct sandbox_fault *f, const char *method, const char *path);
+/* {"mode","remaining","retry_after","delay_ms"[,"variant"][,"path"][,"method"]} (new reference;
+ * NULL: no memory). */
 json_t *sandbox_fault_json(struct sandbox_fault *f) __attribute__((warn_unused_result));
 
 /* Counts one answered API call. */

@@ -31,6 +31,7 @@ struct order_config {
 	char *erp_token;
 	char *erp_url;
 	char *group_id;
+	long long inbox_keep_days;
 	long long poll_interval;
 	long long reconcile_interval;
 	long long reconcile_window;
@@ -52,6 +53,9 @@ static const struct config_key order_config_table[] = {
 	CONFIG_INT("ERP_RATE", "50", 1, 10000, erp_rate, "request budget towards the ERP, requests per second"),
 	CONFIG_URL_("ERP_URL", "http://127.0.0.1:19180", CONFIG_OPTIONAL, erp_url,
 		    "base URL of the ERP's REST API (logged without user:password@ or ?query)"),
+	CONFIG_INT("INBOX_KEEP_DAYS", "14", 1, 3650, inbox_keep_days,
+		   "applied event ids and webhook delivery ids are kept this long; keep it longer than the consumed "
+		   "topics' retention and the shops' webhook retries"),
 	CONFIG_STR("ORDER_BOOK_STATUSES", "processing,on-hold,completed", CONFIG_OPTIONAL, book_statuses,
 		   "shop order statuses (comma-separated slugs) in which an order is booked in the ERP"),
 	CONFIG_DUR("ORDER_ERP_POLL_INTERVAL", "2s", 100, 3600000, erp_poll_interval,
@@ -94,7 +98,7 @@ struct order_app {
 static bool order_load_shops(void *cfg)
 {
 	struct order_config *c = cfg;
-	return shop_config_load(&c->shops, &c->nshops);
+	return shop_config_load(&c->shops, &c->nshops, SHOP_CONFIG_ORDERS);
 }
 
 static void order_log_shops(const void *cfg)
@@ -185,10 +189,17 @@ static void *order_start(struct service *svc, const void *cfg)
 	const struct order_book_opts bo = { service_consumer(svc), service_dlq(svc), service_db(svc), app->erp,
 					    &app->topics,          &app->shops,      app->relay,      c->book_statuses };
 	app->book = order_book_new(&bo);
-	const struct order_poller_opts po = {
-		dsn,        &app->topics, &app->shops,         app->relay,       service_dlq(svc),
-		c->erp_url, c->erp_token, (double)c->erp_rate, c->poll_interval, c->erp_poll_interval
-	};
+	const struct order_poller_opts po = { dsn,
+					      &app->topics,
+					      &app->shops,
+					      app->relay,
+					      service_dlq(svc),
+					      c->erp_url,
+					      c->erp_token,
+					      (double)c->erp_rate,
+					      c->poll_interval,
+					      c->erp_poll_interval,
+					      c->inbox_keep_days };
 	app->poller = app->book ? order_poller_start(&po) : NULL;
 	if (!app->poller)
 		goto failed;

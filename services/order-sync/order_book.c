@@ -498,7 +498,7 @@ static int order_book_refunds_new(struct order_book *b, const Erpsync__V1__Order
 		2, p, err, sizeof err);
 	if (!r)
 		return -1;
-	int n = atoi(PQgetvalue(r, 0, 0));
+	int n = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	return n;
 }

@@ -22,6 +22,7 @@ struct order_row {
 	int64_t version;
 	char status[64];
 	char payment_hash[32];
+	char content_hash[32];
 	bool deleted;
 };
 
@@ -43,7 +44,8 @@ static bool order_intake_lock(struct pg *db, const char *shop_id, const char *ex
 {
 	const char *p[] = { shop_id, external_id };
 	PGresult *r = pg_query(db,
-			       "SELECT modified_us, version, status, coalesce(payment_hash, ''), deleted FROM orders "
+			       "SELECT modified_us, version, status, coalesce(payment_hash, ''), deleted, content_hash"
+			       " FROM orders "
 			       "WHERE shop_id = $1 AND external_id = $2 FOR UPDATE",
 			       2, p, err, errlen);
 	if (!r)
@@ -56,6 +58,7 @@ static bool order_intake_lock(struct pg *db, const char *shop_id, const char *ex
 		snprintf(row->status, sizeof row->status, "%s", PQgetvalue(r, 0, 2));
 		snprintf(row->payment_hash, sizeof row->payment_hash, "%s", PQgetvalue(r, 0, 3));
 		row->deleted = PQgetvalue(r, 0, 4)[0] == 't';
+		snprintf(row->content_hash, sizeof row->content_hash, "%s", PQgetvalue(r, 0, 5));
 	}
 	PQclear(r);
 	return true;
@@ -64,7 +67,7 @@ static bool order_intake_lock(struct pg *db, const char *shop_id, const char *ex
 /* Stores the order's row and queues its event; payment_hash "" = no payment. */
 static bool order_intake_store(struct pg *db, const struct order_topics *t, const struct order_intake_in *in,
 			       Erpsync__V1__OrderEvent *ev, const struct order_row *row, const char *hold,
-			       const char *payment_hash, char *err, size_t errlen)
+			       const char *payment_hash, const char *hash, char *err, size_t errlen)
 {
 	Erpsync__V1__Order *o = ev->order;
 	size_t len = erpsync__v1__order__get_packed_size(o);
@@ -74,8 +77,7 @@ static bool order_intake_store(struct pg *db, const struct order_topics *t, cons
 		return false;
 	}
 	erpsync__v1__order__pack(o, snap);
-	char hash[17], modified[24], version[24], first[24];
-	snprintf(hash, sizeof hash, "%016" PRIx64, hash_fnv1a64(snap, len));
+	char modified[24], version[24], first[24];
 	snprintf(modified, sizeof modified, "%" PRId64, o->updated_at);
 	snprintf(version, sizeof version, "%" PRIu64, o->version);
 	snprintf(first, sizeof first, "%" PRId64, event_now_us());
@@ -87,7 +89,8 @@ static bool order_intake_store(struct pg *db, const struct order_topics *t, cons
 	PGresult *r = pg_query_params(
 		db,
 		row->found ? "UPDATE orders SET modified_us = $3, content_hash = $4, version = $5, status = $6,"
-			     " snapshot = $7, hold_reason = $9, deleted = $10, payment_hash = nullif($11, ''),"
+			     " snapshot = $7, first_seen_us = least(first_seen_us, $8::bigint), hold_reason = $9,"
+			     " deleted = $10, payment_hash = nullif($11, ''),"
 			     " updated_at = now() WHERE shop_id = $1 AND external_id = $2"
 			   : "INSERT INTO orders (shop_id, external_id, modified_us, content_hash, version, status,"
 			     " snapshot, first_seen_us, hold_reason, deleted, payment_hash)"
@@ -146,6 +149,22 @@ static bool order_intake_payment(struct pg *db, const struct order_topics *t, co
 	return order_event_queue_payment(db, t->payments, &pay, err, errlen);
 }
 
+/* What the order says, without its version: equal for the same content. */
+static bool order_intake_hash(Erpsync__V1__Order *o, char *out, size_t len)
+{
+	uint64_t version = o->version;
+	o->version = 0;
+	size_t n = erpsync__v1__order__get_packed_size(o);
+	uint8_t *buf = malloc(n ? n : 1);
+	if (buf) {
+		erpsync__v1__order__pack(o, buf);
+		snprintf(out, len, "%016" PRIx64, hash_fnv1a64(buf, n));
+	}
+	free(buf);
+	o->version = version;
+	return buf != NULL;
+}
+
 static enum order_intake_result order_intake_once(struct pg *db, const struct order_topics *t,
 						  const struct order_intake_in *in, struct order_msg *m,
 						  const char *hold, char *err, size_t errlen)
@@ -158,9 +177,18 @@ static enum order_intake_result order_intake_once(struct pg *db, const struct or
 	    (fresh && !order_intake_lock(db, in->shop_id, in->order->external_id, &row, err, errlen)))
 		goto failed;
 	Erpsync__V1__Order *o = &m->order;
-	/* not newer than what is kept: a repeat (same modification time) or a late one */
-	if (!fresh || (row.found && !in->force && !in->deleted && o->updated_at <= row.modified_us) ||
-	    (row.found && row.deleted)) {
+	/* not newer than what is kept: a late one (older modification time), or a repeat (the same
+	 * time and the same content: WooCommerce's times are whole seconds, so two changes within one
+	 * second differ only by their content) */
+	char hash[32];
+	if (!order_intake_hash(o, hash, sizeof hash)) {
+		snprintf(err, errlen, "out of memory");
+		goto failed;
+	}
+	bool stale = row.found && !in->force && !in->deleted &&
+		     (o->updated_at < row.modified_us ||
+		      (o->updated_at == row.modified_us && strcmp(hash, row.content_hash) == 0));
+	if (!fresh || stale || (row.found && row.deleted)) {
 		if (!pg_commit(db, err, errlen))
 			return ORDER_INTAKE_FAILED;
 		return ORDER_INTAKE_DUPLICATE;
@@ -203,7 +231,7 @@ static enum order_intake_result order_intake_once(struct pg *db, const struct or
 	char payment_hash[32];
 	if (!order_intake_payment(db, t, in, o, &meta, payment_hash, sizeof payment_hash,
 				  row.found ? row.payment_hash : "", err, errlen) ||
-	    !order_intake_store(db, t, in, &ev, &row, hold, payment_hash, err, errlen))
+	    !order_intake_store(db, t, in, &ev, &row, hold, payment_hash, hash, err, errlen))
 		goto failed;
 	if (!pg_commit(db, err, errlen))
 		return ORDER_INTAKE_FAILED;

@@ -29,6 +29,8 @@
 #define ORDER_POLLER_TICK_MS   100
 #define ORDER_POLLER_ERP_LIMIT 500
 #define ORDER_POLLER_CURSOR    64
+#define ORDER_POLLER_PRUNE_US  (3600LL * 1000000) /* how often old inbox and delivery rows go */
+#define ORDER_POLLER_PRUNE_MAX 100                /* batches of 10,000 delivery ids a prune removes */
 
 struct order_poller {
 	struct order_poller_opts o;
@@ -38,7 +40,7 @@ struct order_poller {
 	pthread_t thread;
 	bool started;
 	atomic_bool stopping;
-	int64_t next_shop_us, next_erp_us; /* monotonic */
+	int64_t next_shop_us, next_erp_us, next_prune_us; /* monotonic */
 	struct metric_family *m_polled, *m_changes;
 };
 
@@ -129,7 +131,9 @@ static bool order_poller_ref(const char *ref, char *shop, size_t shoplen, const 
 	return strchr(*id, '|') == NULL;
 }
 
-/* Inside a transaction: the order's new ERP status recorded and published; nothing when unchanged. */
+/* Inside a transaction: the order's new ERP status recorded and published; nothing when unchanged,
+ * and nothing for an order not booked yet (its booking takes the ERP's status as it is then: the
+ * booker alone records bookings, and with them applies what waited for them). */
 static bool order_poller_status(struct order_poller *p, const struct erp_order_change *c, char *err, size_t errlen)
 {
 	char shop[65];
@@ -139,9 +143,9 @@ static bool order_poller_status(struct order_poller *p, const struct erp_order_c
 	const char *q[] = { shop, id, c->status, c->order_id, c->number };
 	PGresult *r = pg_query(p->db,
 			       "UPDATE orders SET erp_status = $3, erp_version = erp_version + 1,"
-			       " erp_id = coalesce(erp_id, $4), erp_number = coalesce(erp_number, nullif($5, ''))"
+			       " erp_number = coalesce(erp_number, nullif($5, ''))"
 			       " WHERE shop_id = $1 AND external_id = $2 AND erp_status IS DISTINCT FROM $3"
-			       " AND (erp_id IS NULL OR erp_id = $4)"
+			       " AND erp_id = $4"
 			       " RETURNING snapshot, erp_version, erp_id, coalesce(erp_number, ''),"
 			       " (SELECT o.erp_status FROM orders o WHERE o.shop_id = $1 AND o.external_id = $2)",
 			       5, q, err, errlen);
@@ -338,6 +342,37 @@ static bool order_poller_feed(struct order_poller *p, bool complaints)
 	return true;
 }
 
+/* Old inbox rows and webhook delivery ids: a redelivery older than INBOX_KEEP_DAYS is not expected. */
+static void order_poller_prune(struct order_poller *p)
+{
+	char err[256], days[24];
+	int n = pg_inbox_prune(p->db, (int)p->o.keep_days, err, sizeof err);
+	if (n < 0)
+		log_warn("inbox prune: %s", err);
+	snprintf(days, sizeof days, "%lld", p->o.keep_days);
+	const char *q[] = { days };
+	long total = 0;
+	for (int i = 0; i < ORDER_POLLER_PRUNE_MAX && !shutdown_requested(); i++) {
+		PGresult *r = pg_query(
+			p->db,
+			"DELETE FROM delivery WHERE ctid IN (SELECT ctid FROM delivery WHERE received_at <"
+			" now() - make_interval(days => $1::int) LIMIT 10000)",
+			1, q, err, sizeof err);
+		if (!r) {
+			log_warn("delivery prune: %s", err);
+			break;
+		}
+		long k = strtol(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+		total += k;
+		if (k < 10000)
+			break;
+	}
+	if (n > 0 || total > 0)
+		log_info("pruned %d applied event ids and %ld webhook delivery ids older than %lld days", n, total,
+			 p->o.keep_days);
+}
+
 static void *order_poller_main(void *ud)
 {
 	struct order_poller *p = ud;
@@ -355,6 +390,10 @@ static void *order_poller_main(void *ud)
 				(void)order_poller_shop(p, &p->o.shops->v[i]);
 			if (due_shop)
 				p->next_shop_us = event_monotonic_us() + p->o.shop_interval_ms * 1000;
+			if (event_monotonic_us() >= p->next_prune_us) {
+				order_poller_prune(p);
+				p->next_prune_us = event_monotonic_us() + ORDER_POLLER_PRUNE_US;
+			}
 		}
 		shutdown_sleep_ms(ORDER_POLLER_TICK_MS);
 	}
@@ -376,6 +415,7 @@ struct order_poller *order_poller_start(const struct order_poller_opts *o)
 	p->db = pg_new(o->dsn, ORDER_DB_SCHEMA);
 	p->erp = p->db ? erp_rest_new(o->erp_url, o->erp_token, o->erp_rate) : NULL;
 	p->next_shop_us = event_monotonic_us() + 2 * 1000000; /* the first poll once started up */
+	p->next_prune_us = event_monotonic_us() + 60 * 1000000LL;
 	if (!p->erp || !p->erp->orders || pthread_create(&p->thread, NULL, order_poller_main, p) != 0) {
 		log_error("poller: cannot start");
 		order_poller_stop(p);

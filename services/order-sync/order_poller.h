@@ -4,7 +4,8 @@
  *   the shops' orders modified after a persisted cursor, every ORDER_POLL_INTERVAL, page by page
  *   (X-WP-TotalPages): the backstop for webhooks that never came, taken in like a webhook;
  *   the ERP's order status changes and complaint decisions after their cursors, every
- *   ORDER_ERP_POLL_INTERVAL: published on erp.orders.v1 and returns.v1. */
+ *   ORDER_ERP_POLL_INTERVAL: published on erp.orders.v1 and returns.v1;
+ *   once an hour, applied event ids and webhook delivery ids older than INBOX_KEEP_DAYS removed. */
 #ifndef ORDER_POLLER_H
 #define ORDER_POLLER_H
 
@@ -26,6 +27,7 @@ struct order_poller_opts {
 	double erp_rate;
 	long long shop_interval_ms;
 	long long erp_interval_ms;
+	long long keep_days; /* applied event ids and webhook delivery ids are kept this long */
 };
 
 struct order_poller;

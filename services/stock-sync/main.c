@@ -98,7 +98,7 @@ struct stock_app {
 static bool stock_load_shops(void *cfg)
 {
 	struct stock_config *c = cfg;
-	return shop_config_load(&c->shops, &c->nshops);
+	return shop_config_load(&c->shops, &c->nshops, SHOP_CONFIG_STOCK);
 }
 
 static void stock_log_shops(const void *cfg)

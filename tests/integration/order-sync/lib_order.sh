@@ -75,7 +75,12 @@ order_setup() {
 	start_woo "$WOO_A_PORT" 0
 	start_woo "$WOO_B_PORT" 0
 	start_order "$@"
-	check "order-sync becomes ready" order_ready 30
+	if ! order_ready 30; then
+		fail "order-sync becomes ready"
+		tail -5 "$IT_DIR/order-sync.log"
+		exit 1
+	fi
+	pass "order-sync becomes ready"
 	order_assigned
 }
 
@@ -151,12 +156,13 @@ topic_count() {
 	kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$1" -o beginning -e -q -f '%k\n' 2>/dev/null | grep -c "${2:-.}"
 }
 # all_claimed TOPIC: every record on TOPIC has been consumed and applied by order-sync (the outbox
-# is empty, and the inbox holds as many of the topic's event ids as the topic has records) — the
-# proof a check that something did not happen waits for
+# is empty, and the inbox holds every distinct event id the topic carries) — the proof a check that
+# something did not happen waits for
 all_claimed() {
 	order_outbox_empty || return 1
 	local n c
-	n=$(topic_count "$1")
+	n=$(kcat -b "$KAFKA_BOOTSTRAP_SERVERS" -C -t "$1" -o beginning -e -q -f '%h\n' 2>/dev/null |
+		grep -o 'event-id=[^,]*' | sort -u | wc -l)
 	c=$(psql_q "SELECT count(*) FROM order_sync.inbox WHERE topic = '$1'")
 	[ "$n" -gt 0 ] && [ "$n" = "$c" ]
 }

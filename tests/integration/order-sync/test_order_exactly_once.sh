@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib_order.sh"
 order_setup
 woo_hook "$WOO_A_PORT" "$WHSEC_A"
-posts() { erp_stats | jq '.calls.post_orders // .post_orders // 0'; }
+posts() { erp_stats | jq '.calls_by_endpoint["POST /api/v1/orders"] // 0'; }
 
 # 1. killed between the ERP's create and order-sync's commit: the ERP creates the order and holds
 #    its answer; order-sync is killed while it waits
@@ -36,4 +36,11 @@ c=$(woo_order "$WOO_A_PORT")
 check "an order whose create answer was lost is booked" wait_for 60 order_booked woo-a "$c"
 check "exactly one ERP order" [ "$(erp_orders_of woo-a "$c")" = 1 ]
 check "resolved by lookup is counted" [ "$(omet erpsync_order_booking_found_total)" -ge 1 ]
-check "no ERP reference is held by two orders" [ "$(erp_stats | jq '.duplicated_external_refs // .orders_duplicated_refs // 0')" = 0 ]
+check "no ERP reference is held by two orders" [ "$(erp_stats | jq '.duplicated_external_refs')" = 0 ]
+
+# 4. the ERP creates it and answers after order-sync gave up waiting (its 10 s timeout)
+erp_api POST /sandbox/faults '{"mode":"timeout_after_commit","count":1,"delay_ms":11000,"path":"/api/v1/orders","method":"POST"}' >/dev/null
+d=$(woo_order "$WOO_A_PORT")
+check "an order whose create timed out is booked" wait_for 60 order_booked woo-a "$d"
+check "exactly one ERP order" [ "$(erp_orders_of woo-a "$d")" = 1 ]
+check "the timeout was seen and resolved by lookup" grep -q "ERP create of woo-a|$d" "$IT_DIR/order-sync.log"

@@ -16,7 +16,7 @@ start_stock
 check "stock-sync becomes ready" stock_ready 30
 check "the shops start at ERP stock minus buffer (B 15)" wait_for 30 qty_is "$WOO_B_PORT" SKU-000005 15
 # the ERP holds its answer to order creates until released, so that the hold can be seen first
-erp_fault slow 1 /api/v1/orders
+erp_api POST /sandbox/faults '{"mode":"slow","count":1,"delay_ms":4000,"path":"/api/v1/orders","method":"POST"}' >/dev/null
 start_order
 check "order-sync becomes ready" order_ready 30
 order_assigned

@@ -52,3 +52,12 @@ check "a newer modification is taken" [ "$(post_hook woo-a "$IT_DIR/o5001b.json"
 check "as a status change (version 2)" [ "$(order_row woo-a 5001 "version || status")" = "2on-hold" ]
 code=$(post_hook woo-a "$f" "$sig" d-5001-late)
 check "an older modification arriving late changes nothing ($code)" bash -c "[ $code = 200 ] && grep -q duplicate '$IT_DIR/hook.out'"
+
+# order.deleted carries only the id: the order's last state goes out as deleted, and a booked order
+# is cancelled in the ERP
+printf '{"id":5004}' >"$IT_DIR/del"
+check "order.deleted is taken" [ "$(post_hook woo-a "$IT_DIR/del" "$(sign $WHSEC_A "$IT_DIR/del")" d-5004-del order.deleted)" = 200 ]
+check "the order is marked deleted" [ "$(order_row woo-a 5004 deleted)" = t ]
+check "its ERP order is cancelled" wait_for 20 bash -c "[ \"\$(curl -s -H 'Authorization: Bearer $ERP_TOKEN' 'http://127.0.0.1:$ERP_PORT/api/v1/orders?external_ref=woo-a%7C5004' | jq -r '.items[0].status')\" = cancelled ]"
+printf '{"id":"x"}' >"$IT_DIR/del2"
+check "order.deleted without an integer id is 422" [ "$(post_hook woo-a "$IT_DIR/del2" "$(sign $WHSEC_A "$IT_DIR/del2")" d-x-del order.deleted)" = 422 ]
