@@ -31,6 +31,14 @@ struct shop_stock_write {
 
 enum shop_lookup { SHOP_LOOKUP_ERROR = -1, SHOP_LOOKUP_NOT_FOUND = 0, SHOP_LOOKUP_FOUND = 1 };
 
+/* What a change asked of a shop came to. */
+enum shop_write {
+	SHOP_WRITE_FAILED = -1, /* transport, timeout, 5xx, 429 after the client's retries: try again later */
+	SHOP_WRITE_REFUSED = 0, /* the shop will not take it (4xx: no such order, a status it does not
+				 * know); err says why. Trying the same again is pointless */
+	SHOP_WRITE_DONE = 1,
+};
+
 struct shop;
 struct shop_order; /* shop_order.h */
 enum shop_order_parsed;
@@ -123,10 +131,11 @@ struct shop_order_ops {
 			size_t errlen);
 	/* Sets the order's status (the platform's own name: "processing", "completed", "cancelled").
 	 * Setting the status the order already has is a success. */
-	bool (*set_status)(struct shop *s, const char *external_id, const char *status, char *err, size_t errlen);
+	enum shop_write (*set_status)(struct shop *s, const char *external_id, const char *status, char *err,
+				      size_t errlen);
 	/* Adds a note to the order; to_customer: the shop shows it to the customer and e-mails it. */
-	bool (*add_note)(struct shop *s, const char *external_id, const char *text, bool to_customer, char *err,
-			 size_t errlen);
+	enum shop_write (*add_note)(struct shop *s, const char *external_id, const char *text, bool to_customer,
+				    char *err, size_t errlen);
 	/* Whether a note containing marker is on the order (looked up before add_note, so that a
 	 * note whose addition was not confirmed is not added twice). */
 	enum shop_lookup (*find_note)(struct shop *s, const char *external_id, const char *marker, char *err,

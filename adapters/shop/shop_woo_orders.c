@@ -516,38 +516,43 @@ static bool woo_orders_refunds(struct shop *s, const char *external_id, struct s
 	return ok;
 }
 
-static bool woo_orders_send(struct shop_woo *w, const char *method, const char *path, json_t *body, char *err,
-			    size_t errlen)
+static enum shop_write woo_orders_send(struct shop_woo *w, const char *method, const char *path, json_t *body,
+				       char *err, size_t errlen)
 {
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text) {
 		snprintf(err, errlen, "out of memory");
-		return false;
+		return SHOP_WRITE_FAILED;
 	}
-	json_t *res = shop_woo_api_call(w, method, path, text, NULL, err, errlen);
+	long status = 0;
+	json_t *res = shop_woo_api_call(w, method, path, text, &status, err, errlen);
 	free(text);
 	json_decref(res);
-	return res != NULL;
+	if (res)
+		return SHOP_WRITE_DONE;
+	/* an answer the shop gave, and would give again */
+	return status >= 400 && status < 500 && status != 408 && status != 429 ? SHOP_WRITE_REFUSED : SHOP_WRITE_FAILED;
 }
 
-static bool woo_orders_set_status(struct shop *s, const char *external_id, const char *status, char *err, size_t errlen)
+static enum shop_write woo_orders_set_status(struct shop *s, const char *external_id, const char *status, char *err,
+					     size_t errlen)
 {
 	struct shop_woo *w = (struct shop_woo *)s;
 	char path[64];
 	if (!woo_orders_id_ok(w, external_id, err, errlen))
-		return false;
+		return SHOP_WRITE_REFUSED;
 	snprintf(path, sizeof path, "/orders/%s", external_id);
 	return woo_orders_send(w, "PUT", path, json_pack("{s:s}", "status", status ? status : ""), err, errlen);
 }
 
-static bool woo_orders_add_note(struct shop *s, const char *external_id, const char *text, bool to_customer, char *err,
-				size_t errlen)
+static enum shop_write woo_orders_add_note(struct shop *s, const char *external_id, const char *text, bool to_customer,
+					   char *err, size_t errlen)
 {
 	struct shop_woo *w = (struct shop_woo *)s;
 	char path[64];
 	if (!woo_orders_id_ok(w, external_id, err, errlen))
-		return false;
+		return SHOP_WRITE_REFUSED;
 	snprintf(path, sizeof path, "/orders/%s/notes", external_id);
 	return woo_orders_send(w, "POST", path,
 			       json_pack("{s:s,s:b}", "note", text ? text : "", "customer_note", to_customer), err,

@@ -25,6 +25,7 @@
 
 struct order_config {
 	struct service_settings base; /* first: the runtime's rows address it */
+	long long book_lanes;
 	char *book_statuses;
 	long long erp_poll_interval;
 	long long erp_rate;
@@ -56,6 +57,9 @@ static const struct config_key order_config_table[] = {
 	CONFIG_INT("INBOX_KEEP_DAYS", "14", 1, 3650, inbox_keep_days,
 		   "applied event ids and webhook delivery ids are kept this long; keep it longer than the consumed "
 		   "topics' retention and the shops' webhook retries"),
+	CONFIG_INT("ORDER_BOOK_LANES", "4", 1, 64, book_lanes,
+		   "threads handling consumed records (booking, payments, returns, notes), each its own partitions, "
+		   "its own connections to PostgreSQL, the ERP and the shops"),
 	CONFIG_STR("ORDER_BOOK_STATUSES", "processing,on-hold,completed", CONFIG_OPTIONAL, book_statuses,
 		   "shop order statuses (comma-separated slugs) in which an order is booked in the ERP"),
 	CONFIG_DUR("ORDER_ERP_POLL_INTERVAL", "2s", 100, 3600000, erp_poll_interval,
@@ -186,8 +190,18 @@ static void *order_start(struct service *svc, const void *cfg)
 		log_error("cannot serve the webhooks and /admin/...: %s", err);
 		goto failed;
 	}
-	const struct order_book_opts bo = { service_consumer(svc), service_dlq(svc), service_db(svc), app->erp,
-					    &app->topics,          &app->shops,      app->relay,      c->book_statuses };
+	const struct order_book_opts bo = { service_consumer(svc),
+					    service_dlq(svc),
+					    dsn,
+					    c->erp_url,
+					    c->erp_token,
+					    (double)c->erp_rate,
+					    c->shops,
+					    c->nshops,
+					    &app->topics,
+					    app->relay,
+					    c->book_statuses,
+					    (size_t)c->book_lanes };
 	app->book = order_book_new(&bo);
 	const struct order_poller_opts po = { dsn,
 					      &app->topics,

@@ -1,18 +1,22 @@
 #include "order_book.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "erp.h"
+#include "erp_rest.h"
 #include "erpsync/v1/invoice.pb-c.h"
 #include "erpsync/v1/shipment.pb-c.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "order_db.h"
 #include "order_event.h"
 #include "order_map.h"
 #include "order_relay.h"
@@ -27,6 +31,7 @@
 #define ORDER_BOOK_BACKOFF_MAX 5000 /* ms */
 #define ORDER_BOOK_FIND_MAX    8    /* ERP orders of one reference looked at */
 #define ORDER_BOOK_REASON      512
+#define ORDER_BOOK_QUEUE       256 /* records waiting in one lane */
 
 enum order_step {
 	STEP_RETRY = -1, /* a peer or the database failed: keep the record, try again later */
@@ -34,20 +39,52 @@ enum order_step {
 	STEP_DONE = 1,
 };
 
+/* What one lane works with: its own PostgreSQL connection, ERP client and shop connections (none
+ * of them is shared between threads). */
+struct order_lane_ctx {
+	struct pg *db;
+	struct erp *erp;
+	const struct order_shops *shops;
+	const struct order_topics *topics;
+	struct order_relay *relay;
+	struct kafka_consumer *consumer;
+	struct kafka_producer *dlq;
+	const char *book_statuses;
+};
+
+struct order_metrics {
+	struct metric_family *m_booked, *m_held, *m_dup, *m_latency, *m_found, *m_applied, *m_retry, *m_notes;
+};
+
+/* A lane: a thread that handles the records of the partitions given to it, in order. */
+struct order_lane {
+	struct order_lane_ctx o;
+	struct order_shops own_shops;
+	struct order_metrics mx;
+	size_t index;
+	unsigned attempts;
+	char reason[ORDER_BOOK_REASON];
+	pthread_t thread;
+	bool inited, started;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;  /* a record queued, or stopping */
+	pthread_cond_t space; /* room in the queue */
+	rd_kafka_message_t *q[ORDER_BOOK_QUEUE];
+	size_t head, n;
+	atomic_bool stopping;
+};
+
 struct order_book {
 	struct order_book_opts o;
-	rd_kafka_message_t *pending; /* a record kept for another try */
-	unsigned attempts;
-	int64_t retry_at_us; /* monotonic */
-	char reason[ORDER_BOOK_REASON];
-	struct metric_family *m_booked, *m_held, *m_dup, *m_latency, *m_found, *m_applied, *m_retry, *m_notes;
+	struct order_lane *lanes;
+	size_t nlanes;
 };
 
 /* ---- helpers ------------------------------------------------------------------------------------- */
 
-static enum order_step order_book_fail(struct order_book *b, enum order_step s, const char *fmt, ...)
+static enum order_step order_book_fail(struct order_lane *b, enum order_step s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static enum order_step order_book_fail(struct order_book *b, enum order_step s, const char *fmt, ...)
+static enum order_step order_book_fail(struct order_lane *b, enum order_step s, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -57,7 +94,7 @@ static enum order_step order_book_fail(struct order_book *b, enum order_step s, 
 }
 
 /* Claims the record's event id inside a transaction: 1 new, 0 applied before, -1 error. */
-static int order_book_claim(struct order_book *b, const rd_kafka_message_t *m, const char *event_id, char *err,
+static int order_book_claim(struct order_lane *b, const rd_kafka_message_t *m, const char *event_id, char *err,
 			    size_t errlen)
 {
 	return pg_inbox_claim(b->o.db, ORDER_BOOK_SERVICE, event_id, rd_kafka_topic_name(m->rkt), m->partition,
@@ -65,8 +102,8 @@ static int order_book_claim(struct order_book *b, const rd_kafka_message_t *m, c
 }
 
 /* Runs claim + what in one transaction; a record applied before is skipped. */
-typedef bool (*order_book_tx_fn)(struct order_book *b, void *ud, char *err, size_t errlen);
-static enum order_step order_book_tx(struct order_book *b, const rd_kafka_message_t *m, const char *event_id,
+typedef bool (*order_book_tx_fn)(struct order_lane *b, void *ud, char *err, size_t errlen);
+static enum order_step order_book_tx(struct order_lane *b, const rd_kafka_message_t *m, const char *event_id,
 				     order_book_tx_fn fn, void *ud)
 {
 	char err[512];
@@ -81,7 +118,7 @@ static enum order_step order_book_tx(struct order_book *b, const rd_kafka_messag
 	if (!pg_commit(b->o.db, err, sizeof err))
 		return order_book_fail(b, STEP_RETRY, "database: %s", err);
 	if (c == 0)
-		metrics_inc(metrics_series1(b->m_dup, rd_kafka_topic_name(m->rkt)));
+		metrics_inc(metrics_series1(b->mx.m_dup, rd_kafka_topic_name(m->rkt)));
 	order_relay_wake(b->o.relay);
 	return STEP_DONE;
 }
@@ -98,7 +135,7 @@ struct order_state {
 	bool deleted;
 };
 
-static bool order_book_state(struct order_book *b, const char *shop, const char *id, struct order_state *st, char *err,
+static bool order_book_state(struct order_lane *b, const char *shop, const char *id, struct order_state *st, char *err,
 			     size_t errlen)
 {
 	const char *p[] = { shop, id };
@@ -147,7 +184,7 @@ struct order_book_adopt {
 	bool adopted; /* this transaction recorded the booking */
 };
 
-static bool order_book_adopt_tx(struct order_book *b, void *ud, char *err, size_t errlen)
+static bool order_book_adopt_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	struct order_book_adopt *a = ud;
 	const Erpsync__V1__Order *so = a->ev->order;
@@ -184,19 +221,19 @@ static bool order_book_adopt_tx(struct order_book *b, void *ud, char *err, size_
 	return order_event_queue_order(b->o.db, b->o.topics->erp_orders, &ev, err, errlen);
 }
 
-static enum order_step order_book_deferred(struct order_book *b, const char *shop, const char *id);
+static enum order_step order_book_deferred(struct order_lane *b, const char *shop, const char *id);
 
-static enum order_step order_book_book(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_book(struct order_lane *b, const rd_kafka_message_t *m,
 				       const Erpsync__V1__OrderEvent *ev, const struct order_state *st)
 {
 	const Erpsync__V1__Order *o = ev->order;
 	if (*st->hold) {
-		metrics_inc(metrics_series2(b->m_held, o->shop_id, "totals"));
+		metrics_inc(metrics_series2(b->mx.m_held, o->shop_id, "totals"));
 		return order_book_fail(b, STEP_DEAD, "held: %s", st->hold);
 	}
 	for (size_t i = 0; i < o->n_lines; i++)
 		if (!o->lines[i]->sku || !*o->lines[i]->sku) {
-			metrics_inc(metrics_series2(b->m_held, o->shop_id, "no_sku"));
+			metrics_inc(metrics_series2(b->mx.m_held, o->shop_id, "no_sku"));
 			return order_book_fail(b, STEP_DEAD, "held: line %s (%s) has no SKU", o->lines[i]->line_id,
 					       o->lines[i]->name);
 		}
@@ -209,7 +246,7 @@ static enum order_step order_book_book(struct order_book *b, const rd_kafka_mess
 	struct erp_doc doc;
 	if (n > 0) {
 		doc = found[0];
-		metrics_inc(metrics_series1(b->m_found, o->shop_id));
+		metrics_inc(metrics_series1(b->mx.m_found, o->shop_id));
 		if (n > 1)
 			log_warn("order %s: the ERP holds %d orders with this reference (booked outside erpsync?); "
 				 "keeping %s",
@@ -222,7 +259,7 @@ static enum order_step order_book_book(struct order_book *b, const rd_kafka_mess
 		case ERP_DONE:
 			break;
 		case ERP_REFUSED:
-			metrics_inc(metrics_series2(b->m_held, o->shop_id, "erp_refused"));
+			metrics_inc(metrics_series2(b->mx.m_held, o->shop_id, "erp_refused"));
 			return order_book_fail(b, STEP_DEAD, "held: the ERP refused order %s: %s", ref, err);
 		case ERP_FAILED:
 			/* done or not: the next try starts with the lookup */
@@ -234,9 +271,9 @@ static enum order_step order_book_book(struct order_book *b, const rd_kafka_mess
 	if (s != STEP_DONE)
 		return s;
 	if (a.adopted) {
-		metrics_inc(metrics_series1(b->m_booked, o->shop_id));
+		metrics_inc(metrics_series1(b->mx.m_booked, o->shop_id));
 		if (st->first_seen_us > 0)
-			metrics_observe(metrics_series1(b->m_latency, o->shop_id),
+			metrics_observe(metrics_series1(b->mx.m_latency, o->shop_id),
 					(double)(event_now_us() - st->first_seen_us) / 1e6);
 		log_info("order %s booked in the ERP as %s %s", ref, doc.id, doc.number);
 	}
@@ -244,7 +281,7 @@ static enum order_step order_book_book(struct order_book *b, const rd_kafka_mess
 }
 
 /* A cancelled order the ERP holds: cancelled there, or a return case when it may not be. */
-static bool order_book_cancelled_tx(struct order_book *b, void *ud, char *err, size_t errlen)
+static bool order_book_cancelled_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	const char **p = ud;
 	PGresult *r = pg_query(b->o.db, "UPDATE orders SET erp_status = $3 WHERE shop_id = $1 AND external_id = $2", 3,
@@ -258,7 +295,7 @@ struct order_book_case {
 };
 
 /* Queues a return case for a cancellation the ERP refused (invoiced or shipped). */
-static bool order_book_cancel_case_tx(struct order_book *b, void *ud, char *err, size_t errlen)
+static bool order_book_cancel_case_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	const struct order_book_case *c = ud;
 	const Erpsync__V1__Order *o = c->ev->order;
@@ -320,7 +357,7 @@ static bool order_book_cancel_case_tx(struct order_book *b, void *ud, char *err,
 	return ok;
 }
 
-static enum order_step order_book_cancel(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_cancel(struct order_lane *b, const rd_kafka_message_t *m,
 					 const Erpsync__V1__OrderEvent *ev, const struct order_state *st)
 {
 	const Erpsync__V1__Order *o = ev->order;
@@ -369,7 +406,7 @@ static const Erpsync__V1__OrderLine *order_book_line(const Erpsync__V1__Order *o
 	return NULL;
 }
 
-static bool order_book_refund_one(struct order_book *b, const struct order_book_refunds *rf,
+static bool order_book_refund_one(struct order_lane *b, const struct order_book_refunds *rf,
 				  const struct shop_refund *r, char *err, size_t errlen)
 {
 	const Erpsync__V1__Order *o = rf->o;
@@ -479,7 +516,7 @@ static bool order_book_refund_one(struct order_book *b, const struct order_book_
 	return ok;
 }
 
-static bool order_book_refunds_tx(struct order_book *b, void *ud, char *err, size_t errlen)
+static bool order_book_refunds_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	struct order_book_refunds *rf = ud;
 	for (size_t i = 0; i < rf->n; i++)
@@ -489,7 +526,7 @@ static bool order_book_refunds_tx(struct order_book *b, void *ud, char *err, siz
 }
 
 /* Whether the order has refunds not published yet. */
-static int order_book_refunds_new(struct order_book *b, const Erpsync__V1__Order *o)
+static int order_book_refunds_new(struct order_lane *b, const Erpsync__V1__Order *o)
 {
 	const char *p[] = { o->shop_id, o->external_id };
 	char err[256];
@@ -503,7 +540,7 @@ static int order_book_refunds_new(struct order_book *b, const Erpsync__V1__Order
 	return n;
 }
 
-static enum order_step order_book_shop_order(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_shop_order(struct order_lane *b, const rd_kafka_message_t *m,
 					     const Erpsync__V1__OrderEvent *ev)
 {
 	const Erpsync__V1__Order *o = ev->order;
@@ -554,7 +591,7 @@ struct order_book_defer {
 	size_t len;
 };
 
-static bool order_book_defer_tx(struct order_book *b, void *ud, char *err, size_t errlen)
+static bool order_book_defer_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	const struct order_book_defer *d = ud;
 	const char *p[] = { d->topic, d->shop, d->id, d->item, d->value };
@@ -574,7 +611,7 @@ struct order_book_done {
 	const char *p[4];
 };
 
-static bool order_book_done_tx(struct order_book *b, void *ud, char *err, size_t errlen)
+static bool order_book_done_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	const struct order_book_done *d = ud;
 	PGresult *r = pg_query(b->o.db, d->sql, d->n, d->p, err, errlen);
@@ -582,7 +619,7 @@ static bool order_book_done_tx(struct order_book *b, void *ud, char *err, size_t
 	return r != NULL;
 }
 
-static enum order_step order_book_payment_apply(struct order_book *b, const Erpsync__V1__Payment *p,
+static enum order_step order_book_payment_apply(struct order_lane *b, const Erpsync__V1__Payment *p,
 						const char *erp_order, struct erp_doc *doc)
 {
 	char ref[ERP_REF_MAX + 1], err[512];
@@ -611,7 +648,7 @@ static bool order_book_payment_counts(const Erpsync__V1__Payment *p)
 	}
 }
 
-static enum order_step order_book_payment(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_payment(struct order_lane *b, const rd_kafka_message_t *m,
 					  const Erpsync__V1__Payment *p)
 {
 	if (!order_book_payment_counts(p))
@@ -637,7 +674,7 @@ static enum order_step order_book_payment(struct order_book *b, const rd_kafka_m
 	return order_book_tx(b, m, p->meta->event_id, order_book_done_tx, &d);
 }
 
-static enum order_step order_book_return_apply(struct order_book *b, const Erpsync__V1__Return *r,
+static enum order_step order_book_return_apply(struct order_lane *b, const Erpsync__V1__Return *r,
 					       const char *erp_order, struct erp_doc *doc)
 {
 	char ref[ERP_REF_MAX + 1], err[512];
@@ -661,7 +698,7 @@ static enum order_step order_book_return_apply(struct order_book *b, const Erpsy
 }
 
 /* Whether order-sync already has the ERP document of this return (an update of it, or ours again). */
-static int order_book_return_known(struct order_book *b, const Erpsync__V1__Return *r)
+static int order_book_return_known(struct order_lane *b, const Erpsync__V1__Return *r)
 {
 	const char *p[] = { r->shop_id, r->order_external_id, r->return_id };
 	char err[256];
@@ -676,10 +713,10 @@ static int order_book_return_known(struct order_book *b, const Erpsync__V1__Retu
 	return known;
 }
 
-static enum order_step order_book_complaint_note(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_complaint_note(struct order_lane *b, const rd_kafka_message_t *m,
 						 const Erpsync__V1__Return *r);
 
-static enum order_step order_book_return(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_return(struct order_lane *b, const rd_kafka_message_t *m,
 					 const Erpsync__V1__Return *r)
 {
 	char err[512];
@@ -726,7 +763,7 @@ static enum order_step order_book_return(struct order_book *b, const rd_kafka_me
 }
 
 /* Applies what waited for the order's booking: payments and returns, in the order they came. */
-static enum order_step order_book_deferred(struct order_book *b, const char *shop, const char *id)
+static enum order_step order_book_deferred(struct order_lane *b, const char *shop, const char *id)
 {
 	char err[512];
 	struct order_state st;
@@ -789,7 +826,7 @@ static enum order_step order_book_deferred(struct order_book *b, const char *sho
 
 /* Puts text on the order once for key: looked up in order-sync's notes, then on the order itself
  * (marker), before it is added. */
-static enum order_step order_book_note(struct order_book *b, const rd_kafka_message_t *m, const char *event_id,
+static enum order_step order_book_note(struct order_lane *b, const rd_kafka_message_t *m, const char *event_id,
 				       const char *shop, const char *id, const char *key, const char *marker,
 				       const char *text)
 {
@@ -814,7 +851,7 @@ static enum order_step order_book_note(struct order_book *b, const rd_kafka_mess
 		    !os->shop->orders->add_note(os->shop, id, text, true, err, sizeof err))
 			return order_book_fail(b, STEP_RETRY, "note on %s|%s: %s", shop, id, err);
 		if (l == SHOP_LOOKUP_NOT_FOUND)
-			metrics_inc(metrics_series1(b->m_notes, shop));
+			metrics_inc(metrics_series1(b->mx.m_notes, shop));
 	}
 	struct order_book_done d = { "INSERT INTO note (shop_id, external_id, note_key) VALUES ($1, $2, $3)"
 				     " ON CONFLICT DO NOTHING",
@@ -823,7 +860,7 @@ static enum order_step order_book_note(struct order_book *b, const rd_kafka_mess
 	return order_book_tx(b, m, event_id, had ? NULL : order_book_done_tx, &d);
 }
 
-static enum order_step order_book_shipment(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_shipment(struct order_lane *b, const rd_kafka_message_t *m,
 					   const Erpsync__V1__ShipmentEvent *ev)
 {
 	const Erpsync__V1__Shipment *s = ev->shipment;
@@ -832,8 +869,11 @@ static enum order_step order_book_shipment(struct order_book *b, const rd_kafka_
 		const struct order_shop *os = order_shops_find(b->o.shops, shop);
 		char err[512];
 		const char *done = os ? shop_config_status_for(os->cfg, "completed") : NULL;
-		if (os && done && !os->shop->orders->set_status(os->shop, id, done, err, sizeof err))
-			return order_book_fail(b, STEP_RETRY, "status of %s|%s: %s", shop, id, err);
+		enum shop_write w = os && done ? os->shop->orders->set_status(os->shop, id, done, err, sizeof err)
+					       : SHOP_WRITE_DONE;
+		if (w != SHOP_WRITE_DONE)
+			return order_book_fail(b, w == SHOP_WRITE_REFUSED ? STEP_DEAD : STEP_RETRY,
+					       "status of %s|%s: %s", shop, id, err);
 	}
 	if (!s->tracking_number || !*s->tracking_number)
 		return order_book_tx(b, m, ev->meta->event_id, NULL, NULL);
@@ -845,7 +885,7 @@ static enum order_step order_book_shipment(struct order_book *b, const rd_kafka_
 	return order_book_note(b, m, ev->meta->event_id, shop, id, key, s->tracking_number, text);
 }
 
-static enum order_step order_book_invoice(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_invoice(struct order_lane *b, const rd_kafka_message_t *m,
 					  const Erpsync__V1__Invoice *inv)
 {
 	if (!inv->number || !*inv->number)
@@ -873,7 +913,7 @@ static const char *order_book_remedy(Erpsync__V1__ComplaintRemedy r)
 	}
 }
 
-static enum order_step order_book_complaint_note(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_complaint_note(struct order_lane *b, const rd_kafka_message_t *m,
 						 const Erpsync__V1__Return *r)
 {
 	bool rejected = r->status == ERPSYNC__V1__RETURN_STATUS__RETURN_STATUS_REJECTED;
@@ -890,7 +930,7 @@ static enum order_step order_book_complaint_note(struct order_book *b, const rd_
 
 /* ---- erp.orders.v1: the ERP's status to the shop ----------------------------------------------- */
 
-static enum order_step order_book_erp_order(struct order_book *b, const rd_kafka_message_t *m,
+static enum order_step order_book_erp_order(struct order_lane *b, const rd_kafka_message_t *m,
 					    const Erpsync__V1__OrderEvent *ev)
 {
 	const Erpsync__V1__Order *o = ev->order;
@@ -900,8 +940,10 @@ static enum order_step order_book_erp_order(struct order_book *b, const rd_kafka
 	const char *slug = os ? shop_config_status_for(os->cfg, o->source_status) : NULL;
 	if (slug) {
 		char err[512];
-		if (!os->shop->orders->set_status(os->shop, o->external_id, slug, err, sizeof err))
-			return order_book_fail(b, STEP_RETRY, "status of %s|%s: %s", o->shop_id, o->external_id, err);
+		enum shop_write w = os->shop->orders->set_status(os->shop, o->external_id, slug, err, sizeof err);
+		if (w != SHOP_WRITE_DONE)
+			return order_book_fail(b, w == SHOP_WRITE_REFUSED ? STEP_DEAD : STEP_RETRY,
+					       "status of %s|%s: %s", o->shop_id, o->external_id, err);
 		log_info("order %s|%s: ERP status %s -> shop status %s", o->shop_id, o->external_id, o->source_status,
 			 slug);
 	}
@@ -910,7 +952,7 @@ static enum order_step order_book_erp_order(struct order_book *b, const rd_kafka
 
 /* ---- the loop ------------------------------------------------------------------------------------ */
 
-static enum order_step order_book_handle(struct order_book *b, const rd_kafka_message_t *m)
+static enum order_step order_book_handle(struct order_lane *b, const rd_kafka_message_t *m)
 {
 	const char *topic = rd_kafka_topic_name(m->rkt);
 	const struct order_topics *t = b->o.topics;
@@ -959,51 +1001,147 @@ static enum order_step order_book_handle(struct order_book *b, const rd_kafka_me
 	return s;
 }
 
-int order_book_run_once(struct order_book *b, int timeout_ms)
+/* Handles one record until it is done, dead-lettered, or the lane stops (then it is left for the
+ * next owner of its partition); true when its offset may be stored. */
+static bool order_lane_handle(struct order_lane *b, rd_kafka_message_t *m)
 {
-	rd_kafka_message_t *m = b->pending;
-	if (m && event_monotonic_us() < b->retry_at_us) {
-		long wait = (long)((b->retry_at_us - event_monotonic_us()) / 1000);
-		shutdown_sleep_ms(wait < timeout_ms ? wait : timeout_ms);
-		return 0;
-	}
-	if (!m) {
-		m = kafka_consumer_poll(b->o.consumer, timeout_ms);
-		if (!m)
-			return 0;
-		b->attempts = 0;
-	}
-	b->pending = NULL;
-	enum order_step s = order_book_handle(b, m);
 	const char *topic = rd_kafka_topic_name(m->rkt);
-	if (s == STEP_RETRY) {
-		b->attempts++;
+	enum order_step s;
+	for (b->attempts = 0;; b->attempts++) {
+		if (!pg_ensure(b->o.db, b->reason, sizeof b->reason))
+			s = STEP_RETRY;
+		else
+			s = order_book_handle(b, m);
+		if (s != STEP_RETRY)
+			break;
 		long back = ORDER_BOOK_BACKOFF_MIN << (b->attempts < 6 ? b->attempts : 6);
 		if (back > ORDER_BOOK_BACKOFF_MAX)
 			back = ORDER_BOOK_BACKOFF_MAX;
-		if (b->attempts == 1 || b->attempts % 10 == 0)
+		if (b->attempts == 0 || b->attempts % 10 == 9)
 			log_warn("%s [%d] @%" PRId64 ": %s; trying again (attempt %u)", topic, m->partition, m->offset,
-				 b->reason, b->attempts);
-		metrics_inc(metrics_series1(b->m_retry, topic));
-		b->pending = m;
-		b->retry_at_us = event_monotonic_us() + back * 1000;
-		return -1;
+				 b->reason, b->attempts + 1);
+		metrics_inc(metrics_series1(b->mx.m_retry, topic));
+		for (long waited = 0; waited < back; waited += 50) {
+			if (atomic_load(&b->stopping) || shutdown_requested())
+				return false;
+			shutdown_sleep_ms(50);
+		}
 	}
 	if (s == STEP_DEAD) {
 		log_warn("%s [%d] @%" PRId64 ": dead-lettered: %s", topic, m->partition, m->offset, b->reason);
-		if (!kafka_dlq_send(b->o.dlq, m, ORDER_BOOK_SERVICE, b->reason, b->attempts + 1)) {
-			b->pending = m;
-			b->retry_at_us = event_monotonic_us() + ORDER_BOOK_BACKOFF_MAX * 1000;
-			return -1;
+		while (!kafka_dlq_send(b->o.dlq, m, ORDER_BOOK_SERVICE, b->reason, b->attempts + 1)) {
+			if (atomic_load(&b->stopping) || shutdown_requested())
+				return false;
+			shutdown_sleep_ms(ORDER_BOOK_BACKOFF_MAX);
 		}
 	} else {
-		metrics_inc(metrics_series1(b->m_applied, topic));
+		metrics_inc(metrics_series1(b->mx.m_applied, topic));
 	}
-	if (!kafka_consumer_store(b->o.consumer, m))
-		log_warn("%s [%d] @%" PRId64 ": offset not stored (a rebalance?); the inbox absorbs its redelivery",
-			 topic, m->partition, m->offset);
-	rd_kafka_message_destroy(m);
+	return true;
+}
+
+static void *order_lane_main(void *ud)
+{
+	struct order_lane *b = ud;
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (b->n == 0 && !atomic_load(&b->stopping))
+			pthread_cond_wait(&b->cond, &b->mu);
+		if (atomic_load(&b->stopping)) {
+			pthread_mutex_unlock(&b->mu);
+			break;
+		}
+		rd_kafka_message_t *m = b->q[b->head];
+		b->head = (b->head + 1) % ORDER_BOOK_QUEUE;
+		b->n--;
+		pthread_cond_signal(&b->space);
+		pthread_mutex_unlock(&b->mu);
+		if (order_lane_handle(b, m) && !kafka_consumer_store(b->o.consumer, m))
+			log_warn("%s [%d] @%" PRId64
+				 ": offset not stored (a rebalance?); the inbox absorbs its redelivery",
+				 rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+		rd_kafka_message_destroy(m);
+	}
+	return NULL;
+}
+
+int order_book_run_once(struct order_book *bk, int timeout_ms)
+{
+	rd_kafka_message_t *m = kafka_consumer_poll(bk->o.consumer, timeout_ms);
+	if (!m)
+		return 0;
+	/* a partition's records go to one lane, in order; the same partition of every topic to the same
+	 * lane, so that one order's records (keyed alike) are handled in the order they were consumed */
+	struct order_lane *l = &bk->lanes[(size_t)(m->partition < 0 ? 0 : m->partition) % bk->nlanes];
+	pthread_mutex_lock(&l->mu);
+	while (l->n == ORDER_BOOK_QUEUE && !shutdown_requested()) {
+		struct timespec dl = event_deadline(CLOCK_MONOTONIC, 100);
+		pthread_cond_timedwait(&l->space, &l->mu, &dl);
+	}
+	bool queued = l->n < ORDER_BOOK_QUEUE;
+	if (queued) {
+		l->q[(l->head + l->n) % ORDER_BOOK_QUEUE] = m;
+		l->n++;
+		pthread_cond_signal(&l->cond);
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (!queued)
+		rd_kafka_message_destroy(m); /* stopping: not stored, delivered again */
 	return 1;
+}
+
+static void order_lane_cleanup(struct order_lane *l)
+{
+	if (!l->inited)
+		return;
+	if (l->started) {
+		pthread_mutex_lock(&l->mu);
+		atomic_store(&l->stopping, true);
+		pthread_cond_broadcast(&l->cond);
+		pthread_mutex_unlock(&l->mu);
+		if (!shutdown_join(l->thread, "order lane"))
+			return; /* still in a call past the stop's bound: leave it what it uses */
+	}
+	for (size_t i = 0; i < l->n; i++)
+		rd_kafka_message_destroy(l->q[(l->head + i) % ORDER_BOOK_QUEUE]);
+	l->n = 0;
+	erp_free(l->o.erp);
+	pg_free(l->o.db);
+	order_shops_free(&l->own_shops);
+	pthread_cond_destroy(&l->space);
+	pthread_cond_destroy(&l->cond);
+	pthread_mutex_destroy(&l->mu);
+}
+
+static bool order_lane_init(struct order_lane *l, const struct order_book_opts *o, const struct order_metrics *mx,
+			    size_t index)
+{
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cond, NULL);
+	pthread_cond_init(&l->space, &ca);
+	pthread_condattr_destroy(&ca);
+	l->inited = true;
+	l->index = index;
+	l->mx = *mx;
+	l->o = (struct order_lane_ctx){ pg_new(o->dsn, ORDER_DB_SCHEMA),
+					erp_rest_new(o->erp_url, o->erp_token, o->erp_rate),
+					&l->own_shops,
+					o->topics,
+					o->relay,
+					o->consumer,
+					o->dlq,
+					o->book_statuses };
+	if (!l->o.db || !l->o.erp || !l->o.erp->orders || !order_shops_connect(&l->own_shops, o->shop_cfg, o->nshops))
+		return false;
+	char err[256];
+	if (!pg_ensure(l->o.db, err, sizeof err))
+		log_warn("order lane %zu: PostgreSQL not reached yet (tried again with its first record): %s", index,
+			 err);
+	l->started = pthread_create(&l->thread, NULL, order_lane_main, l) == 0;
+	return l->started;
 }
 
 struct order_book *order_book_new(const struct order_book_opts *o)
@@ -1012,32 +1150,44 @@ struct order_book *order_book_new(const struct order_book_opts *o)
 	static const char *const topic_l[] = { "topic", NULL };
 	static const char *const held_l[] = { "shop", "reason", NULL };
 	static const double lat[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60 };
-	struct order_book *b = calloc(1, sizeof *b);
-	if (!b)
+	struct order_book *bk = calloc(1, sizeof *bk);
+	if (!bk)
 		return NULL;
-	b->o = *o;
-	b->m_booked = metrics_counter("erpsync_order_booked_total", "Shop orders booked in the ERP", shop_l);
-	b->m_found = metrics_counter("erpsync_order_booking_found_total",
+	bk->o = *o;
+	struct order_metrics mx;
+	mx.m_booked = metrics_counter("erpsync_order_booked_total", "Shop orders booked in the ERP", shop_l);
+	mx.m_found = metrics_counter("erpsync_order_booking_found_total",
 				     "Bookings resolved by finding the order already in the ERP (a lost answer)",
 				     shop_l);
-	b->m_held = metrics_counter("erpsync_order_held_total", "Orders held (dead-lettered) by reason", held_l);
-	b->m_dup = metrics_counter("erpsync_order_duplicates_dropped_total",
+	mx.m_held = metrics_counter("erpsync_order_held_total", "Orders held (dead-lettered) by reason", held_l);
+	mx.m_dup = metrics_counter("erpsync_order_duplicates_dropped_total",
 				   "Records whose event id was applied before", topic_l);
-	b->m_applied = metrics_counter("erpsync_order_records_applied_total", "Records consumed and applied", topic_l);
-	b->m_retry = metrics_counter("erpsync_order_record_retries_total",
+	mx.m_applied = metrics_counter("erpsync_order_records_applied_total", "Records consumed and applied", topic_l);
+	mx.m_retry = metrics_counter("erpsync_order_record_retries_total",
 				     "Tries of a record that a peer or the database failed", topic_l);
-	b->m_notes = metrics_counter("erpsync_order_notes_added_total", "Notes added to shop orders", shop_l);
-	b->m_latency = metrics_histogram("erpsync_order_shop_to_erp_seconds",
+	mx.m_notes = metrics_counter("erpsync_order_notes_added_total", "Notes added to shop orders", shop_l);
+	mx.m_latency = metrics_histogram("erpsync_order_shop_to_erp_seconds",
 					 "From a shop order's arrival at order-sync to its booking in the ERP", shop_l,
 					 lat, sizeof lat / sizeof lat[0]);
-	return b;
+	bk->nlanes = o->lanes ? o->lanes : 1;
+	bk->lanes = calloc(bk->nlanes, sizeof *bk->lanes);
+	bool ok = bk->lanes != NULL;
+	for (size_t i = 0; ok && i < bk->nlanes; i++)
+		ok = order_lane_init(&bk->lanes[i], o, &mx, i);
+	if (!ok) {
+		log_error("order lanes: cannot start");
+		order_book_free(bk);
+		return NULL;
+	}
+	return bk;
 }
 
-void order_book_free(struct order_book *b)
+void order_book_free(struct order_book *bk)
 {
-	if (!b)
+	if (!bk)
 		return;
-	if (b->pending)
-		rd_kafka_message_destroy(b->pending);
-	free(b);
+	for (size_t i = 0; bk->lanes && i < bk->nlanes; i++)
+		order_lane_cleanup(&bk->lanes[i]);
+	free(bk->lanes);
+	free(bk);
 }

@@ -13,6 +13,10 @@
  *   shipments.v1     one note with carrier, tracking number and link; the order completed on delivery
  *   invoices.v1      one note with the invoice number and the link to its readable copy
  *
+ * Records are handled by ORDER_BOOK_LANES threads, each with its own PostgreSQL connection, ERP
+ * client and shop connections: a partition's records (of every topic) go to one lane, in order, and
+ * its offsets are stored by that lane only after each record is done. A record a peer keeps
+ * failing holds up its lane's partitions only.
  * A payment or return whose order is not booked yet waits (deferred) and is applied at the booking.
  * A peer that fails (transport, 5xx, 429) is retried with back-off, the record kept; a record the
  * ERP refuses goes to <topic>.dlq and the rest keeps flowing. */
@@ -26,19 +30,22 @@ struct erp;
 struct kafka_consumer;
 struct kafka_producer;
 struct order_relay;
-struct order_shops;
 struct order_topics;
-struct pg;
+struct shop_config;
 
 struct order_book_opts {
 	struct kafka_consumer *consumer;
 	struct kafka_producer *dlq;
-	struct pg *db;
-	struct erp *erp; /* used by the consumer's thread only */
+	const char *dsn;
+	const char *erp_url;
+	const char *erp_token;
+	double erp_rate;
+	const struct shop_config *shop_cfg; /* each lane connects the shops on its own */
+	size_t nshops;
 	const struct order_topics *topics;
-	const struct order_shops *shops;
 	struct order_relay *relay;
 	const char *book_statuses; /* shop statuses that book: "processing,on-hold,completed" */
+	size_t lanes;              /* threads handling records, each its own partitions */
 };
 
 struct order_book;
