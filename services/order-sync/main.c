@@ -9,6 +9,7 @@
 #include "log.h"
 #include "order_book.h"
 #include "order_db.h"
+#include "order_erp_push.h"
 #include "order_event.h"
 #include "order_http.h"
 #include "order_poller.h"
@@ -31,6 +32,8 @@ struct order_config {
 	long long erp_rate;
 	char *erp_token;
 	char *erp_url;
+	char *erp_webhook_secret;
+	long long erp_webhook_tolerance;
 	char *group_id;
 	long long inbox_keep_days;
 	long long poll_interval;
@@ -54,6 +57,12 @@ static const struct config_key order_config_table[] = {
 	CONFIG_INT("ERP_RATE", "50", 1, 10000, erp_rate, "request budget towards the ERP, requests per second"),
 	CONFIG_URL_("ERP_URL", "http://127.0.0.1:19180", CONFIG_OPTIONAL, erp_url,
 		    "base URL of the ERP's REST API (logged without user:password@ or ?query)"),
+	CONFIG_STR("ERP_WEBHOOK_SECRET", NULL, CONFIG_SECRET, erp_webhook_secret,
+		   "HMAC-SHA256 key of the ERP's pushed order status changes and complaint decisions (POST "
+		   "/webhooks/erp/orders); unset: that push is off, the feeds are still polled"),
+	CONFIG_DUR(
+		"ERP_WEBHOOK_TOLERANCE", "5m", 1000, 86400000, erp_webhook_tolerance,
+		"a pushed change whose signed X-ERP-Timestamp is further than this from the host's clock is refused"),
 	CONFIG_INT("INBOX_KEEP_DAYS", "14", 1, 3650, inbox_keep_days,
 		   "applied event ids and webhook delivery ids are kept this long; keep it longer than the consumed "
 		   "topics' retention and the shops' webhook retries"),
@@ -95,6 +104,7 @@ struct order_app {
 	struct order_relay *relay;
 	struct order_reconcile *reconcile;
 	struct order_http *http;
+	struct order_erp_push *push;
 	struct order_book *book;
 	struct order_poller *poller;
 };
@@ -139,6 +149,7 @@ static void order_stop(void *ud)
 	order_reconcile_stop(app->reconcile);
 	order_book_free(app->book);
 	order_http_free(app->http); /* the server, and with it every handler, stopped before */
+	order_erp_push_free(app->push);
 	order_relay_stop(app->relay);
 	erp_free(app->erp);
 	order_shops_free(&app->shops);
@@ -188,6 +199,17 @@ static void *order_start(struct service *svc, const void *cfg)
 	app->http = order_http_new(service_httpd(svc), &ho, err, sizeof err);
 	if (!app->http) {
 		log_error("cannot serve the webhooks and /admin/...: %s", err);
+		goto failed;
+	}
+	const struct order_erp_push_opts eo = { dsn,
+						&app->topics,
+						app->relay,
+						c->erp_webhook_secret,
+						c->erp_webhook_tolerance,
+						(size_t)c->base.http_max_body };
+	app->push = order_erp_push_new(service_httpd(svc), &eo);
+	if (!app->push) {
+		log_error("cannot serve the ERP's order push");
 		goto failed;
 	}
 	const struct order_book_opts bo = { service_consumer(svc),

@@ -52,6 +52,8 @@ static const struct pg_migration order_db_migrations[] = {
 	  "  shop_orders bigint NOT NULL DEFAULT 0, erp_orders bigint NOT NULL DEFAULT 0,"
 	  "  missing bigint NOT NULL DEFAULT 0, duplicated bigint NOT NULL DEFAULT 0,"
 	  "  mismatched bigint NOT NULL DEFAULT 0, booked bigint NOT NULL DEFAULT 0, error text);" },
+	{ 3, "the time of the ERP status change applied last: pushed and polled changes never step back",
+	  "ALTER TABLE orders ADD COLUMN erp_changed_us bigint NOT NULL DEFAULT 0;" },
 };
 
 bool order_db_migrate(struct pg *db, char *err, size_t errlen)

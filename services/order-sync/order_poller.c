@@ -134,21 +134,26 @@ static bool order_poller_ref(const char *ref, char *shop, size_t shoplen, const 
 /* Inside a transaction: the order's new ERP status recorded and published; nothing when unchanged,
  * and nothing for an order not booked yet (its booking takes the ERP's status as it is then: the
  * booker alone records bookings, and with them applies what waited for them). */
-static bool order_poller_status(struct order_poller *p, const struct erp_order_change *c, char *err, size_t errlen)
+static bool order_poller_status(struct pg *db, const struct order_topics *t, const struct erp_order_change *c,
+				char *err, size_t errlen)
 {
 	char shop[65];
 	const char *id;
 	if (!order_poller_ref(c->external_ref, shop, sizeof shop, &id))
 		return true; /* not booked by erpsync */
-	const char *q[] = { shop, id, c->status, c->order_id, c->number };
-	PGresult *r = pg_query(p->db,
+	char changed[24];
+	snprintf(changed, sizeof changed, "%" PRId64, c->changed_at_us);
+	const char *q[] = { shop, id, c->status, c->order_id, c->number, changed };
+	/* a change older than the one applied (the feed read after a push of a later one) is not
+	 * applied again: the shop's status never steps back */
+	PGresult *r = pg_query(db,
 			       "UPDATE orders SET erp_status = $3, erp_version = erp_version + 1,"
-			       " erp_number = coalesce(erp_number, nullif($5, ''))"
+			       " erp_number = coalesce(erp_number, nullif($5, '')), erp_changed_us = $6::bigint"
 			       " WHERE shop_id = $1 AND external_id = $2 AND erp_status IS DISTINCT FROM $3"
-			       " AND erp_id = $4"
+			       " AND erp_id = $4 AND erp_changed_us < $6::bigint"
 			       " RETURNING snapshot, erp_version, erp_id, coalesce(erp_number, ''),"
 			       " (SELECT o.erp_status FROM orders o WHERE o.shop_id = $1 AND o.external_id = $2)",
-			       5, q, err, errlen);
+			       6, q, err, errlen);
 	if (!r)
 		return false;
 	if (PQntuples(r) != 1) {
@@ -183,7 +188,7 @@ static bool order_poller_status(struct order_poller *p, const struct erp_order_c
 		ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_STATUS_CHANGED;
 		ev.order = o;
 		ev.status_change = &sc;
-		ok = order_event_queue_order(p->db, p->o.topics->erp_orders, &ev, err, errlen);
+		ok = order_event_queue_order(db, t->erp_orders, &ev, err, errlen);
 		o->erp_id = saved_id;
 		o->erp_number = saved_number;
 		o->source_status = saved_status;
@@ -211,11 +216,11 @@ static Erpsync__V1__ComplaintRemedy order_poller_remedy(const char *s)
 
 /* Inside a transaction: a complaint's decision recorded and published (the updated case; an
  * accepted refund also as a return of its own, which then flows like any return). */
-static bool order_poller_complaint(struct order_poller *p, const struct erp_complaint_change *c, char *err,
-				   size_t errlen)
+static bool order_poller_complaint(struct pg *db, const struct order_topics *t, const struct erp_complaint_change *c,
+				   char *err, size_t errlen)
 {
 	const char *q[] = { c->complaint_id, c->status };
-	PGresult *r = pg_query(p->db,
+	PGresult *r = pg_query(db,
 			       "UPDATE return_case SET status = $2, version = version + 1, updated_at = now()"
 			       " WHERE kind = 'complaint' AND erp_id = $1 AND status IS DISTINCT FROM $2"
 			       " RETURNING shop_id, external_id, return_id, snapshot, version",
@@ -250,14 +255,14 @@ static bool order_poller_complaint(struct order_poller *p, const struct erp_comp
 		ret->resolution = order_poller_remedy(c->resolution);
 		ret->decision_note = (char *)c->note;
 		ret->erp_id = (char *)c->complaint_id;
-		ok = order_event_queue_return(p->db, p->o.topics->returns, ret, err, errlen);
+		ok = order_event_queue_return(db, t->returns, ret, err, errlen);
 		if (ok && accepted && ret->resolution == ERPSYNC__V1__COMPLAINT_REMEDY__COMPLAINT_REMEDY_REFUND &&
 		    c->refund_minor > 0) {
 			/* the refund the complaint ended in, as a return of its own (once: its id) */
 			char rid[160];
 			snprintf(rid, sizeof rid, "%s-refund", ret->return_id);
 			const char *ins[] = { ret->shop_id, ret->order_external_id, rid };
-			PGresult *x = pg_query(p->db,
+			PGresult *x = pg_query(db,
 					       "INSERT INTO return_case (shop_id, external_id, return_id, kind, status,"
 					       " version, snapshot) VALUES ($1, $2, $3, 'return', 'requested', 1, '')"
 					       " ON CONFLICT DO NOTHING",
@@ -285,7 +290,7 @@ static bool order_poller_complaint(struct order_poller *p, const struct erp_comp
 				back.version = 1;
 				back.erp_id = (char *)"";
 				back.resolution = ERPSYNC__V1__COMPLAINT_REMEDY__COMPLAINT_REMEDY_UNSPECIFIED;
-				ok = order_event_queue_return(p->db, p->o.topics->returns, &back, err, errlen);
+				ok = order_event_queue_return(db, t->returns, &back, err, errlen);
 			}
 		}
 		ret->meta = saved_meta;
@@ -296,6 +301,16 @@ static bool order_poller_complaint(struct order_poller *p, const struct erp_comp
 	}
 	erpsync__v1__return__free_unpacked(ret, NULL);
 	PQclear(r);
+	return ok;
+}
+
+bool order_poller_apply(struct pg *db, const struct order_topics *t, const struct erp_change_page *page,
+			bool complaints, char *err, size_t errlen)
+{
+	bool ok = true;
+	for (size_t i = 0; ok && i < page->n; i++)
+		ok = complaints ? order_poller_complaint(db, t, &page->complaints[i], err, errlen)
+				: order_poller_status(db, t, &page->orders[i], err, errlen);
 	return ok;
 }
 
@@ -318,10 +333,8 @@ static bool order_poller_feed(struct order_poller *p, bool complaints)
 			log_warn("ERP %s: %s", name, err);
 			return false;
 		}
-		ok = pg_begin(p->db, err, sizeof err);
-		for (size_t i = 0; ok && i < page.n; i++)
-			ok = complaints ? order_poller_complaint(p, &page.complaints[i], err, sizeof err)
-					: order_poller_status(p, &page.orders[i], err, sizeof err);
+		ok = pg_begin(p->db, err, sizeof err) &&
+		     order_poller_apply(p->db, p->o.topics, &page, complaints, err, sizeof err);
 		ok = ok &&
 		     (!*page.next_cursor || order_db_cursor_set(p->db, name, page.next_cursor, err, sizeof err)) &&
 		     pg_commit(p->db, err, sizeof err);

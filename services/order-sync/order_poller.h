@@ -10,8 +10,11 @@
 #define ORDER_POLLER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
+struct erp_change_page;
 struct kafka_producer;
+struct pg;
 struct order_relay;
 struct order_shops;
 struct order_topics;
@@ -31,6 +34,12 @@ struct order_poller_opts {
 };
 
 struct order_poller;
+
+/* Inside the caller's transaction: the ERP's changes recorded and published, as the feeds'
+ * (order_erp_push.h takes pushed ones through it too). A status change older than the one applied
+ * is left. */
+bool order_poller_apply(struct pg *db, const struct order_topics *t, const struct erp_change_page *page,
+			bool complaints, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 struct order_poller *order_poller_start(const struct order_poller_opts *o);
 void order_poller_stop(struct order_poller *p); /* NULL-safe */
