@@ -133,6 +133,7 @@ struct order_state {
 	int64_t version;
 	int64_t first_seen_us;
 	bool deleted;
+	long new_refunds; /* refunds not published yet */
 };
 
 static bool order_book_state(struct order_lane *b, const char *shop, const char *id, struct order_state *st, char *err,
@@ -144,8 +145,10 @@ static bool order_book_state(struct order_lane *b, const char *shop, const char 
 		return false;
 	PGresult *r = pg_query(b->o.db,
 			       "SELECT coalesce(erp_id, ''), coalesce(erp_number, ''), coalesce(erp_status, ''),"
-			       " coalesce(hold_reason, ''), version, first_seen_us, deleted FROM orders"
-			       " WHERE shop_id = $1 AND external_id = $2",
+			       " coalesce(hold_reason, ''), version, first_seen_us, deleted,"
+			       " (SELECT count(*) FROM return_case c WHERE c.shop_id = $1 AND c.external_id = $2"
+			       "   AND c.status = 'new')"
+			       " FROM orders WHERE shop_id = $1 AND external_id = $2",
 			       2, p, err, errlen);
 	if (!r)
 		return false;
@@ -158,6 +161,7 @@ static bool order_book_state(struct order_lane *b, const char *shop, const char 
 		st->version = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
 		st->first_seen_us = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
 		st->deleted = PQgetvalue(r, 0, 6)[0] == 't';
+		st->new_refunds = strtol(PQgetvalue(r, 0, 7), NULL, 10);
 	}
 	PQclear(r);
 	return true;
@@ -277,6 +281,8 @@ static enum order_step order_book_book(struct order_lane *b, const rd_kafka_mess
 					(double)(event_now_us() - st->first_seen_us) / 1e6);
 		log_info("order %s booked in the ERP as %s %s", ref, doc.id, doc.number);
 	}
+	/* after the booking's commit: a deferral either committed before it (the row lock orders them)
+	 * and is found here, or saw the booking and was applied at once */
 	return order_book_deferred(b, o->shop_id, o->external_id);
 }
 
@@ -525,21 +531,6 @@ static bool order_book_refunds_tx(struct order_lane *b, void *ud, char *err, siz
 	return true;
 }
 
-/* Whether the order has refunds not published yet. */
-static int order_book_refunds_new(struct order_lane *b, const Erpsync__V1__Order *o)
-{
-	const char *p[] = { o->shop_id, o->external_id };
-	char err[256];
-	PGresult *r = pg_query(
-		b->o.db, "SELECT count(*) FROM return_case WHERE shop_id = $1 AND external_id = $2 AND status = 'new'",
-		2, p, err, sizeof err);
-	if (!r)
-		return -1;
-	int n = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return n;
-}
-
 static enum order_step order_book_shop_order(struct order_lane *b, const rd_kafka_message_t *m,
 					     const Erpsync__V1__OrderEvent *ev)
 {
@@ -551,9 +542,7 @@ static enum order_step order_book_shop_order(struct order_lane *b, const rd_kafk
 	if (!st.found) /* not taken in by order-sync (another producer's record): not ours to book */
 		return order_book_tx(b, m, ev->meta->event_id, NULL, NULL);
 	const struct order_shop *os = order_shops_find(b->o.shops, o->shop_id);
-	int nref = order_book_refunds_new(b, o);
-	if (nref < 0)
-		return order_book_fail(b, STEP_RETRY, "database: refunds of %s|%s", o->shop_id, o->external_id);
+	long nref = st.new_refunds;
 	if (nref > 0 && os) {
 		struct order_book_refunds rf = { o, ev->meta, NULL, 0 };
 		if (!os->shop->orders->refunds(os->shop, o->external_id, &rf.r, &rf.n, err, sizeof err))
@@ -594,6 +583,20 @@ struct order_book_defer {
 static bool order_book_defer_tx(struct order_lane *b, void *ud, char *err, size_t errlen)
 {
 	const struct order_book_defer *d = ud;
+	/* the order's row locked: a booking committing meanwhile is seen, and the record applied now */
+	const char *k[] = { d->shop, d->id };
+	PGresult *l = pg_query(b->o.db,
+			       "SELECT erp_id IS NOT NULL FROM orders WHERE shop_id = $1 AND external_id = $2"
+			       " FOR UPDATE",
+			       2, k, err, errlen);
+	if (!l)
+		return false;
+	bool booked = PQntuples(l) == 1 && PQgetvalue(l, 0, 0)[0] == 't';
+	PQclear(l);
+	if (booked) {
+		snprintf(err, errlen, "order %s|%s booked meanwhile", d->shop, d->id);
+		return false;
+	}
 	const char *p[] = { d->topic, d->shop, d->id, d->item, d->value };
 	const int lens[] = { 0, 0, 0, 0, (int)d->len }, fmts[] = { 0, 0, 0, 0, 1 };
 	PGresult *r = pg_query_params(b->o.db,
@@ -767,8 +770,6 @@ static enum order_step order_book_deferred(struct order_lane *b, const char *sho
 {
 	char err[512];
 	struct order_state st;
-	if (!order_book_state(b, shop, id, &st, err, sizeof err))
-		return order_book_fail(b, STEP_RETRY, "database: %s", err);
 	const char *p[] = { shop, id };
 	PGresult *r = pg_query(b->o.db,
 			       "SELECT topic, item_id, record FROM deferred WHERE shop_id = $1 AND external_id = $2"
@@ -776,6 +777,14 @@ static enum order_step order_book_deferred(struct order_lane *b, const char *sho
 			       2, p, err, sizeof err);
 	if (!r)
 		return order_book_fail(b, STEP_RETRY, "database: %s", err);
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STEP_DONE;
+	}
+	if (!order_book_state(b, shop, id, &st, err, sizeof err)) {
+		PQclear(r);
+		return order_book_fail(b, STEP_RETRY, "database: %s", err);
+	}
 	enum order_step s = STEP_DONE;
 	for (int i = 0; s == STEP_DONE && i < PQntuples(r); i++) {
 		const char *topic = PQgetvalue(r, i, 0), *item = PQgetvalue(r, i, 1);
