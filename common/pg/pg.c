@@ -19,6 +19,7 @@
 #define PG_PRUNE_BATCH       10000
 #define PG_PRUNE_MAX_BATCHES 100     /* one call deletes at most 1M rows; the next call goes on */
 #define PG_LOCK_RETRY_US     1000000 /* a session lock held elsewhere is asked for at most this often */
+#define PG_PREPARED_MAX      32      /* named statements a connection keeps; more run unprepared */
 
 struct pg {
 	char *dsn;    /* may hold a password: never logged */
@@ -32,6 +33,16 @@ struct pg {
 	char *lock_name; /* pg_session_lock: held on the session of connect number lock_connects */
 	unsigned long lock_connects;
 	int64_t lock_retry_us;
+	/* pg_query_prepared: the statements prepared on the session of connect number
+	 * prepared_connects (name and text are the caller's constants) */
+	const char *prepared_name[PG_PREPARED_MAX];
+	const char *prepared_sql[PG_PREPARED_MAX];
+	size_t nprepared;
+	unsigned long prepared_connects;
+	/* pg_begin_pipeline: libpq is in pipeline mode; owed: statements sent whose answers are not
+	 * read yet; deferred: pg_pipeline_defer was called (answers are read at pg_commit) */
+	bool pipeline, deferred;
+	int owed;
 };
 
 /* The tables every service shares. Append only: a version, once released, never changes. */
@@ -259,6 +270,8 @@ static void pg_give_up(struct pg *db)
 {
 	db->broken = true;
 	db->sqlstate[0] = '\0';
+	db->pipeline = db->deferred = false;
+	db->owed = 0;
 }
 
 /* A connection is usable when libpq still thinks so. Outside a transaction, first read whatever
@@ -345,6 +358,8 @@ bool pg_ensure(struct pg *db, char *err, size_t errlen)
 		db->conn = NULL;
 	}
 	db->broken = false;
+	db->pipeline = db->deferred = false;
+	db->owed = 0;
 	/* what a stop leaves to do needs no new session, and a connection attempt would wait for
 	 * its connect_timeout */
 	if (shutdown_requested()) {
@@ -419,11 +434,173 @@ static PGresult *pg_check(struct pg *db, PGresult *res, char *err, size_t errlen
 	return NULL;
 }
 
+/* ---- pipeline (pg_begin_pipeline) ---- */
+
+/* Reads the answers of every statement owed, in order: the first error, else the last result.
+ * flush_request: ask the server to send its answers now (no Sync is pending to make it). */
+static PGresult *pg_pipe_collect(struct pg *db, bool flush_request, char *err, size_t errlen)
+{
+	if (flush_request && !PQsendFlushRequest(db->conn))
+		return pg_check(db, NULL, err, errlen);
+	if (!pg_wait_flush(db->conn, pg_until(db), err, errlen)) {
+		pg_give_up(db);
+		return NULL;
+	}
+	PGresult *keep = NULL;
+	while (db->owed > 0) {
+		bool gave_up;
+		PGresult *r = pg_wait_result(db->conn, pg_until(db), &gave_up, err, errlen);
+		if (gave_up) {
+			PQclear(keep);
+			pg_give_up(db);
+			return NULL;
+		}
+		db->owed--;
+		if (!r) { /* no answer at all: the connection failed */
+			PQclear(keep);
+			pg_note_failure(db, NULL, err, errlen);
+			pg_give_up(db);
+			return NULL;
+		}
+		ExecStatusType st = PQresultStatus(keep);
+		if (keep && (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE)) {
+			PQclear(r);
+		} else {
+			PQclear(keep);
+			keep = r;
+		}
+	}
+	return keep;
+}
+
+/* After a Sync: reads up to its marker and leaves pipeline mode. false (and the connection is
+ * dropped) when that does not go as libpq documents. */
+static bool pg_pipe_end(struct pg *db, char *err, size_t errlen)
+{
+	PGresult *r = NULL;
+	for (int nulls = 0; nulls < 2;) {
+		bool gave_up;
+		r = pg_wait_result(db->conn, pg_until(db), &gave_up, err, errlen);
+		if (gave_up)
+			break;
+		if (!r) {
+			nulls++;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+			break;
+		PQclear(r);
+		r = NULL;
+	}
+	bool ok = r && PQexitPipelineMode(db->conn) == 1;
+	PQclear(r);
+	db->pipeline = db->deferred = false;
+	db->owed = 0;
+	if (!ok) {
+		if (err && errlen && !*err)
+			err_set(err, errlen, "PostgreSQL pipeline did not end cleanly");
+		pg_give_up(db);
+	}
+	return ok;
+}
+
+/* Sends a statement in the pipeline (prepared: by name); unless deferred, waits for the answers
+ * owed, this one's last. */
+static PGresult *pg_pipe_run(struct pg *db, const char *name, const char *sql, int nparams, const char *const *values,
+			     const int *lengths, const int *formats, int result_format, char *err, size_t errlen)
+{
+	int sent = name ? PQsendQueryPrepared(db->conn, name, nparams, values, lengths, formats, result_format)
+			: PQsendQueryParams(db->conn, sql, nparams, NULL, values, lengths, formats, result_format);
+	if (!sent)
+		return pg_check(db, NULL, err, errlen); /* libpq's message: why it was not sent */
+	db->owed++;
+	if (db->deferred)
+		return PQmakeEmptyPGresult(db->conn, PGRES_COMMAND_OK);
+	return pg_check(db, pg_pipe_collect(db, true, err, errlen), err, errlen);
+}
+
+bool pg_begin_pipeline(struct pg *db, char *err, size_t errlen)
+{
+	if (db && db->in_tx) {
+		err_set(err, errlen, "pg_begin_pipeline: a transaction is already open");
+		return false;
+	}
+	if (!pg_ready(db, err, errlen))
+		return false;
+	if (!PQenterPipelineMode(db->conn)) {
+		(void)pg_check(db, NULL, err, errlen);
+		return false;
+	}
+	db->pipeline = true;
+	db->deferred = false;
+	db->owed = 0;
+	db->in_tx = true;
+	if (!PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) {
+		(void)pg_check(db, NULL, err, errlen);
+		pg_rollback(db);
+		return false;
+	}
+	db->owed = 1; /* read with the first statement's answer */
+	return true;
+}
+
+void pg_pipeline_defer(struct pg *db)
+{
+	if (db && db->pipeline)
+		db->deferred = true;
+}
+
+/* pg_commit in a pipeline: COMMIT and a Sync go after whatever is owed, then every answer is
+ * read. A statement that failed aborts the rest: the session is returned to idle with a
+ * ROLLBACK, and its error is the commit's. */
+static PGresult *pg_pipe_commit(struct pg *db, char *err, size_t errlen)
+{
+	if (!PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(db->conn)) {
+		PGresult *res = pg_check(db, NULL, err, errlen);
+		pg_give_up(db); /* a pipeline we cannot finish is not worth keeping */
+		return res;
+	}
+	db->owed++;
+	PGresult *res = pg_pipe_collect(db, false, err, errlen);
+	if (!db->pipeline) /* gave up */
+		return NULL;
+	res = pg_check(db, res, err, errlen);
+	if (!pg_pipe_end(db, err, errlen)) {
+		PQclear(res);
+		return NULL;
+	}
+	if (!res && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		db->in_tx = true;
+		char keep[6];
+		memcpy(keep, db->sqlstate, sizeof keep);
+		pg_rollback(db);
+		memcpy(db->sqlstate, keep, sizeof keep);
+	}
+	return res;
+}
+
+/* pg_rollback in a pipeline: a Sync ends what was sent (the server skips what follows an
+ * error), its answers are dropped, and pg_rollback's ROLLBACK follows outside the pipeline. */
+static void pg_pipe_abandon(struct pg *db)
+{
+	char err[256] = "";
+	if (!PQpipelineSync(db->conn)) {
+		pg_give_up(db);
+		return;
+	}
+	PQclear(pg_pipe_collect(db, false, err, sizeof err));
+	if (db->pipeline)
+		(void)pg_pipe_end(db, err, sizeof err);
+}
+
 PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values, const int *lengths,
 			  const int *formats, int result_format, char *err, size_t errlen)
 {
 	if (!pg_ready(db, err, errlen))
 		return NULL;
+	if (db->pipeline)
+		return pg_pipe_run(db, NULL, sql, nparams < 0 ? 0 : nparams, values, lengths, formats, result_format,
+				   err, errlen);
 	bool gave_up;
 	PGresult *res = pg_wait_run(db->conn, sql, nparams < 0 ? 0 : nparams, values, lengths, formats, result_format,
 				    pg_until(db), &gave_up, err, errlen);
@@ -439,8 +616,88 @@ PGresult *pg_query(struct pg *db, const char *sql, int nparams, const char *cons
 	return pg_query_params(db, sql, nparams, params, NULL, NULL, 0, err, errlen);
 }
 
+/* Whether name is prepared on the current session: 1 yes, 0 no, -1 the name was prepared with
+ * another text (a caller's mistake, refused rather than run as the wrong statement). A new
+ * session forgets what the old one had. */
+static int pg_prepared_find(struct pg *db, const char *name, const char *sql)
+{
+	if (db->prepared_connects != db->connects) {
+		db->nprepared = 0;
+		db->prepared_connects = db->connects;
+	}
+	for (size_t i = 0; i < db->nprepared; i++) {
+		if (strcmp(db->prepared_name[i], name) != 0)
+			continue;
+		return db->prepared_sql[i] == sql || strcmp(db->prepared_sql[i], sql) == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+static bool pg_prepare(struct pg *db, const char *name, const char *sql, int nparams, char *err, size_t errlen)
+{
+	if (!PQsendPrepare(db->conn, name, sql, nparams, NULL)) {
+		(void)pg_check(db, NULL, err, errlen); /* libpq's message: why it was not sent */
+		return false;
+	}
+	PGresult *res;
+	if (db->pipeline) { /* its answer is awaited even when deferred: it is known prepared only then */
+		db->owed++;
+		res = pg_pipe_collect(db, true, err, errlen);
+	} else {
+		bool gave_up = !pg_wait_flush(db->conn, pg_until(db), err, errlen);
+		res = gave_up ? NULL : pg_wait_result(db->conn, pg_until(db), &gave_up, err, errlen);
+		if (gave_up) {
+			pg_give_up(db);
+			return false;
+		}
+	}
+	res = pg_check(db, res, err, errlen);
+	if (!res)
+		return false;
+	PQclear(res);
+	db->prepared_name[db->nprepared] = name;
+	db->prepared_sql[db->nprepared] = sql;
+	db->nprepared++;
+	return true;
+}
+
+PGresult *pg_query_prepared(struct pg *db, const char *name, const char *sql, int nparams, const char *const *values,
+			    const int *lengths, const int *formats, int result_format, char *err, size_t errlen)
+{
+	if (!name || !*name || !sql || nparams < 0) {
+		err_set(err, errlen, "pg_query_prepared: needs a name, a statement and nparams >= 0");
+		return NULL;
+	}
+	if (!pg_ready(db, err, errlen))
+		return NULL;
+	int known = pg_prepared_find(db, name, sql);
+	if (known < 0) {
+		err_set(err, errlen, "pg_query_prepared: statement name %s is taken by another statement", name);
+		return NULL;
+	}
+	if (!known && db->nprepared == PG_PREPARED_MAX) /* full: run it as it is */
+		return pg_query_params(db, sql, nparams, values, lengths, formats, result_format, err, errlen);
+	if (!known && !pg_prepare(db, name, sql, nparams, err, errlen))
+		return NULL;
+	if (db->pipeline)
+		return pg_pipe_run(db, name, sql, nparams, values, lengths, formats, result_format, err, errlen);
+	if (!PQsendQueryPrepared(db->conn, name, nparams, values, lengths, formats, result_format))
+		return pg_check(db, NULL, err, errlen); /* libpq's message: why it was not sent */
+	bool gave_up = !pg_wait_flush(db->conn, pg_until(db), err, errlen);
+	PGresult *res = gave_up ? NULL : pg_wait_result(db->conn, pg_until(db), &gave_up, err, errlen);
+	if (gave_up) {
+		pg_give_up(db);
+		return NULL;
+	}
+	return pg_check(db, res, err, errlen);
+}
+
 bool pg_exec(struct pg *db, const char *sql, char *err, size_t errlen)
 {
+	if (db && db->pipeline) {
+		err_set(err, errlen, "pg_exec: not inside pg_begin_pipeline's transaction (use pg_query)");
+		return false;
+	}
 	if (!pg_ready(db, err, errlen))
 		return false;
 	bool gave_up;
@@ -477,11 +734,13 @@ bool pg_commit(struct pg *db, char *err, size_t errlen)
 		return false;
 	}
 	db->in_tx = false;
-	bool gave_up;
-	PGresult *res = pg_wait_run(db->conn, "COMMIT", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up, err, errlen);
+	bool gave_up = false;
+	PGresult *res = db->pipeline ? pg_pipe_commit(db, err, errlen)
+				     : pg_wait_run(db->conn, "COMMIT", -1, NULL, NULL, NULL, 0, pg_until(db), &gave_up,
+						   err, errlen);
 	if (gave_up)
 		pg_give_up(db);
-	else
+	else if (!db->pipeline && res)
 		res = pg_check(db, res, err, errlen);
 	if (!res) {
 		if (db->broken) { /* the COMMIT may or may not have reached the server */
@@ -506,6 +765,10 @@ void pg_rollback(struct pg *db)
 	if (!db)
 		return;
 	db->in_tx = false;
+	if (db->pipeline && db->conn && !db->broken)
+		pg_pipe_abandon(db);
+	db->pipeline = db->deferred = false;
+	db->owed = 0;
 	if (!db->conn || db->broken || PQstatus(db->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		return;

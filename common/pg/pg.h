@@ -42,6 +42,27 @@ void pg_rollback(struct pg *db); /* best effort; safe when no transaction is ope
 PGresult *pg_query_params(struct pg *db, const char *sql, int nparams, const char *const *values, const int *lengths,
 			  const int *formats, int result_format, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* Like pg_query_params, for a statement run often: prepared once per session under name and
+ * then executed by name, so PostgreSQL parses it once per connection instead of on every call; a
+ * new session (a reconnect) prepares it again on first use. name and sql must stay valid as long
+ * as db (string constants), and one name always goes with the same sql (another sql under a taken
+ * name is refused). nparams >= 0; parameter types are inferred as for pg_query. Past 32 names on a
+ * session, further statements run unprepared. */
+PGresult *pg_query_prepared(struct pg *db, const char *name, const char *sql, int nparams, const char *const *values,
+			    const int *lengths, const int *formats, int result_format, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* pg_begin in libpq's pipeline mode: BEGIN goes out with the transaction's first statement
+ * instead of taking a round trip of its own. pg_query, pg_query_params and pg_query_prepared work
+ * as in pg_begin's transaction (each waits for its answer); pg_exec is refused. Ends with
+ * pg_commit or pg_rollback as any transaction. */
+bool pg_begin_pipeline(struct pg *db, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* In pg_begin_pipeline's transaction: the statements that follow are sent without waiting for
+ * their answers, and each returns an empty COMMAND_OK result (PQclear it; nothing to read in it);
+ * pg_commit sends COMMIT after them, reads every answer in one round trip and fails with the first
+ * statement that failed (its SQLSTATE in pg_last_sqlstate; the transaction is rolled back). For
+ * the writes after a decision, whose answers the caller does not need. No effect outside a
+ * pipeline. */
+void pg_pipeline_defer(struct pg *db);
 /* true between a successful pg_begin and pg_commit/pg_rollback. */
 bool pg_in_transaction(const struct pg *db);
 /* SQLSTATE of the last failed statement ("40001", "23505", ...; "25P02" when pg_commit found the

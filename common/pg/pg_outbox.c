@@ -88,10 +88,11 @@ bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t 
 				  m->traceparent, srctime, m->message_type };
 	const int lengths[7] = { 0, (int)m->key_len, (int)m->value_len, 0, 0, 0, 0 };
 	const int formats[7] = { 0, 1, 1, 0, 0, 0, 0 };
-	PGresult *res = pg_query_params(db,
-					"INSERT INTO outbox (topic, key, value, event_id, traceparent, source_time_us,"
-					" message_type) VALUES ($1, $2::bytea, $3::bytea, $4, $5, $6::bigint, $7)",
-					7, values, lengths, formats, 0, err, errlen);
+	PGresult *res = pg_query_prepared(
+		db, "pg_outbox_add",
+		"INSERT INTO outbox (topic, key, value, event_id, traceparent, source_time_us,"
+		" message_type) VALUES ($1, $2::bytea, $3::bytea, $4, $5, $6::bigint, $7)",
+		7, values, lengths, formats, 0, err, errlen);
 	PQclear(res);
 	return res != NULL;
 }
@@ -332,7 +333,9 @@ static bool outbox_relay_rows(struct pg *db, struct kafka_producer *p, const PGr
 	}
 	ok = true;
 	if (t->acked > 0) {
-		PGresult *res = pg_query(db, "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1, params, err, errlen);
+		PGresult *res = pg_query_prepared(db, "pg_outbox_delete",
+						  "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1, params, NULL,
+						  NULL, 0, err, errlen);
 		ok = res != NULL;
 		PQclear(res);
 	}
@@ -409,10 +412,10 @@ int pg_outbox_relay(struct pg *db, struct kafka_producer *p, int max, char *err,
 	int n = 0;
 	if (!pg_begin(db, err, errlen))
 		goto fail;
-	rows = pg_query_params(db,
-			       "SELECT id, topic, key, value, event_id, traceparent, source_time_us, message_type"
-			       " FROM outbox ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
-			       1, params, NULL, NULL, 1, err, errlen);
+	rows = pg_query_prepared(db, "pg_outbox_relay",
+				 "SELECT id, topic, key, value, event_id, traceparent, source_time_us, message_type"
+				 " FROM outbox ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+				 1, params, NULL, NULL, 1, err, errlen);
 	if (!rows)
 		goto fail;
 	if (!outbox_rows_valid(rows)) {

@@ -26,40 +26,59 @@ struct order_row {
 	bool deleted;
 };
 
-static bool order_intake_delivery(struct pg *db, const char *shop_id, const char *delivery_id, bool *fresh, char *err,
-				  size_t errlen)
+/* The row's columns as both statements below return them, after the delivery's flag. */
+#define ORDER_INTAKE_ROW_COLS "modified_us, version, status, coalesce(payment_hash, ''), deleted, content_hash"
+
+/* Records the delivery id and, when it is new, locks and reads the order's row: one round trip.
+ * The lock's CTE waits for the delivery's insert (its EXISTS is an init plan, evaluated before
+ * the scan), so a delivery seen before locks nothing, as two statements did. */
+static const char order_intake_claim_sql[] =
+	"WITH d AS (INSERT INTO delivery (shop_id, delivery_id) VALUES ($1, $3) ON CONFLICT DO NOTHING"
+	" RETURNING 1),"
+	" o AS (SELECT " ORDER_INTAKE_ROW_COLS " FROM orders"
+	" WHERE shop_id = $1 AND external_id = $2 AND EXISTS (SELECT FROM d) FOR UPDATE)"
+	" SELECT EXISTS (SELECT FROM d), o.* FROM (SELECT) AS one LEFT JOIN o ON true";
+static const char order_intake_lock_sql[] = "SELECT true, " ORDER_INTAKE_ROW_COLS " FROM orders"
+					    " WHERE shop_id = $1 AND external_id = $2 FOR UPDATE";
+
+/* *fresh: the delivery id was not seen before (always, without one); then *row is the order's row,
+ * locked (row->found false when there is none). */
+static bool order_intake_claim(struct pg *db, const char *shop_id, const char *external_id, const char *delivery_id,
+			       bool *fresh, struct order_row *row, char *err, size_t errlen)
 {
-	const char *p[] = { shop_id, delivery_id };
-	PGresult *r = pg_query(db, "INSERT INTO delivery (shop_id, delivery_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-			       2, p, err, errlen);
+	const char *p[] = { shop_id, external_id, delivery_id };
+	PGresult *r = delivery_id ? pg_query_prepared(db, "order_intake_claim", order_intake_claim_sql, 3, p, NULL,
+						      NULL, 0, err, errlen)
+				  : pg_query_prepared(db, "order_intake_lock", order_intake_lock_sql, 2, p, NULL, NULL,
+						      0, err, errlen);
 	if (!r)
 		return false;
-	*fresh = strcmp(PQcmdTuples(r), "1") == 0;
+	memset(row, 0, sizeof *row);
+	*fresh = !delivery_id || (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't');
+	if (*fresh && PQntuples(r) == 1 && !PQgetisnull(r, 0, 1)) {
+		row->found = true;
+		row->modified_us = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		row->version = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		snprintf(row->status, sizeof row->status, "%s", PQgetvalue(r, 0, 3));
+		snprintf(row->payment_hash, sizeof row->payment_hash, "%s", PQgetvalue(r, 0, 4));
+		row->deleted = PQgetvalue(r, 0, 5)[0] == 't';
+		snprintf(row->content_hash, sizeof row->content_hash, "%s", PQgetvalue(r, 0, 6));
+	}
 	PQclear(r);
 	return true;
 }
 
-static bool order_intake_lock(struct pg *db, const char *shop_id, const char *external_id, struct order_row *row,
-			      char *err, size_t errlen)
+static bool order_intake_delivery(struct pg *db, const char *shop_id, const char *delivery_id, bool *fresh, char *err,
+				  size_t errlen)
 {
-	const char *p[] = { shop_id, external_id };
-	PGresult *r = pg_query(db,
-			       "SELECT modified_us, version, status, coalesce(payment_hash, ''), deleted, content_hash"
-			       " FROM orders "
-			       "WHERE shop_id = $1 AND external_id = $2 FOR UPDATE",
-			       2, p, err, errlen);
+	const char *p[] = { shop_id, delivery_id };
+	PGresult *r = pg_query_prepared(
+		db, "order_intake_delivery",
+		"INSERT INTO delivery (shop_id, delivery_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, p, NULL, NULL,
+		0, err, errlen);
 	if (!r)
 		return false;
-	memset(row, 0, sizeof *row);
-	if (PQntuples(r) == 1) {
-		row->found = true;
-		row->modified_us = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		row->version = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-		snprintf(row->status, sizeof row->status, "%s", PQgetvalue(r, 0, 2));
-		snprintf(row->payment_hash, sizeof row->payment_hash, "%s", PQgetvalue(r, 0, 3));
-		row->deleted = PQgetvalue(r, 0, 4)[0] == 't';
-		snprintf(row->content_hash, sizeof row->content_hash, "%s", PQgetvalue(r, 0, 5));
-	}
+	*fresh = strcmp(PQcmdTuples(r), "1") == 0;
 	PQclear(r);
 	return true;
 }
@@ -86,8 +105,8 @@ static bool order_intake_store(struct pg *db, const struct order_topics *t, cons
 			    hold,       in->deleted ? "t" : "f", payment_hash };
 	const int lens[] = { 0, 0, 0, 0, 0, 0, (int)len, 0, 0, 0, 0 };
 	const int fmts[] = { 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0 };
-	PGresult *r = pg_query_params(
-		db,
+	PGresult *r = pg_query_prepared(
+		db, row->found ? "order_intake_update" : "order_intake_insert",
 		row->found ? "UPDATE orders SET modified_us = $3, content_hash = $4, version = $5, status = $6,"
 			     " snapshot = $7, first_seen_us = least(first_seen_us, $8::bigint), hold_reason = $9,"
 			     " deleted = $10, payment_hash = nullif($11, ''),"
@@ -128,17 +147,18 @@ static bool order_intake_payment(struct pg *db, const struct order_topics *t, co
 	if (strcmp(hash_out, old_hash) == 0)
 		return true;
 	const char *p[] = { pay.shop_id, pay.order_external_id, pay.payment_id, hash_out };
-	PGresult *r = pg_query(
-		db,
+	PGresult *r = pg_query_prepared(
+		db, "order_intake_payment",
 		"INSERT INTO payment (shop_id, external_id, payment_id, state_hash, version)"
 		" VALUES ($1, $2, $3, $4, 1) ON CONFLICT (shop_id, external_id, payment_id) DO UPDATE"
 		" SET state_hash = EXCLUDED.state_hash, version = payment.version + 1, updated_at = now()"
 		" RETURNING version",
-		4, p, err, errlen);
+		4, p, NULL, NULL, 0, err, errlen);
 	if (!r)
 		return false;
 	pay.version = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
+	pg_pipeline_defer(db); /* the payment's outbox row goes out with the COMMIT */
 	struct order_event_ids ids;
 	Erpsync__V1__EventMeta meta;
 	char source[96];
@@ -169,12 +189,11 @@ static enum order_intake_result order_intake_once(struct pg *db, const struct or
 						  const struct order_intake_in *in, struct order_msg *m,
 						  const char *hold, char *err, size_t errlen)
 {
-	if (!pg_begin(db, err, errlen))
+	if (!pg_begin_pipeline(db, err, errlen))
 		return ORDER_INTAKE_FAILED;
-	bool fresh = true;
+	bool fresh;
 	struct order_row row;
-	if ((in->delivery_id && !order_intake_delivery(db, in->shop_id, in->delivery_id, &fresh, err, errlen)) ||
-	    (fresh && !order_intake_lock(db, in->shop_id, in->order->external_id, &row, err, errlen)))
+	if (!order_intake_claim(db, in->shop_id, in->order->external_id, in->delivery_id, &fresh, &row, err, errlen))
 		goto failed;
 	Erpsync__V1__Order *o = &m->order;
 	/* not newer than what is kept: a late one (older modification time), or a repeat (the same
@@ -216,22 +235,25 @@ static enum order_intake_result order_intake_once(struct pg *db, const struct or
 	} else {
 		ev.kind = ERPSYNC__V1__ORDER_EVENT_KIND__ORDER_EVENT_KIND_UPDATED;
 	}
+	char payment_hash[32];
+	if (!order_intake_payment(db, t, in, o, &meta, payment_hash, sizeof payment_hash,
+				  row.found ? row.payment_hash : "", err, errlen))
+		goto failed;
+	/* nothing after this reads an answer: the rest goes out with the COMMIT, in one round trip */
+	pg_pipeline_defer(db);
 	/* refunds not seen before: their lines are read from the shop when the record is consumed */
 	for (size_t i = 0; i < in->order->n_refunds; i++) {
 		const char *rp[] = { in->shop_id, in->order->external_id, in->order->refunds[i].refund_id };
-		PGresult *rr = pg_query(
-			db,
+		PGresult *rr = pg_query_prepared(
+			db, "order_intake_refund",
 			"INSERT INTO return_case (shop_id, external_id, return_id, kind, status, version,"
 			" snapshot) VALUES ($1, $2, $3, 'refund', 'new', 0, '') ON CONFLICT DO NOTHING",
-			3, rp, err, errlen);
+			3, rp, NULL, NULL, 0, err, errlen);
 		if (!rr)
 			goto failed;
 		PQclear(rr);
 	}
-	char payment_hash[32];
-	if (!order_intake_payment(db, t, in, o, &meta, payment_hash, sizeof payment_hash,
-				  row.found ? row.payment_hash : "", err, errlen) ||
-	    !order_intake_store(db, t, in, &ev, &row, hold, payment_hash, hash, err, errlen))
+	if (!order_intake_store(db, t, in, &ev, &row, hold, payment_hash, hash, err, errlen))
 		goto failed;
 	if (!pg_commit(db, err, errlen))
 		return ORDER_INTAKE_FAILED;

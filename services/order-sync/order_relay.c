@@ -13,6 +13,11 @@
 #define ORDER_RELAY_IDLE_MS 200
 #define ORDER_RELAY_MAX     2000 /* rows a call relays */
 #define ORDER_RELAY_BACKOFF 500  /* ms after a failed call */
+/* After a call that relayed something, wakes are gathered for this long (ms): under load every
+ * webhook's commit wakes the relay, and a call per wake was a transaction (and a WAL flush) for
+ * a handful of rows; this bounds the calls to ~1000/ORDER_RELAY_GATHER_MS a second and adds at
+ * most that to a record's way to Kafka. */
+#define ORDER_RELAY_GATHER_MS 10
 
 struct order_relay {
 	struct pg *db;
@@ -36,9 +41,15 @@ void order_relay_wake(struct order_relay *r)
 static void *order_relay_main(void *ud)
 {
 	struct order_relay *r = ud;
-	long wait_ms = 0;
+	long wait_ms = 0, gather_ms = 0;
 	for (;;) {
 		pthread_mutex_lock(&r->mu);
+		if (gather_ms > 0) {
+			struct timespec dl = event_deadline(CLOCK_MONOTONIC, gather_ms);
+			while (!r->stopping && pthread_cond_timedwait(&r->cond, &r->mu, &dl) == 0)
+				;
+			wait_ms -= gather_ms;
+		}
 		if (!r->woken && !r->stopping && wait_ms > 0) {
 			struct timespec dl = event_deadline(CLOCK_MONOTONIC, wait_ms);
 			pthread_cond_timedwait(&r->cond, &r->mu, &dl);
@@ -57,6 +68,7 @@ static void *order_relay_main(void *ud)
 		} else {
 			wait_ms = n == ORDER_RELAY_MAX ? 0 : ORDER_RELAY_IDLE_MS;
 		}
+		gather_ms = n > 0 && n < ORDER_RELAY_MAX ? ORDER_RELAY_GATHER_MS : 0;
 		if (stopping && (n <= 0 || shutdown_work_left_ms() <= 0))
 			break;
 	}
