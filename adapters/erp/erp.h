@@ -117,6 +117,7 @@ struct erp_change_page {
 void erp_change_page_cleanup(struct erp_change_page *p);
 
 struct erp;
+struct erp_catalog_ops; /* erp_catalog.h */
 
 /* What order-sync asks of an ERP. The messages are the contract's (proto/erpsync/v1); external
  * references are erpsync's keys ("<shop>|<order id>", "<shop>|<order id>|<payment id>"), which the
@@ -172,7 +173,8 @@ struct erp_ops {
 
 struct erp {
 	const struct erp_ops *ops;
-	const struct erp_order_ops *orders; /* NULL when the adapter does not serve orders */
+	const struct erp_order_ops *orders;    /* NULL when the adapter does not serve orders */
+	const struct erp_catalog_ops *catalog; /* erp_catalog.h; NULL when it does not serve pricing */
 };
 
 void erp_stock_page_cleanup(struct erp_stock_page *p);

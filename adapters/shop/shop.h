@@ -40,7 +40,8 @@ enum shop_write {
 };
 
 struct shop;
-struct shop_order; /* shop_order.h */
+struct shop_order;       /* shop_order.h */
+struct shop_catalog_ops; /* shop_catalog.h */
 enum shop_order_parsed;
 
 /* Stock: what stock-sync asks of a shop. */
@@ -150,6 +151,7 @@ struct shop {
 	const char *id;   /* the shop's id in erpsync ("shop-a"): logs and metric labels */
 	const struct shop_stock_ops *stock;
 	const struct shop_order_ops *orders;
+	const struct shop_catalog_ops *catalog; /* shop_catalog.h: pricing */
 	void (*free)(struct shop *s);
 };
 
