@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "shop_catalog.h"
 #include "shop_woo_orders.h"
 
 struct shop_config_field {
@@ -20,15 +21,30 @@ struct shop_config_field {
 static const struct shop_config_field shop_config_fields[] = {
 	{ "BUFFER",
 	  CONFIG_INT(NULL, "0", 0, 1000000, buffer, "safety buffer in units kept back from the shop's stock") },
+	{ "CURRENCY", CONFIG_STR(NULL, "PLN", CONFIG_OPTIONAL, currency,
+				 "ISO 4217 currency the shop sells in: pricing writes only prices of this currency "
+				 "(never converted)") },
+	{ "ERP_FIELDS",
+	  CONFIG_STR(NULL, SHOP_CONFIG_ERP_FIELDS_DEFAULT, CONFIG_OPTIONAL, erp_fields_text,
+		     "product fields the ERP owns in this shop, comma-separated (" SHOP_CONFIG_ERP_FIELDS_DEFAULT
+		     "); pricing never writes the others: the shop team owns them") },
 	{ "KEY", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED, key, "API consumer key") },
 	/* the choices are the registry's (shop_kinds), filled in where the table is made */
 	{ "KIND", CONFIG_ONE_OF(NULL, "woocommerce", NULL, kind, "shop platform") },
 	{ "LOCKER_META_KEY", CONFIG_STR(NULL, "_paczkomat_id", CONFIG_OPTIONAL, locker_meta_key,
 					"meta key of a shipping line that holds the parcel locker") },
+	{ "LOWEST_PRICE_META",
+	  CONFIG_STR(NULL, "_omnibus_lowest_price_30d", CONFIG_OPTIONAL, lowest_price_meta,
+		     "product meta key pricing writes the lowest price of the 30 days before a sale to") },
 	{ "NIP_META_KEY", CONFIG_STR(NULL, "_billing_nip", CONFIG_OPTIONAL, nip_meta_key,
 				     "order meta key that holds the buyer's NIP") },
+	{ "PRICE_LIST", CONFIG_STR(NULL, "", CONFIG_OPTIONAL, price_list,
+				   "the ERP price list this shop sells from; empty: the ERP's default list") },
 	{ "RATE", CONFIG_INT(NULL, "10", 1, 10000, rate, "request budget of this credential, requests per second") },
 	{ "SECRET", CONFIG_STR(NULL, NULL, CONFIG_REQUIRED | CONFIG_SECRET, secret, "API consumer secret") },
+	{ "SALE_DATES", CONFIG_ONE_OF(NULL, "native", "native|erpsync", sale_dates,
+				      "native: the shop starts and ends a sale by its own sale dates; erpsync: pricing "
+				      "writes the sale price when the window opens and removes it when it closes") },
 	{ "SHIPPING_TAX_CLASS", CONFIG_STR(NULL, "", CONFIG_OPTIONAL, shipping_tax_class,
 					   "tax class delivery is charged in; empty: standard") },
 	{ "STATUS_MAP", CONFIG_STR(NULL, SHOP_CONFIG_STATUS_MAP_DEFAULT, CONFIG_OPTIONAL, status_map_text,
@@ -73,6 +89,49 @@ static bool shop_config_split(struct shop_config *s)
 		if (!s->warehouses[s->nwarehouses++])
 			return false;
 		p = comma ? comma + 1 : NULL;
+	}
+	return true;
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} shop_config_erp_field_names[] = {
+	{ "price", SHOP_FIELD_PRICE },
+	{ "sale", SHOP_FIELD_SALE },
+	{ "lowest_price", SHOP_FIELD_LOWEST_30D },
+	{ "name", SHOP_FIELD_NAME },
+	{ "description", SHOP_FIELD_DESCRIPTION },
+	{ "short_description", SHOP_FIELD_SHORT_DESCRIPTION },
+	{ "attributes", SHOP_FIELD_ATTRIBUTES },
+	{ "categories", SHOP_FIELD_CATEGORIES },
+	{ "images", SHOP_FIELD_IMAGES },
+	{ "gtin", SHOP_FIELD_GTIN },
+	{ "weight", SHOP_FIELD_WEIGHT },
+	{ "dimensions", SHOP_FIELD_DIMENSIONS },
+	{ "status", SHOP_FIELD_STATUS },
+};
+
+bool shop_config_erp_fields_parse(const char *text, unsigned *bits, char *err, size_t errlen)
+{
+	*bits = 0;
+	const char *p = text ? text : "";
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		size_t f = 0;
+		for (; f < sizeof shop_config_erp_field_names / sizeof shop_config_erp_field_names[0]; f++)
+			if (strlen(shop_config_erp_field_names[f].name) == len &&
+			    strncmp(shop_config_erp_field_names[f].name, p, len) == 0)
+				break;
+		if (f == sizeof shop_config_erp_field_names / sizeof shop_config_erp_field_names[0]) {
+			snprintf(err, errlen, "unknown field \"%.*s\" (known: %s)", (int)(len > 40 ? 40 : len), p,
+				 SHOP_CONFIG_ERP_FIELDS_DEFAULT);
+			return false;
+		}
+		*bits |= shop_config_erp_field_names[f].bit;
+		p += len;
+		if (*p == ',')
+			p++;
 	}
 	return true;
 }
@@ -183,6 +242,23 @@ static bool shop_config_orders_check(struct shop_config *s)
 			ok = false;
 		}
 	}
+	if (!shop_config_erp_fields_parse(s->erp_fields_text, &s->erp_fields, err, sizeof err)) {
+		log_error("config: shop %s: ERP_FIELDS: %s", s->id, err);
+		ok = false;
+	}
+	size_t cl = s->currency ? strlen(s->currency) : 0;
+	if (cl != 3 || strspn(s->currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3) {
+		log_error("config: shop %s: CURRENCY: an ISO 4217 code, three upper-case letters", s->id);
+		ok = false;
+	}
+	if (s->price_list && strlen(s->price_list) > 64) {
+		log_error("config: shop %s: PRICE_LIST: at most 64 bytes", s->id);
+		ok = false;
+	}
+	if (!s->lowest_price_meta || !*s->lowest_price_meta || strlen(s->lowest_price_meta) > 255) {
+		log_error("config: shop %s: LOWEST_PRICE_META: a meta key of 1..255 bytes", s->id);
+		ok = false;
+	}
 	return ok;
 }
 
@@ -270,6 +346,11 @@ void shop_config_free(struct shop_config *shops, size_t n)
 		free(s->tax_classes);
 		free(s->shipping_tax_class);
 		free(s->status_map_text);
+		free(s->currency);
+		free(s->price_list);
+		free(s->erp_fields_text);
+		free(s->sale_dates);
+		free(s->lowest_price_meta);
 		for (size_t w = 0; w < s->nwarehouses; w++)
 			free(s->warehouses[w]);
 	}
@@ -364,7 +445,8 @@ void shop_config_print_reference(void)
 		char kinds[256] = "";
 		size_t o = 0;
 		/* the registry's kinds, comma-separated: '|' would end the Markdown cell */
-		for (const char *c = shop_kinds(); k->type == CONFIG_ENUM && *c && o + 3 < sizeof kinds; c++) {
+		for (const char *c = k->choices ? k->choices : shop_kinds();
+		     k->type == CONFIG_ENUM && *c && o + 3 < sizeof kinds; c++) {
 			if (*c == '|') {
 				kinds[o++] = ',';
 				kinds[o++] = ' ';

@@ -143,6 +143,9 @@ struct outbox_msg {
 };
 bool pg_outbox_add(struct pg *db, const struct outbox_msg *m, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* message_type of a tombstone: the record goes out with no value at all (a compacted topic then
+ * forgets the key); value must be NULL. */
+#define OUTBOX_TOMBSTONE "tombstone"
 
 /* Relays up to max queued messages in id order: produces them, waits for the broker's
  * acknowledgements (bounded), deletes the acknowledged rows. Returns how many were relayed, -1 on

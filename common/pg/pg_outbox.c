@@ -173,6 +173,12 @@ static const char *outbox_text(const PGresult *rows, int r, int c)
 	return PQgetisnull(rows, r, c) ? NULL : PQgetvalue(rows, r, c);
 }
 
+static bool outbox_tombstone(const PGresult *rows, int r)
+{
+	const char *t = outbox_text(rows, r, COL_MESSAGE_TYPE);
+	return t && strcmp(t, OUTBOX_TOMBSTONE) == 0;
+}
+
 /* The result is binary (bytea as raw bytes, bigint as 8 bytes big-endian): check the shape once. */
 static bool outbox_rows_valid(const PGresult *rows)
 {
@@ -220,8 +226,9 @@ static void outbox_produce(struct kafka_producer *p, const PGresult *rows, struc
 			.topic = outbox_text(rows, r, COL_TOPIC),
 			.key = outbox_text(rows, r, COL_KEY),
 			.key_len = (size_t)PQgetlength(rows, r, COL_KEY),
-			.value = PQgetvalue(rows, r, COL_VALUE),
-			.value_len = (size_t)PQgetlength(rows, r, COL_VALUE),
+			/* a tombstone of a compacted topic: no value at all (NULL), not an empty one */
+			.value = outbox_tombstone(rows, r) ? NULL : PQgetvalue(rows, r, COL_VALUE),
+			.value_len = outbox_tombstone(rows, r) ? 0 : (size_t)PQgetlength(rows, r, COL_VALUE),
 			.event_id = outbox_text(rows, r, COL_EVENT_ID),
 			.traceparent = outbox_text(rows, r, COL_TRACEPARENT),
 			.source_time_us = outbox_int8(rows, r, COL_SOURCE_TIME),
