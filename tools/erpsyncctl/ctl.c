@@ -16,7 +16,12 @@ static const char ctl_usage_text[] =
 	"replayed, unreplayable) and reason. dlq replay produces the selected pending letters (--key and\n"
 	"--offset both must match when both are given; --offset may repeat) back to their source topic with\n"
 	"their key, value and non-dlq headers, in one Kafka transaction with a marker on TOPIC.dlq per letter,\n"
-	"so a letter is replayed once whoever runs it. Exit status: 0 done, 1 failed, 2 usage.\n";
+	"so a letter is replayed once whoever runs it.\n"
+	"       erpsyncctl holds list [--status held|released|rejected|superseded|all] [--url URL]\n"
+	"       erpsyncctl holds release|reject ID [--note TEXT] [--url URL]\n"
+	"holds lists the price changes pricing's guard held, and releases (written to the shop) or rejects\n"
+	"(the shop keeps its price) one; URL is pricing's (default $PRICING_URL, else http://127.0.0.1:19103),\n"
+	"with $ADMIN_TOKEN as its Bearer token when set. Exit status: 0 done, 1 failed, 2 usage.\n";
 /* clang-format on */
 
 void ctl_usage(FILE *fp)

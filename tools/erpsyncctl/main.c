@@ -1,5 +1,6 @@
 /* erpsyncctl: operator tool for erpsync; one binary, subcommands dispatched on argv (usage: ctl.c).
- * topics (here) and dlq (dlq_cmd.c: list and replay dead letters).
+ * topics (here), dlq (dlq_cmd.c: list and replay dead letters) and holds (holds_cmd.c: the price
+ * guard's holds, through pricing's /admin/holds).
  * FILE is deploy/topics.tsv: TAB-separated name, partitions, cleanup.policy (delete|compact),
  * retention.ms (-1 = forever), description; '#' comments and blank lines are ignored.
  * `topics create` is idempotent: an existing topic counts as success and is left as it is.
@@ -16,6 +17,7 @@
 
 #include "ctl.h"
 #include "dlq_cmd.h"
+#include "holds_cmd.h"
 
 #define TOPIC_NAME_MAX   249
 #define TOPIC_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
@@ -407,6 +409,8 @@ int main(int argc, char **argv)
 		return cmd_topics(argc - 1, argv + 1);
 	if (strcmp(cmd, "dlq") == 0)
 		return dlq_cmd(argc - 1, argv + 1);
+	if (strcmp(cmd, "holds") == 0)
+		return holds_cmd(argc - 1, argv + 1);
 	int help = strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0;
 	ctl_usage(help ? stdout : stderr);
 	return help ? 0 : 2;
